@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages fishbowl needs to build, test, demo and bench.
+# Only what is missing is installed; running it again does nothing.
+set -eu
+BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev"
+TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat ethtool procps python3 libclang-rt-14-dev"
+set -- $BUILD $TEST
+missing=""
+for p in "$@"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections 2>/dev/null || true
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

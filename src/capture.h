@@ -1,0 +1,70 @@
+/*
+ * capture: the packet recorder.  Every frame the gateway sees, forwarded or
+ * dropped, is written to DIR/YYYY-MM-DD/packets/NNNNN.pcap (UTC day of the
+ * frame's time).
+ *
+ * Promises: standard pcap (nanosecond magic, LINKTYPE given at open, snaplen
+ * 262144) readable by tcpdump and Wireshark at any moment; each file starts
+ * with its header written in one write(2); records are appended whole, in
+ * batches, with write(2) straight to the file (no stdio buffer that a kill -9
+ * would lose): after capture_flush() returns 0 every frame given so far is in
+ * the kernel, so a crash can lose at most a partial last record.  A failed or
+ * short write is rolled back with ftruncate to the last whole record and
+ * counted; the caller (engine) then applies on_failure.  Files rotate at
+ * rotate_bytes and at UTC midnight; capture_tick() applies retention
+ * (keep_days, and the oldest days are deleted when free space falls below
+ * min_free) and reports low space.
+ */
+#ifndef FB_CAPTURE_H
+#define FB_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct capture_stats {
+	uint64_t	frames;		/* frames written */
+	uint64_t	bytes;		/* bytes written, headers included */
+	uint64_t	files;		/* files opened */
+	uint64_t	lost_frames;	/* frames that could not be written */
+	uint64_t	write_errors;	/* failed write/open/rotate operations */
+	uint64_t	days_deleted;	/* retention */
+	uint64_t	free_bytes;	/* free space at the last check */
+	bool		low_space;	/* free < min_free at the last check */
+	bool		failing;	/* the last write failed */
+	char		current[512];	/* path of the file being written */
+};
+
+struct capture_opts {
+	const char	*dir;
+	int		 linktype;	/* pcap LINKTYPE_* */
+	uint64_t	 rotate_bytes;
+	uint32_t	 keep_days;	/* 0 = keep */
+	uint64_t	 min_free_bytes;
+	uint32_t	 snaplen;	/* 0 = 262144 */
+};
+
+struct capture;
+
+struct capture *capture_open(const struct capture_opts *);
+void	 capture_close(struct capture *);	/* flushes */
+
+/*
+ * Queue one frame (copied into the batch buffer; flushed automatically when
+ * the buffer fills, at rotation and on capture_flush).  Returns 0, or -1 if
+ * the frame could not be recorded (counted in lost_frames).
+ */
+int	 capture_write(struct capture *, fb_ns ts, const uint8_t *frame,
+	    uint32_t caplen, uint32_t wirelen);
+/* Write out the batch.  0 when every queued frame is in the file, else -1. */
+int	 capture_flush(struct capture *);
+/*
+ * Timers: rotate at midnight even when idle (opens the new day's file),
+ * retention, free-space check.  now is wall time (live) or packet time
+ * (replay).  Returns true when space is low (caller alerts once per episode).
+ */
+bool	 capture_tick(struct capture *, fb_ns now);
+void	 capture_stats(const struct capture *, struct capture_stats *);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * io: where frames come from and go to.  The engine sees only this interface;
+ * the live AF_PACKET bridge (io_afpacket.c) and the pcap reader of replay
+ * (io_pcap.c) implement it.
+ *
+ * A source delivers frames in batches.  Frame data stays valid until the next
+ * call to next_batch (which also releases the previous batch to the kernel),
+ * so the engine can decide, capture and forward a whole batch in place
+ * (zero-copy from the RX ring to the pcap writer and the TX path).
+ */
+#ifndef FB_IO_H
+#define FB_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+enum fb_leg {
+	LEG_OUTSIDE,		/* towards the Internet */
+	LEG_INSIDE,		/* towards the honeypots */
+	LEG_UNKNOWN		/* replay: the engine infers it from addresses */
+};
+
+struct fb_frame {
+	const uint8_t	*data;
+	uint32_t	 caplen;
+	uint32_t	 wirelen;
+	fb_ns		 ts;
+	enum fb_leg	 leg;
+	/*
+	 * Live only: the virtio-net header the kernel gave with the frame
+	 * (PACKET_VNET_HDR), describing partial checksums and GSO super-frames.
+	 * Forwarded with the frame so the kernel finishes the job on TX.
+	 */
+	const void	*vnet;		/* struct virtio_net_hdr, or NULL */
+};
+
+struct io_stats {
+	uint64_t	rx_frames[2];	/* per leg */
+	uint64_t	rx_bytes[2];
+	uint64_t	tx_frames[2];	/* per leg sent on */
+	uint64_t	tx_bytes[2];
+	uint64_t	tx_errors[2];
+	uint64_t	kernel_drops[2];/* from PACKET_STATISTICS: lost before we read */
+	uint64_t	kernel_freezes[2];
+};
+
+struct fb_io;
+
+struct fb_io_ops {
+	const char *name;
+	/*
+	 * Wait up to timeout_ms for frames and return up to max of them
+	 * (0 on timeout, -1 on end of input (replay) or fatal error).
+	 */
+	int	(*next_batch)(struct fb_io *, struct fb_frame *frames, int max, int timeout_ms);
+	/* Queue a frame to be sent out of leg (the other leg than it came in). */
+	int	(*forward)(struct fb_io *, const struct fb_frame *, enum fb_leg out);
+	/* Send what was queued. */
+	int	(*flush)(struct fb_io *);
+	void	(*stats)(struct fb_io *, struct io_stats *);
+	int	(*linktype)(struct fb_io *);
+	void	(*close)(struct fb_io *);
+};
+
+struct fb_io {
+	const struct fb_io_ops *ops;
+};
+
+/* Live bridge between two interfaces (opened as root). */
+struct fb_io *io_afpacket_open(const char *outside, const char *inside,
+	    uint32_t ring_mb, char *err, size_t errlen);
+/* Offline: frames from a pcap/pcapng file, leg LEG_UNKNOWN, forward discards. */
+struct fb_io *io_pcap_open(const char *path, char *err, size_t errlen);
+
+#endif

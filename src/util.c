@@ -1,0 +1,451 @@
+/*
+ * util: logging, clocks, allocation and the JSON builder.  See util.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+static const char *log_prog = "fishbowl";
+static int log_level = 1;
+
+void
+log_init(const char *progname, int level)
+{
+	log_prog = progname;
+	log_level = level;
+}
+
+static void
+vlog(const char *tag, const char *fmt, va_list ap, int err)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err)
+		fprintf(stderr, "%s: %s%s: %s\n", log_prog, tag, msg, strerror(err));
+	else
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag, msg);
+}
+
+#define LOGFN(name, tag, minlevel, witherr)			\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list ap;						\
+	int saved = errno;					\
+	if (log_level < (minlevel))				\
+		return;						\
+	va_start(ap, fmt);					\
+	vlog(tag, fmt, ap, (witherr) ? saved : 0);		\
+	va_end(ap);						\
+	errno = saved;						\
+}
+LOGFN(log_warn, "", 0, 1)
+LOGFN(log_warnx, "", 0, 0)
+LOGFN(log_info, "", 1, 0)
+LOGFN(log_debug, "debug: ", 2, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vlog("fatal: ", fmt, ap, saved);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("fatal: ", fmt, ap, 0);
+	va_end(ap);
+	exit(1);
+}
+
+static fb_ns
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (fb_ns)ts.tv_sec * FB_NS_PER_SEC + ts.tv_nsec;
+}
+
+fb_ns
+time_now(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+fb_ns
+time_mono(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static void
+time_tm(fb_ns t, struct tm *tm)
+{
+	time_t sec = (time_t)(t / FB_NS_PER_SEC);
+
+	if (t < 0)
+		sec = 0;
+	gmtime_r(&sec, tm);
+}
+
+void
+time_day(fb_ns t, char buf[11])
+{
+	struct tm tm;
+
+	time_tm(t, &tm);
+	if (strftime(buf, 11, "%Y-%m-%d", &tm) == 0)
+		fb_strlcpy(buf, "0000-00-00", 11);
+}
+
+void
+time_iso(fb_ns t, char buf[32])
+{
+	struct tm tm;
+	long usec = t < 0 ? 0 : (long)((t % FB_NS_PER_SEC) / 1000);
+
+	char date[24];
+
+	time_tm(t, &tm);
+	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		fb_strlcpy(date, "0000-00-00T00:00:00", sizeof(date));
+	snprintf(buf, 32, "%.19s.%06ldZ", date, usec);
+}
+
+fb_ns
+time_next_midnight(fb_ns t)
+{
+	const fb_ns day = 86400 * FB_NS_PER_SEC;
+
+	if (t < 0)
+		return day;
+	return (t / day + 1) * day;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		fatalx("xrealloc: overflow");
+	p = realloc(p, (n * size) != 0 ? n * size : 1);
+	if (p == NULL)
+		fatal("realloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+size_t
+fb_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+int
+mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4096];
+	size_t n = fb_strlcpy(buf, path, sizeof(buf));
+
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* JSON builder */
+
+void
+jb_init(struct jbuf *jb)
+{
+	memset(jb, 0, sizeof(*jb));
+}
+
+void
+jb_free(struct jbuf *jb)
+{
+	free(jb->p);
+	jb_init(jb);
+}
+
+void
+jb_reset(struct jbuf *jb)
+{
+	jb->len = 0;
+	jb->depth = 0;
+	jb->need_comma = false;
+}
+
+static void
+jb_reserve(struct jbuf *jb, size_t extra)
+{
+	size_t need = jb->len + extra + 1;
+
+	if (need <= jb->cap)
+		return;
+	size_t cap = jb->cap ? jb->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	jb->p = xrealloc(jb->p, cap, 1);
+	jb->cap = cap;
+}
+
+static void
+jb_raw(struct jbuf *jb, const char *s, size_t n)
+{
+	jb_reserve(jb, n);
+	memcpy(jb->p + jb->len, s, n);
+	jb->len += n;
+	jb->p[jb->len] = '\0';
+}
+
+static void
+jb_putc(struct jbuf *jb, char c)
+{
+	jb_raw(jb, &c, 1);
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = c & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static void
+jb_quoted(struct jbuf *jb, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	jb_reserve(jb, n + 2);
+	jb_putc(jb, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		size_t seq;
+
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			jb_raw(jb, e, 2);
+		} else if (c == '\n') {
+			jb_raw(jb, "\\n", 2);
+		} else if (c == '\r') {
+			jb_raw(jb, "\\r", 2);
+		} else if (c == '\t') {
+			jb_raw(jb, "\\t", 2);
+		} else if (c >= 0x20 && c < 0x7f) {
+			jb_putc(jb, (char)c);
+		} else if (c >= 0x80 && (seq = utf8_seq(s + i, n - i)) > 0) {
+			jb_raw(jb, (const char *)s + i, seq);
+			i += seq - 1;
+		} else {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			jb_raw(jb, e, 6);
+		}
+	}
+	jb_putc(jb, '"');
+}
+
+static void
+jb_key(struct jbuf *jb, const char *key)
+{
+	if (jb->need_comma)
+		jb_putc(jb, ',');
+	jb->need_comma = true;
+	if (key != NULL) {
+		jb_quoted(jb, (const unsigned char *)key, strlen(key));
+		jb_putc(jb, ':');
+	}
+}
+
+void
+jb_begin(struct jbuf *jb)
+{
+	jb_reset(jb);
+	jb_putc(jb, '{');
+	jb->depth = 1;
+}
+
+void
+jb_end(struct jbuf *jb)
+{
+	jb_raw(jb, "}\n", 2);
+	jb->depth = 0;
+	jb->need_comma = false;
+}
+
+void
+jb_obj_begin(struct jbuf *jb, const char *key)
+{
+	jb_key(jb, key);
+	jb_putc(jb, '{');
+	jb->need_comma = false;
+	jb->depth++;
+}
+
+void
+jb_obj_end(struct jbuf *jb)
+{
+	jb_putc(jb, '}');
+	jb->need_comma = true;
+	jb->depth--;
+}
+
+void
+jb_arr_begin(struct jbuf *jb, const char *key)
+{
+	jb_key(jb, key);
+	jb_putc(jb, '[');
+	jb->need_comma = false;
+	jb->depth++;
+}
+
+void
+jb_arr_end(struct jbuf *jb)
+{
+	jb_putc(jb, ']');
+	jb->need_comma = true;
+	jb->depth--;
+}
+
+void
+jb_strn(struct jbuf *jb, const char *key, const void *val, size_t n)
+{
+	jb_key(jb, key);
+	jb_quoted(jb, val, n);
+}
+
+void
+jb_str(struct jbuf *jb, const char *key, const char *val)
+{
+	if (val == NULL) {
+		jb_null(jb, key);
+		return;
+	}
+	jb_strn(jb, key, val, strlen(val));
+}
+
+void
+jb_u64(struct jbuf *jb, const char *key, uint64_t val)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)val);
+
+	jb_key(jb, key);
+	jb_raw(jb, b, (size_t)n);
+}
+
+void
+jb_i64(struct jbuf *jb, const char *key, int64_t val)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%lld", (long long)val);
+
+	jb_key(jb, key);
+	jb_raw(jb, b, (size_t)n);
+}
+
+void
+jb_dbl(struct jbuf *jb, const char *key, double val)
+{
+	char b[40];
+	int n = snprintf(b, sizeof(b), "%.6g", val);
+
+	jb_key(jb, key);
+	if (val != val || val > 1e300 || val < -1e300)
+		jb_raw(jb, "null", 4);
+	else
+		jb_raw(jb, b, (size_t)n);
+}
+
+void
+jb_bool(struct jbuf *jb, const char *key, bool val)
+{
+	jb_key(jb, key);
+	jb_raw(jb, val ? "true" : "false", val ? 4 : 5);
+}
+
+void
+jb_null(struct jbuf *jb, const char *key)
+{
+	jb_key(jb, key);
+	jb_raw(jb, "null", 4);
+}
+
+void
+jb_time(struct jbuf *jb, const char *key, fb_ns t)
+{
+	char b[32];
+
+	time_iso(t, b);
+	jb_str(jb, key, b);
+}

@@ -1,0 +1,99 @@
+/*
+ * util: logging, time, bounded string and JSON helpers shared by every stage.
+ *
+ * Promises: logging goes to stderr (systemd-friendly) and never allocates;
+ * jbuf builds JSON objects in a growing buffer and escapes every string it is
+ * given, so attacker-controlled bytes can never break a JSON line; fb_ns is
+ * the one clock type (nanoseconds since the epoch, UTC) used by every stage.
+ */
+#ifndef FB_UTIL_H
+#define FB_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int64_t fb_ns;			/* nanoseconds since 1970-01-01 UTC */
+#define FB_NS_PER_SEC	1000000000LL
+#define FB_NS_PER_MSEC	1000000LL
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#define FB_MIN(a, b)	((a) < (b) ? (a) : (b))
+#define FB_MAX(a, b)	((a) > (b) ? (a) : (b))
+
+#if defined(__GNUC__)
+#define FB_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+#define FB_NORETURN	__attribute__((noreturn))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#else
+#define FB_PRINTF(f, a)
+#define FB_NORETURN
+#define likely(x)	(x)
+#define unlikely(x)	(x)
+#endif
+
+/* Logging: level 0 = warnings only, 1 = info, 2 = debug. */
+void	 log_init(const char *progname, int level);
+void	 log_warn(const char *fmt, ...) FB_PRINTF(1, 2);	/* appends strerror(errno) */
+void	 log_warnx(const char *fmt, ...) FB_PRINTF(1, 2);
+void	 log_info(const char *fmt, ...) FB_PRINTF(1, 2);
+void	 log_debug(const char *fmt, ...) FB_PRINTF(1, 2);
+void	 fatal(const char *fmt, ...) FB_PRINTF(1, 2) FB_NORETURN;
+void	 fatalx(const char *fmt, ...) FB_PRINTF(1, 2) FB_NORETURN;
+
+/* Clocks. */
+fb_ns	 time_now(void);		/* CLOCK_REALTIME */
+fb_ns	 time_mono(void);		/* CLOCK_MONOTONIC */
+/* "YYYY-MM-DD" (UTC) of t into buf[11]. */
+void	 time_day(fb_ns t, char buf[11]);
+/* RFC 3339 UTC with microseconds, "2026-11-26T20:19:23.123456Z", into buf[32]. */
+void	 time_iso(fb_ns t, char buf[32]);
+/* Start of the UTC day after the one holding t. */
+fb_ns	 time_next_midnight(fb_ns t);
+
+/* Allocation that aborts on failure (start-up and control paths only). */
+void	*xcalloc(size_t n, size_t size);
+void	*xrealloc(void *p, size_t n, size_t size);
+char	*xstrdup(const char *s);
+
+/* strlcpy semantics: always NUL-terminates, returns strlen(src). */
+size_t	 fb_strlcpy(char *dst, const char *src, size_t size);
+
+/* mkdir -p with mode; 0 or -1 with errno. */
+int	 mkdir_p(const char *path, unsigned mode);
+
+/*
+ * JSON object builder.  jb_begin() starts "{", each jb_* adds one member,
+ * jb_end() closes the object and appends "\n".  Strings are escaped: control
+ * bytes as \u00XX, bytes that are not valid UTF-8 as \u00XX of the byte
+ * (Latin-1 reading), so output is always valid JSON whatever the input.
+ */
+struct jbuf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 depth;
+	bool	 need_comma;
+};
+void	 jb_init(struct jbuf *);
+void	 jb_free(struct jbuf *);
+void	 jb_reset(struct jbuf *);
+void	 jb_begin(struct jbuf *);
+void	 jb_end(struct jbuf *);
+void	 jb_obj_begin(struct jbuf *, const char *key);	/* nested object */
+void	 jb_obj_end(struct jbuf *);
+void	 jb_arr_begin(struct jbuf *, const char *key);	/* array of values */
+void	 jb_arr_end(struct jbuf *);
+void	 jb_str(struct jbuf *, const char *key, const char *val);
+void	 jb_strn(struct jbuf *, const char *key, const void *val, size_t n);
+void	 jb_u64(struct jbuf *, const char *key, uint64_t val);
+void	 jb_i64(struct jbuf *, const char *key, int64_t val);
+void	 jb_dbl(struct jbuf *, const char *key, double val);
+void	 jb_bool(struct jbuf *, const char *key, bool val);
+void	 jb_null(struct jbuf *, const char *key);
+void	 jb_time(struct jbuf *, const char *key, fb_ns t);	/* RFC 3339 string */
+/* key may be NULL inside arrays. */
+
+#endif
