@@ -449,3 +449,32 @@ jb_time(struct jbuf *jb, const char *key, fb_ns t)
 	time_iso(t, b);
 	jb_str(jb, key, b);
 }
+
+void
+jb_printf(struct jbuf *jb, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	jb_reserve(jb, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(jb->p + jb->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	jb->len += (size_t)n;
+}
+
+void
+jb_members(struct jbuf *jb, const char *members)
+{
+	if (members == NULL || *members == '\0')
+		return;
+	if (jb->need_comma)
+		jb_putc(jb, ',');
+	jb_raw(jb, members, strlen(members));
+	jb->need_comma = true;
+}

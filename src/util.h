@@ -95,5 +95,9 @@ void	 jb_bool(struct jbuf *, const char *key, bool val);
 void	 jb_null(struct jbuf *, const char *key);
 void	 jb_time(struct jbuf *, const char *key, fb_ns t);	/* RFC 3339 string */
 /* key may be NULL inside arrays. */
+/* Raw text (not JSON): printf-append, for text reports built in a jbuf. */
+void	 jb_printf(struct jbuf *, const char *fmt, ...) FB_PRINTF(2, 3);
+/* Raw pre-built JSON member list ("\"a\":1,\"b\":2") appended as members. */
+void	 jb_members(struct jbuf *, const char *members);
 
 #endif
