@@ -3,11 +3,11 @@
 # suites against each build and counts TAP results ("ok", "not ok", "# SKIP").
 # A program that dies without printing its plan counts as one failure.
 # Ends with the line "N passed, N failed, N skipped".
-#   FB_SUITES  suites to run (default: unit replay netns)
+#   FB_SUITES  suites to run (default: unit replay netns fuzz)
 #   FB_BUILDS  build dirs (default: "build build-san"; netns runs on the first only)
 set -u
 cd "$(dirname "$0")/.."
-SUITES=${FB_SUITES:-unit replay netns}
+SUITES=${FB_SUITES:-unit replay netns fuzz}
 BUILDS=${FB_BUILDS:-build build-san}
 LOGDIR=${FB_LOGDIR:-build/test-logs}
 mkdir -p "$LOGDIR"
@@ -48,8 +48,9 @@ for build in $BUILDS; do
 				[ -x "$t" ] || continue
 				run_one "$build" "unit/$(basename "$t")" "$t"
 			done ;;
-		replay|netns)
-			[ "$suite" = netns ] && [ $first -eq 0 ] && continue
+		replay|netns|fuzz)
+			# netns and fuzz run once, on the first (normal) build
+			[ "$suite" != replay ] && [ $first -eq 0 ] && continue
 			for t in tests/"$suite"/*.sh; do
 				[ -f "$t" ] || continue
 				run_one "$build" "$suite/$(basename "$t" .sh)" bash "$t"
