@@ -21,6 +21,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
 #include "config.h"
 #include "engine.h"
 #include "io.h"
@@ -217,6 +219,44 @@ drop_privileges(const char *user, const char *data_dir)
 	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 }
 
+/*
+ * After start-up the gateway needs no new programs, no new network sockets,
+ * no debugging of others and no kernel administration: refuse them, so a bug
+ * exploited by a crafted frame cannot turn the gateway into a tool.  A
+ * denylist (not an allowlist) keeps libc and the sanitizers working.
+ */
+static void
+sandbox(void)
+{
+	static const int denied[] = {
+		SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork),
+		SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+		SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+		SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(kexec_load),
+		SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+		SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(keyctl),
+		SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(setuid),
+		SCMP_SYS(setgid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
+		SCMP_SYS(setgroups),
+	};
+	static const int families[] = { AF_INET, AF_INET6, AF_PACKET, AF_NETLINK };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int rc = ctx == NULL ? -1 : 0;
+
+	for (size_t i = 0; rc == 0 && i < nitems(denied); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+	for (size_t i = 0; rc == 0 && i < nitems(families); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	if (ctx != NULL)
+		seccomp_release(ctx);
+	if (rc != 0)
+		fatalx("cannot install the seccomp filter (%d)", rc);
+	log_info("seccomp filter installed");
+}
+
 static int
 cmd_run(struct args *a)
 {
@@ -241,6 +281,7 @@ cmd_run(struct args *a)
 		fatalx("%s", err);
 	ctl = ctl_listen(a->socket ? a->socket : cfg.socket_path);
 	drop_privileges(cfg.run_user, engine_data_dir(e));
+	sandbox();
 	log_info("bridging %s <-> %s, data in %s", cfg.outside, cfg.inside,
 	    engine_data_dir(e));
 	engine_run(e, &stop_requested, &reload_requested, ctl);
