@@ -1,0 +1,715 @@
+#!/usr/bin/env python3
+"""mkpcap: deterministic test captures for fishbowl, standard library only.
+
+A small frame library (Ethernet, 802.1Q, IPv4, IPv6, TCP, UDP, ICMP,
+ICMPv6, every checksum correct unless asked otherwise) and named scenarios,
+each a fixed sequence of frames at fixed times, written as classic pcap.
+
+    mkpcap.py SCENARIO OUT.pcap [--ipv6] [--vlan VID] [--nsec] [--arg N]
+    mkpcap.py --list
+
+The replay tests (tests/replay/*.sh) know what each scenario contains and
+assert the exact verdicts fishbowl must give; the comments on each scenario
+say what is in it.  The "bench" scenario streams a large mixed capture
+(--arg = size in MB) without holding it in memory.
+
+Addresses: the honeynet is 10.0.0.0/24 (honeypot 10.0.0.5); the outside is
+198.51.100.0/24 and 203.0.113.0/24.  With --ipv6, 10.0.0.X becomes
+2001:db8:1::X and a.b.c.d outside becomes 2001:db8:ff:c::d.
+"""
+
+import argparse
+import calendar
+import socket
+import struct
+import sys
+from array import array
+
+# 2026-11-26 08:00:00 UTC: every scenario's time 0 unless it says otherwise.
+T0 = calendar.timegm((2026, 11, 26, 8, 0, 0)) * 1_000_000_000
+SEC = 1_000_000_000
+MS = 1_000_000
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+# ---------------------------------------------------------------- checksums
+
+_LITTLE = sys.byteorder == "little"
+
+
+def csum_partial(data):
+    """Ones'-complement sum of data as 16-bit words, not yet folded or
+    inverted; partial sums of even-length pieces add up (RFC 1071)."""
+    if len(data) & 1:
+        data = data + b"\0"
+    s = sum(array("H", data))
+    if _LITTLE:
+        # the sum of byte-swapped words is the byte-swapped sum
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        s = ((s & 0xFF) << 8) | (s >> 8)
+    return s
+
+
+def csum_finish(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def checksum(data):
+    return csum_finish(csum_partial(data))
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def ip_bytes(a):
+    if ":" in a:
+        return socket.inet_pton(socket.AF_INET6, a)
+    return socket.inet_aton(a)
+
+
+def mac_bytes(m):
+    return bytes(int(x, 16) for x in m.split(":"))
+
+
+def to_v6(a):
+    """The IPv6 twin of a scenario's IPv4 address (see the module comment)."""
+    o = [int(x) for x in a.split(".")]
+    if o[0] == 10:
+        return "2001:db8:1::%x" % o[3]
+    return "2001:db8:ff:%x::%x" % (o[2], o[3])
+
+
+# ---------------------------------------------------------------- layers
+
+
+def eth(dst, src, etype, payload, vlans=()):
+    """Ethernet II, with 802.1Q tags (outermost first) when vlans is set."""
+    h = mac_bytes(dst) + mac_bytes(src)
+    for vid in vlans:
+        h += struct.pack("!HH", 0x8100, vid & 0x0FFF)
+    return h + struct.pack("!H", etype) + payload
+
+
+def ip4(src, dst, proto, payload, ident=0, ttl=64, df=True, frag=0, mf=False,
+        tos=0, total=None, bad_csum=False):
+    flags = (0x4000 if df else 0) | (0x2000 if mf else 0) | (frag & 0x1FFF)
+    tl = 20 + len(payload) if total is None else total
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, tos, tl & 0xFFFF, ident & 0xFFFF,
+                    flags, ttl, proto, 0, ip_bytes(src), ip_bytes(dst))
+    c = checksum(h) ^ (0xFFFF if bad_csum else 0)
+    return h[:10] + struct.pack("!H", c) + h[12:] + payload
+
+
+def ip6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, hlim,
+                       ip_bytes(src), ip_bytes(dst)) + payload
+
+
+def pseudo_sum(src, dst, proto, length):
+    if ":" in src:
+        ph = ip_bytes(src) + ip_bytes(dst) + struct.pack("!IxxxB", length, proto)
+    else:
+        ph = ip_bytes(src) + ip_bytes(dst) + struct.pack("!xBH", proto, length)
+    return csum_partial(ph)
+
+
+def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=64240,
+        options=b"", psum=None, doff=None):
+    """A TCP segment; psum is csum_partial(payload) when the caller has it."""
+    hl = 20 + len(options)
+    off = (hl // 4) if doff is None else doff
+    h = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                    ack & 0xFFFFFFFF, off << 4, flags, win, 0, 0) + options
+    s = pseudo_sum(src, dst, 6, hl + len(payload)) + csum_partial(h)
+    s += csum_partial(payload) if psum is None else psum
+    c = csum_finish(s)
+    return h[:16] + struct.pack("!H", c) + h[18:] + payload
+
+
+def udp(src, dst, sport, dport, payload, psum=None):
+    ln = 8 + len(payload)
+    h = struct.pack("!HHHH", sport, dport, ln, 0)
+    s = pseudo_sum(src, dst, 17, ln) + csum_partial(h)
+    s += csum_partial(payload) if psum is None else psum
+    c = csum_finish(s) or 0xFFFF
+    return h[:6] + struct.pack("!H", c) + payload
+
+
+def icmp4(typ, code, rest, payload=b""):
+    h = struct.pack("!BBH", typ, code, 0) + rest
+    c = checksum(h + payload)
+    return h[:2] + struct.pack("!H", c) + h[4:] + payload
+
+
+def icmp6(src, dst, typ, code, rest, payload=b""):
+    h = struct.pack("!BBH", typ, code, 0) + rest
+    body = h + payload
+    c = csum_finish(pseudo_sum(src, dst, 58, len(body)) + csum_partial(body))
+    return h[:2] + struct.pack("!H", c) + h[4:] + payload
+
+
+# ---------------------------------------------------------------- pcap
+
+
+class Pcap:
+    """Classic pcap writer; times are integer nanoseconds."""
+
+    def __init__(self, f, nsec=False, linktype=1, snaplen=262144):
+        self.f = f
+        self.nsec = nsec
+        magic = 0xA1B23C4D if nsec else 0xA1B2C3D4
+        f.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        self.frames = 0
+
+    def write(self, ts, frame, wirelen=None):
+        sec, ns = divmod(ts, SEC)
+        frac = ns if self.nsec else ns // 1000
+        n = len(frame)
+        self.f.write(struct.pack("<IIII", sec, frac, n,
+                                 n if wirelen is None else wirelen))
+        self.f.write(frame)
+        self.frames += 1
+
+
+def read_pcap(path):
+    """[(ts_ns, caplen, wirelen, bytes)] of a classic pcap (either magic,
+    either byte order) -- used by the tests to compare input and output."""
+    out = []
+    with open(path, "rb") as f:
+        hdr = f.read(24)
+        if len(hdr) < 24:
+            raise ValueError("%s: short pcap header" % path)
+        m = struct.unpack("<I", hdr[:4])[0]
+        if m in (0xA1B2C3D4, 0xA1B23C4D):
+            e = "<"
+        else:
+            e = ">"
+            m = struct.unpack(">I", hdr[:4])[0]
+        if m not in (0xA1B2C3D4, 0xA1B23C4D):
+            raise ValueError("%s: not a classic pcap" % path)
+        scale = 1 if m == 0xA1B23C4D else 1000
+        while True:
+            rh = f.read(16)
+            if not rh:
+                break
+            if len(rh) < 16:
+                raise ValueError("%s: cut record header" % path)
+            sec, frac, caplen, wirelen = struct.unpack(e + "IIII", rh)
+            data = f.read(caplen)
+            if len(data) < caplen:
+                raise ValueError("%s: cut record" % path)
+            out.append((sec * SEC + frac * scale, caplen, wirelen, data))
+    return out
+
+
+# ---------------------------------------------------------------- network
+
+
+HP_MAC = "02:00:00:00:00:05"
+GW_MAC = "02:00:00:00:00:01"	# the outside router, seen by the honeynet
+
+
+class Net:
+    """Turns (time, src, dst, l4) into frames; knows the variant (IPv6,
+    VLAN) so one scenario can be written once and generated three ways."""
+
+    def __init__(self, ipv6=False, vlan=None):
+        self.ipv6 = ipv6
+        self.vlans = (vlan,) if vlan else ()
+        self.frames = []
+        self.ident = 1
+
+    def a(self, addr):
+        return to_v6(addr) if self.ipv6 and "." in addr else addr
+
+    def _mac(self, addr):
+        return HP_MAC if addr.startswith("10.") or addr.startswith("2001:db8:1:") \
+            else GW_MAC
+
+    def ip(self, src, dst, proto, l4, vlans=None, **kw):
+        """An Ethernet frame holding an IP packet (addresses already mapped)."""
+        if ":" in src:
+            p = ip6(src, dst, proto, l4)
+            et = 0x86DD
+        else:
+            self.ident = (self.ident + 1) & 0xFFFF
+            p = ip4(src, dst, proto, l4, ident=self.ident, **kw)
+            et = 0x0800
+        dmac = GW_MAC if self._mac(src) == HP_MAC else HP_MAC
+        return eth(dmac, self._mac(src), et, p,
+                   self.vlans if vlans is None else vlans)
+
+    def add(self, t, frame, wirelen=None):
+        self.frames.append((t, len(self.frames), frame, wirelen))
+
+    # -- layer 4 helpers taking scenario (IPv4) addresses
+
+    def tcp(self, t, src, dst, sport, dport, seq, ack, flags, payload=b"", **kw):
+        s, d = self.a(src), self.a(dst)
+        self.add(t, self.ip(s, d, 6, tcp(s, d, sport, dport, seq, ack, flags,
+                                         payload, **kw)))
+
+    def udp(self, t, src, dst, sport, dport, payload):
+        s, d = self.a(src), self.a(dst)
+        self.add(t, self.ip(s, d, 17, udp(s, d, sport, dport, payload)))
+
+    def ping(self, t, src, dst, ident, seq, reply=False, payload=b"fishbowl-ping-0123456789abcdef"):
+        s, d = self.a(src), self.a(dst)
+        rest = struct.pack("!HH", ident, seq)
+        if ":" in s:
+            l4 = icmp6(s, d, 129 if reply else 128, 0, rest, payload)
+            self.add(t, self.ip(s, d, 58, l4))
+        else:
+            self.add(t, self.ip(s, d, 1, icmp4(0 if reply else 8, 0, rest, payload)))
+
+    def port_unreachable(self, t, src, dst, about):
+        """src tells dst that the packet `about` (IP header onwards) found no
+        port."""
+        s, d = self.a(src), self.a(dst)
+        if ":" in s:
+            l4 = icmp6(s, d, 1, 4, b"\0\0\0\0", about)
+            self.add(t, self.ip(s, d, 58, l4))
+        else:
+            self.add(t, self.ip(s, d, 1, icmp4(3, 3, b"\0\0\0\0", about)))
+
+    def udp_packet(self, src, dst, sport, dport, payload):
+        """The IP packet alone (for quoting in ICMP errors)."""
+        s, d = self.a(src), self.a(dst)
+        l4 = udp(s, d, sport, dport, payload)
+        if ":" in s:
+            return ip6(s, d, 17, l4)
+        return ip4(s, d, 17, l4, ident=0x4242)
+
+    def session(self, t, cli, srv, sport, dport, isn_c=1000, isn_s=5000,
+                req=b"GET / HTTP/1.0\r\n\r\n", resp=b"HTTP/1.0 200 OK\r\n\r\nhello\n",
+                rtt=10 * MS, syn_retx=0, close=True):
+        """A whole TCP connection: SYN (retransmitted syn_retx times, 1 s
+        apart, same ISN), SYN-ACK, ACK, request, response, FIN both ways.
+        Returns the time of its last frame."""
+        c, s = isn_c, isn_s
+        self.tcp(t, cli, srv, sport, dport, c, 0, SYN, options=MSS)
+        for _ in range(syn_retx):
+            t += SEC
+            self.tcp(t, cli, srv, sport, dport, c, 0, SYN, options=MSS)
+        t += rtt
+        self.tcp(t, srv, cli, dport, sport, s, c + 1, SYN | ACK, options=MSS)
+        t += MS
+        self.tcp(t, cli, srv, sport, dport, c + 1, s + 1, ACK)
+        t += MS
+        self.tcp(t, cli, srv, sport, dport, c + 1, s + 1, PSH | ACK, req)
+        c += 1 + len(req)
+        t += rtt
+        self.tcp(t, srv, cli, dport, sport, s + 1, c, PSH | ACK, resp)
+        s += 1 + len(resp)
+        if not close:
+            return t
+        t += MS
+        self.tcp(t, cli, srv, sport, dport, c, s, FIN | ACK)
+        t += rtt
+        self.tcp(t, srv, cli, dport, sport, s, c + 1, FIN | ACK)
+        t += MS
+        self.tcp(t, cli, srv, sport, dport, c + 1, s + 1, ACK)
+        return t
+
+    def write(self, path, nsec=False):
+        self.frames.sort(key=lambda x: (x[0], x[1]))
+        with open(path, "wb") as f:
+            w = Pcap(f, nsec=nsec)
+            for t, _, frame, wirelen in self.frames:
+                w.write(t, frame, wirelen)
+        return len(self.frames)
+
+
+MSS = struct.pack("!BBH", 2, 4, 1460)
+HP = "10.0.0.5"
+
+# ---------------------------------------------------------------- scenarios
+# Each takes (net, arg) and adds frames.  The replay tests assert on them:
+# change a scenario and its test together.
+
+SCENARIOS = {}
+
+
+def scenario(fn):
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+@scenario
+def tcp_limit(n, arg):
+    """5 outbound TCP connections from 10.0.0.5, 10 s apart, to 198.51.100.1..5
+    ports 8001..8005, each complete (SYN .. FIN).  With tcp = 3/hour: 3
+    forwarded, 2 dropped."""
+    for i in range(5):
+        n.session(T0 + i * 10 * SEC, HP, "198.51.100.%d" % (i + 1), 40001 + i,
+                  8001 + i, isn_c=1000 * (i + 1), isn_s=900000 + i)
+
+
+@scenario
+def syn_retx(n, arg):
+    """tcp = 2/hour.  A: SYN to 198.51.100.1:80 at 0, the same SYN (same ISN)
+    again at 1 s, then the handshake; B: 198.51.100.2:80 at 10 s; C:
+    198.51.100.3:80 at 20 s (over the limit) whose SYN is retransmitted at 21 s.
+    Expect A, B forwarded; C dropped; 3 conn records."""
+    n.session(T0, HP, "198.51.100.1", 40001, 80, isn_c=111, syn_retx=1)
+    n.session(T0 + 10 * SEC, HP, "198.51.100.2", 40002, 80, isn_c=222)
+    n.session(T0 + 20 * SEC, HP, "198.51.100.3", 40003, 80, isn_c=333, syn_retx=1)
+
+
+WINDOW_TIMES = [0, 10, 20, 59.999, 60, 61, 65, 70, 71, 131]
+
+
+@scenario
+def window(n, arg):
+    """tcp = 2/minute: one connection (SYN, SYN-ACK, ACK, RST) at each time
+    of WINDOW_TIMES (seconds), to 198.51.100.(i+1):(9000+i)."""
+    for i, s in enumerate(WINDOW_TIMES):
+        t = T0 + int(round(s * 1000)) * MS
+        dst = "198.51.100.%d" % (i + 1)
+        sp, dp, c, srv = 41000 + i, 9000 + i, 7000 + i, 3000 + i
+        n.tcp(t, HP, dst, sp, dp, c, 0, SYN, options=MSS)
+        n.tcp(t + 100_000, dst, HP, dp, sp, srv, c + 1, SYN | ACK, options=MSS)
+        n.tcp(t + 200_000, HP, dst, sp, dp, c + 1, srv + 1, ACK)
+        n.tcp(t + 300_000, HP, dst, sp, dp, c + 1, srv + 1, RST | ACK)
+
+
+TOTAL_TIMES = [0, 10, 20, 7200, 5 * 3600]
+
+
+@scenario
+def total(n, arg):
+    """tcp = 2/total: connections at TOTAL_TIMES (0, 10 s, 20 s, 2 h, 5 h) to
+    198.51.100.(i+1):(7000+i).  Expect the first 2 forwarded, all later
+    dropped."""
+    for i, s in enumerate(TOTAL_TIMES):
+        n.session(T0 + s * SEC, HP, "198.51.100.%d" % (i + 1), 42000 + i,
+                  7000 + i, isn_c=100 + i)
+
+
+@scenario
+def replies(n, arg):
+    """Traffic opened from outside, each answered by the honeypot; then, at
+    100 s, one outbound connection of each class (limits 1/hour each).
+      - 2 inbound TCP connections (203.0.113.7 -> :22, 203.0.113.8 -> :80)
+      - UDP 203.0.113.9:5353 -> 10.0.0.5:53, reply from the honeypot
+      - UDP 203.0.113.10:40000 -> 10.0.0.5:9 and the honeypot's ICMP
+        port unreachable about it
+      - ICMP echo 203.0.113.11 -> 10.0.0.5 (id 77) x2, and the replies
+    then outbound: TCP to 198.51.100.1:443, UDP to 198.51.100.2:123 (+reply),
+    ICMP echo to 198.51.100.3 (+reply)."""
+    n.session(T0, "203.0.113.7", HP, 50001, 22, isn_c=1, isn_s=2,
+              req=b"SSH-2.0-scan\r\n", resp=b"SSH-2.0-OpenSSH_9.2\r\n")
+    n.session(T0 + 5 * SEC, "203.0.113.8", HP, 50002, 80, isn_c=3, isn_s=4)
+    t = T0 + 10 * SEC
+    n.udp(t, "203.0.113.9", HP, 5353, 53, b"\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0\x03foo\x00\x00\x01\x00\x01")
+    n.udp(t + 5 * MS, HP, "203.0.113.9", 53, 5353, b"\x12\x34\x81\x83\x00\x01\0\0\0\0\0\0\x03foo\x00\x00\x01\x00\x01")
+    t = T0 + 20 * SEC
+    probe = b"probe"
+    n.udp(t, "203.0.113.10", HP, 40000, 9, probe)
+    n.port_unreachable(t + MS, HP, "203.0.113.10",
+                       n.udp_packet("203.0.113.10", HP, 40000, 9, probe))
+    t = T0 + 30 * SEC
+    for k in range(2):
+        n.ping(t + k * SEC, "203.0.113.11", HP, 77, k + 1)
+        n.ping(t + k * SEC + MS, HP, "203.0.113.11", 77, k + 1, reply=True)
+    t = T0 + 100 * SEC
+    n.session(t, HP, "198.51.100.1", 43000, 443, isn_c=9)
+    n.udp(t + SEC, HP, "198.51.100.2", 43001, 123, b"\x23" + b"\0" * 47)
+    n.udp(t + SEC + 20 * MS, "198.51.100.2", HP, 123, 43001, b"\x24" + b"\0" * 47)
+    n.ping(t + 2 * SEC, HP, "198.51.100.3", 99, 1)
+    n.ping(t + 2 * SEC + 20 * MS, "198.51.100.3", HP, 99, 1, reply=True)
+
+
+@scenario
+def udp_flows(n, arg):
+    """udp = 3/hour, exempt = 203.0.113.53:53/udp.  In order, 5 s apart:
+      0  198.51.100.10:9999  3 datagrams out + 3 replies (one flow, counts 1)
+      1  198.51.100.53:53    DNS query + reply (counts 2)
+      2  203.0.113.53:53     5 queries from 5 source ports (exempt, never counted)
+      3  198.51.100.11:7777  1 datagram (counts 3)
+      4  198.51.100.12:7777  1 datagram (over: dropped, limit)
+      5  203.0.113.53:53     1 more query (exempt: still forwarded)
+      6  198.51.100.10:9999  same flow as 0, 1 more datagram (still forwarded)"""
+    t = T0
+    for k in range(3):
+        n.udp(t + k * SEC, HP, "198.51.100.10", 44000, 9999, b"data%d" % k)
+        n.udp(t + k * SEC + 10 * MS, "198.51.100.10", HP, 9999, 44000, b"back%d" % k)
+    t += 5 * SEC
+    q = b"\xab\xcd\x01\x00\x00\x01\0\0\0\0\0\0\x07example\x03com\x00\x00\x01\x00\x01"
+    n.udp(t, HP, "198.51.100.53", 44001, 53, q)
+    n.udp(t + 20 * MS, "198.51.100.53", HP, 53, 44001, q[:2] + b"\x81\x80" + q[4:])
+    t += 5 * SEC
+    for k in range(5):
+        n.udp(t + k * 100 * MS, HP, "203.0.113.53", 44010 + k, 53, q)
+    t += 5 * SEC
+    n.udp(t, HP, "198.51.100.11", 44002, 7777, b"x")
+    t += 5 * SEC
+    n.udp(t, HP, "198.51.100.12", 44003, 7777, b"y")
+    t += 5 * SEC
+    n.udp(t, HP, "203.0.113.53", 44020, 53, q)
+    t += 5 * SEC
+    n.udp(t, HP, "198.51.100.10", 44000, 9999, b"more")
+
+
+@scenario
+def icmp_out(n, arg):
+    """3 outbound pings from 10.0.0.5 (ids 1..3, to 198.51.100.1..3), 5 s
+    apart, each 3 echo requests 1 s apart, each answered."""
+    for i in range(3):
+        dst = "198.51.100.%d" % (i + 1)
+        for k in range(3):
+            t = T0 + (i * 5 + k) * SEC
+            n.ping(t, HP, dst, i + 1, k + 1)
+            n.ping(t + 20 * MS, dst, HP, i + 1, k + 1, reply=True)
+
+
+@scenario
+def nonhoneypot(n, arg):
+    """honeypots = 10.0.0.5 in 10.0.0.0/24: 10.0.0.77 (in networks, not a
+    honeypot) opens a TCP connection to 198.51.100.77:80; then 10.0.0.5 one
+    to 198.51.100.5:80."""
+    n.session(T0, "10.0.0.77", "198.51.100.77", 45000, 80, isn_c=77)
+    n.session(T0 + 10 * SEC, HP, "198.51.100.5", 45001, 80, isn_c=55)
+
+
+RATE_PAYLOAD = 1000
+
+
+@scenario
+def rate(n, arg):
+    """A UDP flood from 10.0.0.5:46000 to 198.51.100.9:9000: 1000 datagrams
+    a second of RATE_PAYLOAD bytes (1042-byte frames, about 1 MB/s) for
+    `arg` seconds (default 10)."""
+    secs = arg or 10
+    payload = bytes(range(256)) * 4
+    payload = payload[:RATE_PAYLOAD]
+    s, d = n.a(HP), n.a("198.51.100.9")
+    ps = csum_partial(payload)
+    for k in range(secs * 1000):
+        n.add(T0 + k * MS, n.ip(s, d, 17, udp(s, d, 46000, 9000, payload, psum=ps)))
+
+
+@scenario
+def malformed(n, arg):
+    """Normal traffic around 5 malformed frames, 11 s apart (so each gets its
+    own rate-limited "malformed" alert):
+      t=0    inbound TCP session 203.0.113.7 -> 10.0.0.5:22 (complete)
+      t=20   IPv4 header cut after 12 bytes, from 203.0.113.66 (outside)
+      t=31   IPv4 IHL = 3, from 203.0.113.66
+      t=42   TCP data offset 2 (< 5), 203.0.113.66 -> 10.0.0.5:80
+      t=53   TCP data offset 15 in a 20-byte segment, 10.0.0.5 -> 198.51.100.66
+      t=64   IPv6 header cut after 20 bytes, from 2001:db8:ff:71::66
+      t=80   inbound TCP session 203.0.113.8 -> 10.0.0.5:80 (complete)"""
+    n.session(T0, "203.0.113.7", HP, 50001, 22, isn_c=1, isn_s=2)
+    out, hp = "203.0.113.66", HP
+    full = ip4(out, hp, 6, tcp(out, hp, 1234, 80, 1, 0, SYN))
+    n.add(T0 + 20 * SEC, eth(HP_MAC, GW_MAC, 0x0800, full[:12]))
+    bad = bytearray(full)
+    bad[0] = 0x43
+    n.add(T0 + 31 * SEC, eth(HP_MAC, GW_MAC, 0x0800, bytes(bad)))
+    n.add(T0 + 42 * SEC, eth(HP_MAC, GW_MAC, 0x0800,
+                             ip4(out, hp, 6, tcp(out, hp, 1234, 80, 1, 0, SYN, doff=2))))
+    d = "198.51.100.66"
+    n.add(T0 + 53 * SEC, eth(GW_MAC, HP_MAC, 0x0800,
+                             ip4(hp, d, 6, tcp(hp, d, 45678, 80, 1, 0, SYN, doff=15))))
+    s6, d6 = to_v6(out), to_v6(hp)
+    p6 = ip6(s6, d6, 17, udp(s6, d6, 1, 2, b"zz"))
+    n.add(T0 + 64 * SEC, eth(HP_MAC, GW_MAC, 0x86DD, p6[:20]))
+    n.session(T0 + 80 * SEC, "203.0.113.8", HP, 50002, 80, isn_c=3, isn_s=4)
+
+
+MALFORMED_COUNT = 5
+
+
+@scenario
+def mixed(n, arg):
+    """A bit of everything, for byte-identity and determinism: inbound and
+    outbound TCP (some over the limit), UDP both ways, pings, an ICMP error,
+    ARP, IPv6 TCP/UDP/ICMPv6, 802.1Q-tagged frames, a malformed frame, a
+    frame with a bad IPv4 checksum, and an odd-length frame (wirelen >
+    caplen: snapped)."""
+    tcp_limit(n, arg)
+    n.session(T0 + 2 * SEC, "203.0.113.7", HP, 50001, 22, isn_c=1, isn_s=2)
+    n.udp(T0 + 3 * SEC, HP, "198.51.100.53", 44001, 53, b"\x01\x02query")
+    n.udp(T0 + 3 * SEC + 5 * MS, "198.51.100.53", HP, 53, 44001, b"\x01\x02answer")
+    n.ping(T0 + 4 * SEC, HP, "198.51.100.20", 5, 1)
+    n.ping(T0 + 4 * SEC + 9 * MS, "198.51.100.20", HP, 5, 1, reply=True)
+    n.ping(T0 + 6 * SEC, "203.0.113.11", HP, 6, 1)
+    n.ping(T0 + 6 * SEC + MS, HP, "203.0.113.11", 6, 1, reply=True)
+    # ARP who-has from the honeypot, reply from the router
+    arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac_bytes(HP_MAC),
+                      ip_bytes(HP), b"\0" * 6, ip_bytes("10.0.0.1"))
+    n.add(T0 + 7 * SEC, eth("ff:ff:ff:ff:ff:ff", HP_MAC, 0x0806, arp))
+    # IPv6 and VLAN variants of a few things
+    v6 = Net(ipv6=True)
+    v6.session(T0 + 8 * SEC, HP, "198.51.100.30", 40100, 80, isn_c=5)
+    v6.ping(T0 + 9 * SEC, "203.0.113.31", HP, 31, 1)
+    v6.ping(T0 + 9 * SEC + MS, HP, "203.0.113.31", 31, 1, reply=True)
+    v6.udp(T0 + 9 * SEC + 5 * MS, HP, "198.51.100.32", 40200, 5000, b"six")
+    tagged = Net(vlan=42)
+    tagged.session(T0 + 11 * SEC, "203.0.113.40", HP, 50040, 25, isn_c=40)
+    for other in (v6, tagged):
+        for t, _, fr, wl in other.frames:
+            n.add(t, fr, wl)
+    # malformed: TCP data offset 2
+    out = "203.0.113.66"
+    n.add(T0 + 12 * SEC, eth(HP_MAC, GW_MAC, 0x0800,
+                             ip4(out, HP, 6, tcp(out, HP, 1, 80, 1, 0, SYN, doff=2))))
+    # bad IPv4 header checksum
+    n.add(T0 + 13 * SEC, eth(HP_MAC, GW_MAC, 0x0800,
+                             ip4(out, HP, 17, udp(out, HP, 7, 7, b"x"), bad_csum=True)))
+    # snapped frame: 100 bytes captured of a 1514-byte frame
+    big = n.ip(out, HP, 17, udp(out, HP, 8, 8, b"B" * 1472))
+    n.add(T0 + 14 * SEC, big[:100], wirelen=len(big))
+
+
+@scenario
+def midnight(n, arg):
+    """From 2026-11-26 23:59:50 to 2026-11-27 00:00:10 UTC, one inbound UDP
+    datagram a second (203.0.113.(1..21):5000 -> 10.0.0.5:7), 21 frames: 10
+    before midnight, 11 from midnight on."""
+    base = calendar.timegm((2026, 11, 26, 23, 59, 50)) * SEC
+    for k in range(21):
+        n.udp(base + k * SEC, "203.0.113.%d" % (k + 1), HP, 5000, 7, b"tick%d" % k)
+
+
+# ---------------------------------------------------------------- benchmark
+
+
+def bench(path, size_mb, nsec=False):
+    """A large mixed capture, streamed: per round (one simulated second)
+    short inbound TCP connections with payload, outbound ones (most over the
+    limit), bulk downloads, small UDP flows, pings and a slice of a SYN scan.
+    Frames are assembled from cached pieces so Python keeps up."""
+    limit = size_mb * 1_000_000
+    hp_count = 20
+    hps = ["10.0.0.%d" % (10 + i) for i in range(hp_count)]
+    bulk_payload = bytes((i * 7) & 0xFF for i in range(1448))
+    bulk_ps = csum_partial(bulk_payload)
+    req = b"GET /index.html HTTP/1.1\r\nHost: www\r\nUser-Agent: bench\r\n\r\n"
+    resp = b"HTTP/1.1 200 OK\r\nContent-Length: 600\r\n\r\n" + b"x" * 600
+    small = b"q" * 48
+    n = Net()
+    written = 0
+    conn = 0
+    t = T0
+    with open(path, "wb") as f:
+        w = Pcap(f, nsec=nsec)
+
+        def flush():
+            nonlocal written
+            n.frames.sort(key=lambda x: (x[0], x[1]))
+            for ts, _, fr, wl in n.frames:
+                w.write(ts, fr, wl)
+                written += 16 + len(fr)
+            n.frames.clear()
+
+        rnd = 0
+        while written < limit:
+            # 200 short inbound connections with payload
+            for k in range(200):
+                conn += 1
+                hp = hps[conn % hp_count]
+                cli = "198.51.%d.%d" % (100 + (conn >> 8) % 50, conn & 0xFF)
+                n.session(t + k * 4 * MS, cli, hp, 10000 + conn % 50000,
+                          (80, 22, 25, 443)[conn % 4], isn_c=conn * 7919,
+                          isn_s=conn * 104729, req=req, resp=resp, rtt=MS)
+            # 20 outbound connections (limits make most of them drops)
+            for k in range(20):
+                conn += 1
+                hp = hps[(conn + k) % hp_count]
+                n.session(t + k * 40 * MS, hp, "203.0.113.%d" % (k + 1),
+                          20000 + conn % 40000, 6667, isn_c=conn, isn_s=conn * 3)
+            # 4 bulk uploads into a honeypot, 200 full segments each
+            for k in range(4):
+                hp = hps[(rnd + k) % hp_count]
+                cli = "198.51.100.%d" % (200 + k)
+                sp, dp = 30000 + (rnd * 4 + k) % 30000, 21
+                s, d = n.a(cli), n.a(hp)
+                seq, hseq = 1_000_000 * k, 77
+                tb = t + k * MS
+                n.tcp(tb, cli, hp, sp, dp, seq, 0, SYN, options=MSS)
+                n.tcp(tb + MS, hp, cli, dp, sp, hseq, seq + 1, SYN | ACK, options=MSS)
+                seq += 1
+                hseq += 1
+                n.tcp(tb + 2 * MS, cli, hp, sp, dp, seq, hseq, ACK)
+                for j in range(200):
+                    tj = tb + 3 * MS + j * 4 * MS
+                    n.add(tj, n.ip(s, d, 6, tcp(s, d, sp, dp, seq, hseq, ACK,
+                                                bulk_payload, psum=bulk_ps)))
+                    seq += 1448
+                    if j % 8 == 7:
+                        n.tcp(tj + 100_000, hp, cli, dp, sp, hseq, seq, ACK)
+                te = tb + 900 * MS
+                n.tcp(te, cli, hp, sp, dp, seq, hseq, FIN | ACK)
+                n.tcp(te + MS, hp, cli, dp, sp, hseq, seq + 1, FIN | ACK)
+                n.tcp(te + 2 * MS, cli, hp, sp, dp, seq + 1, hseq + 1, ACK)
+            # 300 small UDP flows, half answered
+            for k in range(300):
+                hp = hps[k % hp_count]
+                cli = "203.0.%d.%d" % (113 + (k & 1), (rnd * 300 + k) & 0xFF)
+                sp = 1024 + (rnd * 300 + k) % 60000
+                n.udp(t + k * 3 * MS, cli, hp, sp, 53, small)
+                if k & 1:
+                    n.udp(t + k * 3 * MS + MS, hp, cli, 53, sp, small)
+            # 20 pings in, 5 out
+            for k in range(25):
+                hp = hps[k % hp_count]
+                far = "198.51.100.%d" % (k + 1)
+                a, b = (far, hp) if k < 20 else (hp, far)
+                n.ping(t + k * 37 * MS, a, b, rnd & 0xFFFF, k)
+                n.ping(t + k * 37 * MS + MS, b, a, rnd & 0xFFFF, k, reply=True)
+            # a SYN scan slice: 200 ports of one honeypot, RST or SYN-ACK back
+            hp = hps[rnd % hp_count]
+            for k in range(200):
+                port = (rnd * 200 + k) % 65535 + 1
+                ts = t + k * 5 * MS
+                n.tcp(ts, "192.0.2.99", hp, 61000, port, 424242, 0, SYN, options=MSS)
+                if port % 10 == 0:
+                    n.tcp(ts + MS, hp, "192.0.2.99", port, 61000, port, 424243, SYN | ACK)
+                    n.tcp(ts + 2 * MS, "192.0.2.99", hp, 61000, port, 424243, 0, RST)
+                else:
+                    n.tcp(ts + MS, hp, "192.0.2.99", port, 61000, 0, 424243, RST | ACK)
+            flush()
+            t += SEC
+            rnd += 1
+    return w.frames
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenario", nargs="?")
+    ap.add_argument("out", nargs="?")
+    ap.add_argument("--ipv6", action="store_true", help="IPv6 addresses")
+    ap.add_argument("--vlan", type=int, help="802.1Q-tag every frame with VID")
+    ap.add_argument("--nsec", action="store_true", help="nanosecond pcap")
+    ap.add_argument("--arg", type=int, default=0, help="scenario parameter")
+    ap.add_argument("--list", action="store_true", help="list scenarios")
+    a = ap.parse_args()
+    if a.list:
+        for name, fn in SCENARIOS.items():
+            print("%-12s %s" % (name, fn.__doc__.strip().split("\n")[0]))
+        print("%-12s %s" % ("bench", "large mixed capture; --arg = size in MB"))
+        return 0
+    if not a.scenario or not a.out:
+        ap.error("SCENARIO and OUT are needed (--list shows the scenarios)")
+    if a.scenario == "bench":
+        frames = bench(a.out, a.arg or 1000, a.nsec)
+    elif a.scenario in SCENARIOS:
+        n = Net(ipv6=a.ipv6, vlan=a.vlan)
+        SCENARIOS[a.scenario](n, a.arg)
+        frames = n.write(a.out, a.nsec)
+    else:
+        ap.error("unknown scenario %r (--list)" % a.scenario)
+    print("%s: %d frames" % (a.out, frames), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
