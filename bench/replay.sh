@@ -1,0 +1,114 @@
+#!/bin/bash
+# bench/replay.sh: how fast `fishbowl replay` pushes a large capture through
+# the engine (decode, flows, data control, pcap and JSON-lines output),
+# against `tcpdump -r IN -w OUT` copying the same file -- the floor for
+# "read a pcap, write a pcap" -- in the same run, on the same warm file.
+#
+# The capture (about BENCH_MB megabytes, default 1000) comes from
+# tests/gen/mkpcap.py's "bench" scenario: per simulated second, 200 short
+# inbound TCP connections with payload, 20 outbound ones (most over the
+# limit), 4 bulk uploads of 200 full-size segments, 300 small UDP flows,
+# 25 pings and a 200-port SYN scan slice, over 20 honeypots.  It is cached
+# under build/bench/ (keyed by size and generator checksum).
+#
+#   BENCH_MB=1000 BENCH_RUNS=3 FB_BUILD=build bench/replay.sh
+#
+# Prints one summary line per tool and the ratio fishbowl/tcpdump (lower is
+# better; 1.0 means replay costs no more than a plain pcap copy).
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${FB_BUILD:-build}
+MB=${BENCH_MB:-1000}
+RUNS=${BENCH_RUNS:-3}
+case $BUILD in /*) FISHBOWL="$BUILD/fishbowl" ;; *) FISHBOWL="$ROOT/$BUILD/fishbowl" ;; esac
+DIR="$ROOT/build/bench"
+mkdir -p "$DIR"
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { x = $1; printf(\"%.${2:-3}f\", x) }"; }
+
+[ -x "$FISHBOWL" ] || { echo "bench/replay.sh: no $FISHBOWL (make first)" >&2; exit 1; }
+command -v tcpdump >/dev/null || { echo "bench/replay.sh: tcpdump is needed" >&2; exit 1; }
+
+sum=$(sha256sum tests/gen/mkpcap.py | cut -c1-12)
+IN="$DIR/replay-${MB}MB-$sum.pcap"
+if [ ! -s "$IN" ]; then
+	rm -f "$DIR"/replay-"${MB}"MB-*.pcap
+	echo "generating $IN ..."
+	t0=$(date +%s.%N)
+	python3 tests/gen/mkpcap.py bench "$IN.tmp" --arg "$MB"
+	mv "$IN.tmp" "$IN"
+	echo "generated in $(calc "$(date +%s.%N) - $t0") s"
+fi
+size=$(stat -c %s "$IN")
+count_frames() {	# frames in classic pcap files, by skipping from header to header
+	python3 -c '
+import struct, sys
+n = 0
+for p in sys.argv[1:]:
+    with open(p, "rb") as f:
+        e = "<" if f.read(4) in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+        f.seek(24)
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                break
+            f.seek(struct.unpack(e + "I", h[8:12])[0], 1)
+            n += 1
+print(n)' "$@"
+}
+frames=$(count_frames "$IN")
+
+cat >"$DIR/replay.conf" <<EOF
+[honeynet]
+networks = 10.0.0.0/24
+
+[control]
+tcp = 5/hour
+udp = 20/hour
+icmp = 5/hour
+rate = 10mbit
+
+[capture]
+dir = $DIR/unused
+EOF
+
+# Warm the page cache so both tools read from memory.
+cat "$IN" >/dev/null
+
+best_fb=""
+best_td=""
+for r in $(seq "$RUNS"); do
+	rm -rf "$DIR/out-fb" "$DIR/out-td.pcap"
+	t0=$(now)
+	"$FISHBOWL" replay -c "$DIR/replay.conf" -r "$IN" -o "$DIR/out-fb" -v >"$DIR/replay.status" 2>&1
+	t1=$(now)
+	tcpdump -n -r "$IN" -w "$DIR/out-td.pcap" 2>/dev/null
+	t2=$(now)
+	fb=$(calc "$t1 - $t0")
+	td=$(calc "$t2 - $t1")
+	echo "run $r: fishbowl replay $fb s, tcpdump -r -w $td s"
+	if [ -z "$best_fb" ] || [ "$(calc "$fb < $best_fb" 0)" = 1 ]; then best_fb=$fb; fi
+	if [ -z "$best_td" ] || [ "$(calc "$td < $best_td" 0)" = 1 ]; then best_td=$td; fi
+done
+
+# Sanity: fishbowl wrote every frame.
+out_frames=$(count_frames "$DIR"/out-fb/*/packets/*.pcap)
+conns=$(cat "$DIR"/out-fb/*/conn.jsonl 2>/dev/null | wc -l)
+alerts=$(cat "$DIR"/out-fb/*/alerts.jsonl 2>/dev/null | wc -l)
+rm -rf "$DIR/out-fb" "$DIR/out-td.pcap"
+
+rate() {	# rate SECONDS -> "X kpps, Y MB/s"
+	echo "$(calc "$frames / $1 / 1000" 0) kpps, $(calc "$size / $1 / 1000000" 0) MB/s"
+}
+echo
+echo "capture:  $IN"
+echo "          $frames frames, $((size / 1000000)) MB"
+echo "fishbowl: $best_fb s ($(rate "$best_fb")); $out_frames frames captured, $conns connections, $alerts alerts"
+echo "tcpdump:  $best_td s ($(rate "$best_td"))"
+echo "ratio:    $(calc "$best_fb / $best_td" 2) (fishbowl replay / tcpdump -r -w, best of $RUNS)"
+if [ "$out_frames" != "$frames" ]; then
+	echo "WARNING: fishbowl captured $out_frames frames of $frames" >&2
+	exit 1
+fi
