@@ -1,7 +1,9 @@
 #!/bin/bash
 # honeypots = 10.0.0.5 inside networks = 10.0.0.0/24: 10.0.0.77 is in the
-# honeynet but not a listed honeypot.  In replay the leg is inferred from the
-# source, so its frames come "from the inside" like the honeypot's.
+# honeynet but not a listed honeypot.  fishbowl(8): "Outbound means from a
+# honeypot (a source address in networks)" -- so 10.0.0.77 is contained like
+# one, with windows of its own: with tcp = 1/hour both its connection and
+# the honeypot's are forwarded, each counted against its own source.
 . "$(dirname "$0")/../gen/replaylib.sh"
 need_fishbowl
 
@@ -17,11 +19,14 @@ EOF_
 )
 replay nonhp "$cfg" "$WORK/in.pcap"
 check_eq "all 16 frames captured" 16 "$(tcpdump_count "$WORK"/nonhp/*/packets/*.pcap)"
-check_eq "the honeypot's connection is outbound, counted, forwarded" \
+check_eq "2 conn records" 2 "$(q nonhp 'len(C)')"
+check_eq "the honeypot's connection: outbound, counted, forwarded" \
     "outbound 10.0.0.5 forward within-limit true" \
     "$(q nonhp 'rows(sel(C, src="10.0.0.5"), "dir", "honeypot", "verdict", "reason", "counted")')"
-check_eq "10.0.0.77's connection is logged once" 1 "$(q nonhp 'n(C, src="10.0.0.77")')"
-check_eq "10.0.0.77 never forwarded as a counted honeypot connection" 0 \
-    "$(q nonhp 'n(C, src="10.0.0.77", verdict="forward", counted=True, honeypot="10.0.0.5")')"
-check_eq "the honeypot's limit is its own: no block" 0 "$(q nonhp 'n(A, type="blocked", honeypot="10.0.0.5")')"
+check_eq "10.0.0.77's connection: outbound, its own window, forwarded" \
+    "outbound 10.0.0.77 forward within-limit true" \
+    "$(q nonhp 'rows(sel(C, src="10.0.0.77"), "dir", "honeypot", "verdict", "reason", "counted")')"
+check_eq "no block for either" 0 "$(q nonhp 'n(A, type="blocked")')"
+check_eq "one HIGH outbound alert each, naming its own source" "10.0.0.77;10.0.0.5" \
+    "$(q nonhp 'rows(sel(A, type="outbound"), "honeypot")')"
 done_testing
