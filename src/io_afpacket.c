@@ -1,0 +1,694 @@
+/*
+ * io_afpacket: the live bridge's packet I/O between two interfaces.
+ *
+ * Owns, per leg: an AF_PACKET RX socket with a TPACKET_V3 ring (mmap'ed,
+ * zero-copy, promiscuous, PACKET_IGNORE_OUTGOING so what we send is never
+ * read back: no loops), a TX socket, and the set-up of the interface (up,
+ * promiscuous, IPv6 off so the gateway never answers anything).
+ *
+ * Promises: a frame handed out by next_batch stays valid, in the ring, until
+ * the next call to next_batch; only then are the ring blocks that were fully
+ * consumed handed back to the kernel.  Every frame comes with the
+ * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
+ * it, so partial checksums are completed and GSO super-frames segmented by the
+ * kernel on transmit: TCP with checksum offload and TSO on the endpoints
+ * works across the bridge.  VLAN tags the kernel stripped into metadata are
+ * put back into the frame, so capture and forward see the frame as on the
+ * wire.  Sending never blocks for long: a frame that cannot be sent after a
+ * few short retries is counted in tx_errors and dropped.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+
+#include "io.h"
+#include "util.h"
+
+#define VNET_LEN	sizeof(struct virtio_net_hdr)
+#define BLOCK_MAX	(4u << 20)	/* ring block size cap: 4 MiB */
+#define BLOCK_MIN	(256u << 10)	/* holds several 64 KiB super-frames */
+#define FRAME_SIZE	2048u		/* V3: only for the ring arithmetic */
+#define RETIRE_MS	1		/* a part-filled block is handed over after */
+#define TXQ_MAX		1024		/* queued forwards per out leg */
+#define TX_TRIES	8		/* short waits before a frame is given up */
+#define SNDBUF_BYTES	(8 << 20)
+#define RESERVE		8		/* room to re-insert a VLAN tag */
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING	23
+#endif
+
+struct txq {
+	int			 n;
+	struct mmsghdr		 msg[TXQ_MAX];
+	struct iovec		 iov[TXQ_MAX][2];
+	struct virtio_net_hdr	 vnet[TXQ_MAX];
+};
+
+struct leg {
+	char			 name[IF_NAMESIZE];
+	int			 ifindex;
+	int			 rx_fd;
+	int			 tx_fd;
+	uint8_t			*ring;
+	size_t			 ring_len;
+	uint32_t		 block_size;
+	uint32_t		 block_nr;
+	uint32_t		 cur;		/* block being read */
+	uint32_t		 left;		/* frames left in it, 0 = not opened */
+	uint8_t			*next;		/* next tpacket3_hdr in it */
+	uint32_t		 release;	/* first block owed back to the kernel */
+	uint32_t		 owed;		/* how many, in ring order */
+	struct txq		*txq;		/* frames to send out of this leg */
+};
+
+struct io_af {
+	struct fb_io		 io;
+	struct leg		 leg[2];
+	struct io_stats		 st;
+	int			 first;		/* leg served first, alternates */
+};
+
+static struct tpacket_block_desc *
+block_at(struct leg *l, uint32_t i)
+{
+	return (struct tpacket_block_desc *)(l->ring + (size_t)i * l->block_size);
+}
+
+static bool
+block_ready(struct leg *l, uint32_t i)
+{
+	struct tpacket_block_desc *b = block_at(l, i);
+
+	return (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+	    TP_STATUS_USER) != 0;
+}
+
+/* Hand back the blocks the engine is done with (those of the last batch). */
+static void
+release_blocks(struct leg *l)
+{
+	while (l->owed > 0) {
+		struct tpacket_block_desc *b = block_at(l, l->release);
+
+		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		    __ATOMIC_RELEASE);
+		l->release = (l->release + 1) % l->block_nr;
+		l->owed--;
+	}
+}
+
+/* Done with the current block: it is owed back at the next call. */
+static void
+finish_block(struct leg *l)
+{
+	l->owed++;
+	l->cur = (l->cur + 1) % l->block_nr;
+	l->left = 0;
+	l->next = NULL;
+}
+
+/* Open the current block if the kernel has handed it over. */
+static bool
+open_block(struct leg *l)
+{
+	struct tpacket_block_desc *b;
+
+	while (l->left == 0) {
+		if (l->owed >= l->block_nr || !block_ready(l, l->cur))
+			return false;
+		b = block_at(l, l->cur);
+		if (b->hdr.bh1.num_pkts == 0 ||
+		    b->hdr.bh1.offset_to_first_pkt >= l->block_size) {
+			finish_block(l);
+			continue;
+		}
+		l->left = b->hdr.bh1.num_pkts;
+		l->next = (uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
+	}
+	return true;
+}
+
+/*
+ * The kernel strips a VLAN tag into metadata; put it back in front of the
+ * EtherType.  The room is there: the ring leaves padding (and RESERVE)
+ * between the tpacket3_hdr + sockaddr_ll and the vnet header.
+ */
+static bool
+vlan_reinsert(struct tpacket3_hdr *h, uint8_t **mac, struct virtio_net_hdr **vh,
+    uint32_t *caplen, uint32_t *wirelen)
+{
+	uint8_t *floor = (uint8_t *)h + TPACKET_ALIGN(sizeof(*h)) + sizeof(struct sockaddr_ll);
+	uint8_t *m = *mac, *v = (uint8_t *)*vh;
+	uint16_t tpid = ETH_P_8021Q, tci = h->hv1.tp_vlan_tci;
+	uint8_t tag[4];
+
+	if (h->tp_status & TP_STATUS_VLAN_TPID_VALID && h->hv1.tp_vlan_tpid != 0)
+		tpid = h->hv1.tp_vlan_tpid;
+	if (v - 4 < floor || *caplen < 12)
+		return false;
+	tag[0] = tpid >> 8;
+	tag[1] = tpid & 0xff;
+	tag[2] = tci >> 8;
+	tag[3] = tci & 0xff;
+	memmove(v - 4, v, VNET_LEN + 12);	/* vnet header and both MACs */
+	memcpy(m - 4 + 12, tag, 4);
+	*mac = m - 4;
+	*vh = (struct virtio_net_hdr *)(v - 4);
+	/* Offsets in the header count from the MAC header: 4 bytes more now. */
+	if ((*vh)->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		(*vh)->csum_start = htole16((uint16_t)(le16toh((*vh)->csum_start) + 4));
+	if ((*vh)->hdr_len != 0)
+		(*vh)->hdr_len = htole16((uint16_t)(le16toh((*vh)->hdr_len) + 4));
+	*caplen += 4;
+	*wirelen += 4;
+	return true;
+}
+
+/* Take the next frame of leg li into fr; false if it has none ready. */
+static bool
+take_frame(struct io_af *a, int li, struct fb_frame *fr)
+{
+	struct leg *l = &a->leg[li];
+	struct tpacket3_hdr *h;
+	struct virtio_net_hdr *vh;
+	uint8_t *blk, *mac;
+	uint32_t caplen, wirelen, off;
+
+	for (;;) {
+		if (!open_block(l))
+			return false;
+		blk = (uint8_t *)block_at(l, l->cur);
+		h = (struct tpacket3_hdr *)l->next;
+		off = (uint32_t)(l->next - blk);
+		l->left--;
+		if (l->left == 0 || h->tp_next_offset == 0 ||
+		    h->tp_next_offset > l->block_size - off)
+			finish_block(l);
+		else
+			l->next += h->tp_next_offset;
+		/* The kernel wrote these, but a bad offset must not crash us. */
+		if (off + sizeof(*h) > l->block_size || h->tp_mac < VNET_LEN ||
+		    h->tp_mac > l->block_size - off ||
+		    h->tp_snaplen > l->block_size - off - h->tp_mac)
+			continue;
+		break;
+	}
+	mac = (uint8_t *)h + h->tp_mac;
+	vh = (struct virtio_net_hdr *)(mac - VNET_LEN);
+	caplen = h->tp_snaplen;
+	wirelen = h->tp_len;
+	if (h->tp_status & TP_STATUS_VLAN_VALID)
+		(void)vlan_reinsert(h, &mac, &vh, &caplen, &wirelen);
+	fr->data = mac;
+	fr->caplen = caplen;
+	fr->wirelen = wirelen;
+	fr->ts = (fb_ns)h->tp_sec * FB_NS_PER_SEC + h->tp_nsec;
+	fr->leg = (enum fb_leg)li;
+	fr->vnet = vh;
+	a->st.rx_frames[li]++;
+	a->st.rx_bytes[li] += wirelen;
+	return true;
+}
+
+static int
+fill(struct io_af *a, struct fb_frame *frames, int max)
+{
+	int n = 0, li = a->first;
+	bool more[2] = { true, true };
+
+	/* One frame from each leg in turn, so a flood on one leg cannot starve
+	 * the other. */
+	while (n < max && (more[0] || more[1])) {
+		if (more[li] && !take_frame(a, li, &frames[n]))
+			more[li] = false;
+		else if (more[li])
+			n++;
+		li ^= 1;
+	}
+	a->first ^= 1;
+	return n;
+}
+
+static int
+af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms)
+{
+	struct io_af *a = (struct io_af *)io;
+	struct pollfd pfd[2];
+	int n, i;
+
+	for (i = 0; i < 2; i++)
+		release_blocks(&a->leg[i]);
+	if (max <= 0)
+		return 0;
+	n = fill(a, frames, max);
+	if (n > 0 || timeout_ms == 0)
+		return n;
+	for (i = 0; i < 2; i++) {
+		pfd[i].fd = a->leg[i].rx_fd;
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	if (poll(pfd, 2, timeout_ms) == -1) {
+		if (errno == EINTR)
+			return 0;
+		log_warn("poll");
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		if (pfd[i].revents & (POLLERR | POLLNVAL)) {
+			int soerr = 0;
+			socklen_t sl = sizeof(soerr);
+
+			/* ENETDOWN and friends: reported, the ring carries on. */
+			getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+			if (pfd[i].revents & POLLNVAL)
+				return -1;
+			if (soerr != 0)
+				log_warnx("%s: %s", a->leg[i].name, strerror(soerr));
+		}
+	}
+	return fill(a, frames, max);
+}
+
+static int
+af_forward(struct fb_io *io, const struct fb_frame *fr, enum fb_leg out)
+{
+	struct io_af *a = (struct io_af *)io;
+	struct txq *q;
+	int i;
+
+	if (out != LEG_OUTSIDE && out != LEG_INSIDE)
+		return -1;
+	/* A frame cut short by the ring cannot be sent whole. */
+	if (fr->caplen < fr->wirelen || fr->caplen < ETH_HLEN) {
+		a->st.tx_errors[out]++;
+		return -1;
+	}
+	q = a->leg[out].txq;
+	if (q->n == TXQ_MAX)
+		io->ops->flush(io);
+	i = q->n++;
+	if (fr->vnet != NULL) {
+		memcpy(&q->vnet[i], fr->vnet, VNET_LEN);
+		/* DATA_VALID is a receive-side hint only. */
+		q->vnet[i].flags &= VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	} else
+		memset(&q->vnet[i], 0, VNET_LEN);	/* GSO_NONE, no csum */
+	q->iov[i][0].iov_base = &q->vnet[i];
+	q->iov[i][0].iov_len = VNET_LEN;
+	q->iov[i][1].iov_base = (void *)(uintptr_t)fr->data;
+	q->iov[i][1].iov_len = fr->caplen;
+	memset(&q->msg[i], 0, sizeof(q->msg[i]));
+	q->msg[i].msg_hdr.msg_iov = q->iov[i];
+	q->msg[i].msg_hdr.msg_iovlen = 2;
+	return 0;
+}
+
+static void
+tx_wait(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	(void)poll(&pfd, 1, 1);
+}
+
+static void
+flush_leg(struct io_af *a, int li)
+{
+	struct leg *l = &a->leg[li];
+	struct txq *q = l->txq;
+	int done = 0, tries = 0, r;
+
+	while (done < q->n) {
+		r = sendmmsg(l->tx_fd, q->msg + done, (unsigned)(q->n - done),
+		    MSG_DONTWAIT);
+		if (r > 0) {
+			for (int i = done; i < done + r; i++)
+				a->st.tx_bytes[li] += q->iov[i][1].iov_len;
+			a->st.tx_frames[li] += (uint64_t)r;
+			done += r;
+			tries = 0;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == ENOBUFS) &&
+		    ++tries < TX_TRIES) {
+			tx_wait(l->tx_fd);
+			continue;
+		}
+		/* This frame cannot go (too big, device down, stuck): skip it. */
+		if (a->st.tx_errors[li]++ == 0)
+			log_warn("%s: send", l->name);
+		done++;
+		tries = 0;
+	}
+	q->n = 0;
+}
+
+static int
+af_flush(struct fb_io *io)
+{
+	struct io_af *a = (struct io_af *)io;
+
+	for (int i = 0; i < 2; i++)
+		if (a->leg[i].txq->n > 0)
+			flush_leg(a, i);
+	return 0;
+}
+
+static void
+af_stats(struct fb_io *io, struct io_stats *st)
+{
+	struct io_af *a = (struct io_af *)io;
+	struct tpacket_stats_v3 ks;
+	socklen_t len;
+
+	for (int i = 0; i < 2; i++) {
+		/* Reading resets the kernel's counters: accumulate. */
+		len = sizeof(ks);
+		memset(&ks, 0, sizeof(ks));
+		if (getsockopt(a->leg[i].rx_fd, SOL_PACKET, PACKET_STATISTICS,
+		    &ks, &len) == 0) {
+			a->st.kernel_drops[i] += ks.tp_drops;
+			a->st.kernel_freezes[i] += ks.tp_freeze_q_cnt;
+		}
+	}
+	*st = a->st;
+}
+
+static int
+af_linktype(struct fb_io *io)
+{
+	(void)io;
+	return 1;	/* LINKTYPE_ETHERNET */
+}
+
+static void
+leg_close(struct leg *l)
+{
+	if (l->ring != NULL && l->ring != MAP_FAILED)
+		munmap(l->ring, l->ring_len);
+	if (l->rx_fd >= 0)
+		close(l->rx_fd);
+	if (l->tx_fd >= 0)
+		close(l->tx_fd);
+	free(l->txq);
+	l->ring = NULL;
+	l->rx_fd = l->tx_fd = -1;
+	l->txq = NULL;
+}
+
+static void
+af_close(struct fb_io *io)
+{
+	struct io_af *a = (struct io_af *)io;
+
+	if (a == NULL)
+		return;
+	for (int i = 0; i < 2; i++)
+		leg_close(&a->leg[i]);
+	free(a);
+}
+
+static const struct fb_io_ops af_ops = {
+	.name = "afpacket",
+	.next_batch = af_next_batch,
+	.forward = af_forward,
+	.flush = af_flush,
+	.stats = af_stats,
+	.linktype = af_linktype,
+	.close = af_close,
+};
+
+/* Set-up of one leg */
+
+static int
+fail(char *err, size_t errlen, const char *ifname, const char *what)
+{
+	int e = errno;
+
+	if (e == EPERM || e == EACCES)
+		snprintf(err, errlen, "%s: %s: %s (fishbowl run needs root: "
+		    "CAP_NET_RAW and CAP_NET_ADMIN)", ifname, what, strerror(e));
+	else
+		snprintf(err, errlen, "%s: %s: %s", ifname, what, strerror(e));
+	errno = e;
+	return -1;
+}
+
+static int
+sockopt_int(int fd, int level, int opt, int val)
+{
+	return setsockopt(fd, level, opt, &val, sizeof(val));
+}
+
+/* Up and promiscuous (the membership below keeps promisc counted right). */
+static int
+iface_up(const char *ifname, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return fail(err, errlen, ifname, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	fb_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == -1)
+		rc = fail(err, errlen, ifname, "cannot read interface flags");
+	else if ((ifr.ifr_flags & IFF_UP) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) == -1)
+			rc = fail(err, errlen, ifname, "cannot bring the interface up");
+	}
+	close(fd);
+	return rc;
+}
+
+/* No IPv6 on our legs: no link-local address, no ND or MLD of our own. */
+static void
+iface_no_ipv6(const char *ifname)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)	/* no IPv6 in this kernel: nothing to do */
+			log_warn("%s", path);
+		return;
+	}
+	if (write(fd, "1\n", 2) != 2)
+		log_warn("%s", path);
+	close(fd);
+}
+
+/* The bridge must be invisible: an address on a leg makes it a host. */
+static int
+iface_check_addrs(const char *a, const char *b, char *err, size_t errlen)
+{
+	struct ifaddrs *ifa, *p;
+	char buf[INET6_ADDRSTRLEN];
+
+	if (getifaddrs(&ifa) == -1)
+		return 0;
+	for (p = ifa; p != NULL; p = p->ifa_next) {
+		if (p->ifa_addr == NULL || p->ifa_addr->sa_family != AF_INET)
+			continue;
+		if (strcmp(p->ifa_name, a) != 0 && strcmp(p->ifa_name, b) != 0)
+			continue;
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr,
+		    buf, sizeof(buf));
+		snprintf(err, errlen, "%s has the IPv4 address %s: a bridge leg must "
+		    "have no address (remove it: ip addr flush dev %s)",
+		    p->ifa_name, buf, p->ifa_name);
+		freeifaddrs(ifa);
+		return -1;
+	}
+	freeifaddrs(ifa);
+	return 0;
+}
+
+static uint32_t
+pick_block_size(uint32_t ring_mb)
+{
+	uint64_t ring = (uint64_t)ring_mb << 20;
+	uint32_t bs = BLOCK_MAX;
+
+	/* At least 8 blocks, so the kernel always has room while we read. */
+	while (bs > BLOCK_MIN && ring / bs < 8)
+		bs >>= 1;
+	return bs;
+}
+
+static int
+rx_open(struct leg *l, uint32_t ring_mb, char *err, size_t errlen)
+{
+	struct tpacket_req3 req;
+	struct sockaddr_ll sll;
+	struct packet_mreq mr;
+	uint64_t ring = (uint64_t)FB_MAX(ring_mb, 1u) << 20;
+
+	/* Protocol 0: nothing is queued before the ring and bind exist. */
+	l->rx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (l->rx_fd == -1)
+		return fail(err, errlen, l->name, "AF_PACKET socket");
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3) == -1)
+		return fail(err, errlen, l->name, "TPACKET_V3");
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VNET_HDR, 1) == -1)
+		return fail(err, errlen, l->name, "PACKET_VNET_HDR");
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_RESERVE, RESERVE) == -1)
+		return fail(err, errlen, l->name, "PACKET_RESERVE");
+	/* Never read back what we (or anyone on this host) sent here. */
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) == -1)
+		return fail(err, errlen, l->name, "PACKET_IGNORE_OUTGOING (kernel >= 4.20)");
+
+	l->block_size = pick_block_size(ring_mb);
+	l->block_nr = (uint32_t)FB_MAX(ring / l->block_size, 2);
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = l->block_size;
+	req.tp_block_nr = l->block_nr;
+	req.tp_frame_size = FRAME_SIZE;
+	req.tp_frame_nr = (l->block_size / FRAME_SIZE) * l->block_nr;
+	req.tp_retire_blk_tov = RETIRE_MS;
+	if (setsockopt(l->rx_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == -1)
+		return fail(err, errlen, l->name, "PACKET_RX_RING");
+	l->ring_len = (size_t)l->block_size * l->block_nr;
+	l->ring = mmap(NULL, l->ring_len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, l->rx_fd, 0);
+	if (l->ring == MAP_FAILED)	/* RLIMIT_MEMLOCK: try unlocked */
+		l->ring = mmap(NULL, l->ring_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, l->rx_fd, 0);
+	if (l->ring == MAP_FAILED) {
+		l->ring = NULL;
+		return fail(err, errlen, l->name, "mmap of the RX ring");
+	}
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = l->ifindex;
+	if (bind(l->rx_fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		return fail(err, errlen, l->name, "bind");
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_ifindex = l->ifindex;
+	mr.mr_type = PACKET_MR_PROMISC;
+	if (setsockopt(l->rx_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) == -1)
+		return fail(err, errlen, l->name, "promiscuous mode");
+	return 0;
+}
+
+static int
+tx_open(struct leg *l, char *err, size_t errlen)
+{
+	struct sockaddr_ll sll;
+
+	/* Protocol 0: a send-only socket, never on the receive path. */
+	l->tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (l->tx_fd == -1)
+		return fail(err, errlen, l->name, "AF_PACKET socket");
+	if (sockopt_int(l->tx_fd, SOL_PACKET, PACKET_VNET_HDR, 1) == -1)
+		return fail(err, errlen, l->name, "PACKET_VNET_HDR (tx)");
+	if (sockopt_int(l->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, SNDBUF_BYTES) == -1)
+		(void)sockopt_int(l->tx_fd, SOL_SOCKET, SO_SNDBUF, SNDBUF_BYTES);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = 0;
+	sll.sll_ifindex = l->ifindex;
+	if (bind(l->tx_fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+		return fail(err, errlen, l->name, "bind (tx)");
+	return 0;
+}
+
+static int
+iface_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, mtu = -1;
+
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	fb_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	if (ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static int
+leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, char *err, size_t errlen)
+{
+	if (ifname == NULL || *ifname == '\0' || strlen(ifname) >= IF_NAMESIZE) {
+		snprintf(err, errlen, "bad interface name '%s'", ifname ? ifname : "");
+		return -1;
+	}
+	fb_strlcpy(l->name, ifname, sizeof(l->name));
+	l->ifindex = (int)if_nametoindex(ifname);
+	if (l->ifindex == 0) {
+		snprintf(err, errlen, "%s: no such interface", ifname);
+		return -1;
+	}
+	l->txq = calloc(1, sizeof(*l->txq));
+	if (l->txq == NULL)
+		return fail(err, errlen, ifname, "out of memory");
+	iface_no_ipv6(ifname);
+	if (iface_up(ifname, err, errlen) == -1)
+		return -1;
+	if (rx_open(l, ring_mb, err, errlen) == -1)
+		return -1;
+	return tx_open(l, err, errlen);
+}
+
+struct fb_io *
+io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
+    char *err, size_t errlen)
+{
+	struct io_af *a;
+	int m0, m1;
+
+	if (outside != NULL && inside != NULL && strcmp(outside, inside) == 0) {
+		snprintf(err, errlen, "%s: outside and inside must be two interfaces",
+		    outside);
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->io.ops = &af_ops;
+	for (int i = 0; i < 2; i++)
+		a->leg[i].rx_fd = a->leg[i].tx_fd = -1;
+	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, err, errlen) == -1 ||
+	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, err, errlen) == -1 ||
+	    iface_check_addrs(outside, inside, err, errlen) == -1) {
+		af_close(&a->io);
+		return NULL;
+	}
+	m0 = iface_mtu(outside);
+	m1 = iface_mtu(inside);
+	if (m0 != m1)
+		log_warnx("MTU differs: %s %d, %s %d; larger frames will not cross",
+		    outside, m0, inside, m1);
+	log_info("bridging %s and %s: %u blocks of %u KiB per leg",
+	    outside, inside, a->leg[0].block_nr, a->leg[0].block_size >> 10);
+	return &a->io;
+}
