@@ -471,7 +471,19 @@ hp_get(struct control *c, const struct fb_addr *a, fb_ns now)
 	return h;
 }
 
-/* The state file */
+/*
+ * The state file, text, one honeypot a line after a version line:
+ *
+ *   fishbowl-control 1
+ *   hp ADDR STATE SINCE FORWARDED BYTES_OUT RATE_DROPPED_FRAMES RATE_DROPPED_BYTES
+ *      then for tcp, udp, icmp, other in that order:
+ *      CLASS TOTAL REFUSED BLOCKED BLOCKED_SINCE LEN TIME1 ... TIMELEN
+ *
+ * on one line, separated by single spaces; times are absolute (fb_ns,
+ * nanoseconds since the epoch, packet time in replay), window times oldest
+ * first.  The loader accepts exactly this and nothing else.
+ */
+#define STATE_MAX_LINE	(CLASS_MAX * (STATE_MAX_N * 21 + 128) + 256)
 
 static void
 save_line(struct jbuf *jb, const struct hp *h)
@@ -750,6 +762,10 @@ load(struct control *c, char *err, size_t errlen)
 	}
 	while (!ld.failed && (n = getline(&line, &cap, fp)) != -1) {
 		ld.line++;
+		if (n > STATE_MAX_LINE) {
+			load_error(&ld, "line too long");
+			break;
+		}
 		if (n == 0 || line[n - 1] != '\n') {
 			load_error(&ld, "last line cut short");
 			break;
