@@ -418,6 +418,7 @@ static void
 test_events(void **state)
 {
 	struct ctx *x = *state;
+	char lim[32], text[200];
 	struct control *c;
 	struct hp_status st;
 	enum fb_reason r;
@@ -437,10 +438,12 @@ test_events(void **state)
 	for (int i = 0; i < 50; i++)
 		assert_int_equal(conn(c, &x->hp, CLASS_TCP, &x->dst, 80, T0 + 2 * SEC + i, &r),
 		    VERDICT_DROP);
-	assert_int_equal(count_events(x, "blocked", "critical",
-	    "honeypot 10.99.0.130 blocked (tcp, 2/hour)"), 1);
-	assert_int_equal(count_events(x, "state", NULL,
-	    "honeypot 10.99.0.130 contained: tcp limit 2/hour reached"), 1);
+	limit_fmt(&x->cfg.limit[CLASS_TCP], lim, sizeof(lim));	/* "2/hour" */
+	snprintf(text, sizeof(text), "honeypot 10.99.0.130 blocked (tcp, %s)", lim);
+	assert_int_equal(count_events(x, "blocked", "critical", text), 1);
+	snprintf(text, sizeof(text), "honeypot 10.99.0.130 contained: tcp limit %s reached",
+	    lim);
+	assert_int_equal(count_events(x, "state", NULL, text), 1);
 	/* The timer frees it when the oldest leaves the window. */
 	control_tick(c, T0 + HOUR - 1);
 	assert_int_equal(status_of(c, &x->hp, T0 + HOUR - 1).state, HP_CONTAINED);
