@@ -1,0 +1,608 @@
+/*
+ * capture: the pcap recorder.  Owns DIR/YYYY-MM-DD/packets/NNNNN.pcap, their
+ * rotation, and the retention of day folders.  See capture.h.
+ *
+ * Promises kept here:
+ * - Our own writer, not stdio: frames are copied into a batch buffer
+ *   (capture_write is a bounds check, a 16-byte header and a memcpy; no
+ *   syscall unless the buffer is full or the file must rotate) and the
+ *   batch goes to the file with pwrite(2) at a known offset.  A failed or
+ *   short write is cut back with ftruncate(2) to the end of the last whole
+ *   batch, so the file always ends on a record boundary, and every frame of
+ *   the failed batch is counted lost.  A kill -9 can at most cut the batch
+ *   the kernel was copying when it struck.
+ * - A file is created with O_EXCL and numbered after the highest number
+ *   already in its folder, so a restart never overwrites a capture.
+ * - A file rotates when the next record would take it past rotate_bytes
+ *   (a file always holds at least one record) and when a frame or the
+ *   timer is in a later UTC day; an older frame (clock stepped back) stays
+ *   in the current file.
+ * - Retention deletes only directories of DIR whose names are YYYY-MM-DD,
+ *   without following symbolic links (openat/unlinkat on O_NOFOLLOW
+ *   descriptors), never crossing into another file system, and never the
+ *   day being written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "capture.h"
+
+#define PCAP_MAGIC_NS		0xa1b23c4dU
+#define PCAP_HDR_LEN		24
+#define PCAP_REC_HDR_LEN	16
+#define CAPTURE_SNAPLEN		262144
+#define BATCH_MIN		(1024 * 1024)
+#define DAY_NS			(86400 * FB_NS_PER_SEC)
+#define SPACE_CHECK_NS		(5 * FB_NS_PER_SEC)
+#define MAX_DAYS_SCAN		4096	/* day folders looked at per scan */
+#define RM_MAX_DEPTH		16
+#define OPEN_TRIES		1000
+
+struct capture {
+	char		*dir;
+	int		 linktype;
+	uint32_t	 snaplen;
+	uint64_t	 rotate_bytes;
+	uint32_t	 keep_days;
+	uint64_t	 min_free;
+
+	int		 fd;		/* -1: none, or the last one became unusable */
+	int64_t		 day;		/* day number of the current file, -1 none yet */
+	uint64_t	 off;		/* bytes in the file: header + flushed batches */
+	uint32_t	 next_num;	/* next file number for next_num_day */
+	int64_t		 next_num_day;
+
+	uint8_t		*buf;		/* the batch: whole records for fd */
+	size_t		 cap, len;
+	uint32_t	 nbatch;	/* frames in buf */
+	bool		 batch_lost;	/* something lost since the last capture_flush */
+	bool		 open_failed;	/* do not retry opening until flush/tick */
+
+	int64_t		 retention_day;	/* day of the last retention pass, -1 none */
+	bool		 space_checked;
+	fb_ns		 space_checked_at;
+
+	struct capture_stats st;
+};
+
+static int64_t
+day_of(fb_ns t)
+{
+	return t < 0 ? 0 : t / DAY_NS;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	/* host order: the magic tells readers which order that is */
+	memcpy(p, &v, 4);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+
+static void
+note_failure(struct capture *c, const char *what, const char *path)
+{
+	c->st.write_errors++;
+	if (!c->st.failing)
+		log_warn("capture: %s %s", what, path);
+	c->st.failing = true;
+}
+
+/* "YYYY-MM-DD" and nothing else. */
+static bool
+is_day_name(const char *s)
+{
+	for (int i = 0; i < 10; i++) {
+		if (i == 4 || i == 7) {
+			if (s[i] != '-')
+				return false;
+		} else if (s[i] < '0' || s[i] > '9')
+			return false;
+	}
+	return s[10] == '\0';
+}
+
+/* File number of "NNNNN.pcap" (1-9 digits), or 0. */
+static uint32_t
+pcap_number(const char *s)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 9)
+			return 0;
+		n = n * 10 + (uint32_t)(s[i] - '0');
+	}
+	if (i == 0 || strcmp(s + i, ".pcap") != 0)
+		return 0;
+	return n;
+}
+
+/* Highest NNNNN.pcap number in the folder, 0 if none. */
+static uint32_t
+highest_number(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	uint32_t max = 0, n;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		n = pcap_number(e->d_name);
+		if (n > max)
+			max = n;
+	}
+	closedir(d);
+	return max;
+}
+
+/* Flush the batch to the current file.  0, or -1 (frames counted lost). */
+static int
+write_batch(struct capture *c)
+{
+	size_t done = 0;
+	ssize_t n;
+	int err;
+
+	if (c->len == 0)
+		return 0;
+	while (done < c->len) {
+		n = pwrite(c->fd, c->buf + done, c->len - done, (off_t)(c->off + done));
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0)
+			errno = ENOSPC;
+		break;
+	}
+	if (done == c->len) {
+		c->off += c->len;
+		c->st.frames += c->nbatch;
+		c->st.bytes += c->len;
+		c->st.failing = false;
+		c->len = 0;
+		c->nbatch = 0;
+		return 0;
+	}
+
+	err = errno;
+	note_failure(c, "write", c->st.current);
+	c->st.lost_frames += c->nbatch;
+	c->batch_lost = true;
+	c->len = 0;
+	c->nbatch = 0;
+	/*
+	 * Cut the file back to its last whole record.  If that fails, or the
+	 * file itself cannot grow (EFBIG), it is unusable: the next frame
+	 * opens the next number.  Otherwise (disk full) the next batch tries
+	 * this file again.
+	 */
+	if (ftruncate(c->fd, (off_t)c->off) == -1) {
+		log_warn("capture: cannot cut back %s", c->st.current);
+		err = EIO;
+	}
+	if (err == EFBIG || err == EBADF || err == EIO) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return -1;
+}
+
+static void
+close_file(struct capture *c)
+{
+	if (c->fd == -1)
+		return;
+	write_batch(c);
+	if (c->fd != -1 && close(c->fd) == -1)
+		note_failure(c, "close", c->st.current);
+	c->fd = -1;
+}
+
+/* Open the next file of the given day.  0 or -1 (counted, not retried until flush/tick). */
+static int
+open_file(struct capture *c, int64_t day)
+{
+	char dname[11], pdir[4096], path[4096 + 16];
+	uint8_t hdr[PCAP_HDR_LEN];
+	int fd = -1, tries;
+	ssize_t n;
+
+	if (c->open_failed)
+		return -1;
+	time_day(day * DAY_NS, dname);
+	if ((size_t)snprintf(pdir, sizeof(pdir), "%s/%s/packets", c->dir, dname) >=
+	    sizeof(pdir)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	if (mkdir_p(pdir, 0750) == -1)
+		goto fail;
+	if (c->next_num_day != day) {
+		c->next_num = highest_number(pdir) + 1;
+		c->next_num_day = day;
+	}
+	for (tries = 0; tries < OPEN_TRIES; tries++, c->next_num++) {
+		snprintf(path, sizeof(path), "%s/%05u.pcap", pdir, c->next_num);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		fb_strlcpy(pdir, path, sizeof(pdir));
+		goto fail;
+	}
+
+	put32(hdr, PCAP_MAGIC_NS);
+	put16(hdr + 4, 2);
+	put16(hdr + 6, 4);
+	put32(hdr + 8, 0);		/* thiszone */
+	put32(hdr + 12, 0);		/* sigfigs */
+	put32(hdr + 16, c->snaplen);
+	put32(hdr + 20, (uint32_t)c->linktype);
+	do
+		n = write(fd, hdr, sizeof(hdr));
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(hdr)) {
+		if (n >= 0)
+			errno = ENOSPC;
+		fb_strlcpy(pdir, path, sizeof(pdir));
+		unlink(path);
+		close(fd);
+		goto fail;
+	}
+	c->fd = fd;
+	c->day = day;
+	c->off = PCAP_HDR_LEN;
+	c->next_num++;
+	c->st.files++;
+	c->st.bytes += PCAP_HDR_LEN;
+	fb_strlcpy(c->st.current, path, sizeof(c->st.current));
+	return 0;
+
+fail:
+	c->open_failed = true;
+	note_failure(c, "cannot open", pdir);
+	if (c->day < day)
+		c->day = day;
+	return -1;
+}
+
+/* Close the current file (flushing) and open the next one for day. */
+static int
+rotate_to(struct capture *c, int64_t day)
+{
+	close_file(c);
+	return open_file(c, day);
+}
+
+struct capture *
+capture_open(const struct capture_opts *o)
+{
+	struct capture *c;
+	uint32_t snaplen = o->snaplen;
+
+	if (o->dir == NULL || *o->dir == '\0') {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (mkdir_p(o->dir, 0750) == -1)
+		return NULL;
+	if (snaplen == 0 || snaplen > CAPTURE_SNAPLEN)
+		snaplen = CAPTURE_SNAPLEN;
+
+	c = xcalloc(1, sizeof(*c));
+	c->dir = xstrdup(o->dir);
+	c->linktype = o->linktype;
+	c->snaplen = snaplen;
+	c->rotate_bytes = o->rotate_bytes;
+	c->keep_days = o->keep_days;
+	c->min_free = o->min_free_bytes;
+	c->fd = -1;
+	c->day = -1;
+	c->next_num_day = -1;
+	c->retention_day = -1;
+	c->cap = FB_MAX((size_t)BATCH_MIN, 2 * ((size_t)snaplen + PCAP_REC_HDR_LEN));
+	c->buf = xcalloc(1, c->cap);
+	return c;
+}
+
+void
+capture_close(struct capture *c)
+{
+	if (c == NULL)
+		return;
+	close_file(c);
+	free(c->buf);
+	free(c->dir);
+	free(c);
+}
+
+int
+capture_write(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t caplen,
+    uint32_t wirelen)
+{
+	uint32_t len = FB_MIN(caplen, c->snaplen);
+	size_t rec = PCAP_REC_HDR_LEN + (size_t)len;
+	int64_t day = day_of(ts);
+	uint8_t *p;
+	int rv = 0;
+
+	if (frame == NULL)
+		len = 0, rec = PCAP_REC_HDR_LEN;
+	if (unlikely(c->fd == -1 || day > c->day)) {
+		/* first frame, later day, or the last file became unusable */
+		if (rotate_to(c, FB_MAX(day, c->day)) == -1)
+			goto lost;
+	} else if (c->rotate_bytes != 0 &&
+	    c->off + c->len + rec > c->rotate_bytes &&
+	    c->off + c->len > PCAP_HDR_LEN) {
+		if (rotate_to(c, c->day) == -1)
+			goto lost;
+	}
+	if (unlikely(c->len + rec > c->cap)) {
+		if (write_batch(c) == -1)
+			rv = -1;
+		if (c->fd == -1 && open_file(c, c->day) == -1)
+			goto lost;
+	}
+
+	p = c->buf + c->len;
+	put32(p, (uint32_t)(ts < 0 ? 0 : ts / FB_NS_PER_SEC));
+	put32(p + 4, (uint32_t)(ts < 0 ? 0 : ts % FB_NS_PER_SEC));
+	put32(p + 8, len);
+	put32(p + 12, FB_MAX(wirelen, len));
+	if (len > 0)
+		memcpy(p + PCAP_REC_HDR_LEN, frame, len);
+	c->len += rec;
+	c->nbatch++;
+	return rv;
+
+lost:
+	c->st.lost_frames++;
+	c->batch_lost = true;
+	return -1;
+}
+
+int
+capture_flush(struct capture *c)
+{
+	bool lost;
+
+	if (c->fd != -1)
+		write_batch(c);
+	lost = c->batch_lost;
+	c->batch_lost = false;
+	c->open_failed = false;
+	return lost ? -1 : 0;
+}
+
+/* Retention */
+
+/*
+ * Remove the directory name in dirfd and everything under it, without
+ * following symbolic links or leaving the file system dev.  0 or -1.
+ */
+static int
+rm_tree_at(int dirfd, const char *name, dev_t dev, int depth)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, rv = 0;
+
+	if (depth > RM_MAX_DEPTH)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_dev != dev || (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			rv = -1;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (rm_tree_at(fd, e->d_name, dev, depth + 1) == -1)
+				rv = -1;
+		} else if (unlinkat(fd, e->d_name, 0) == -1)
+			rv = -1;
+	}
+	closedir(d);
+	if (rv == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) == -1)
+		rv = -1;
+	return rv;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/*
+ * The day folders of DIR (real directories named YYYY-MM-DD), sorted
+ * oldest first, into names[max][11].  Returns the count, -1 on error;
+ * *dirfd is left open on DIR for the caller.
+ */
+static int
+list_days(struct capture *c, int *dirfd, dev_t *dev, char (*names)[11], int max)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd, n = 0;
+
+	*dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd == -1)
+		return -1;
+	if (fstat(*dirfd, &st) == -1 || (fd = dup(*dirfd)) == -1)
+		goto fail;
+	*dev = st.st_dev;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		goto fail;
+	}
+	while ((e = readdir(d)) != NULL && n < max) {
+		if (!is_day_name(e->d_name))
+			continue;
+		if (fstatat(*dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode) || st.st_dev != *dev)
+			continue;
+		memcpy(names[n++], e->d_name, 11);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
+	return n;
+fail:
+	close(*dirfd);
+	*dirfd = -1;
+	return -1;
+}
+
+/* Is this day folder one we must keep whatever happens (being written, or today)? */
+static bool
+day_protected(const struct capture *c, const char *name, const char *today)
+{
+	char cur[11];
+
+	if (strcmp(name, today) >= 0)
+		return true;
+	if (c->day >= 0) {
+		time_day(c->day * DAY_NS, cur);
+		if (strcmp(name, cur) >= 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+retention(struct capture *c, fb_ns now)
+{
+	static char names[MAX_DAYS_SCAN][11];
+	char today[11], cutoff[11];
+	int64_t keep_from = day_of(now) - (int64_t)c->keep_days + 1;
+	int dirfd, n, i;
+	dev_t dev;
+
+	if (keep_from <= 0)
+		return;
+	time_day(now, today);
+	time_day(keep_from * DAY_NS, cutoff);
+	if ((n = list_days(c, &dirfd, &dev, names, MAX_DAYS_SCAN)) == -1)
+		return;
+	for (i = 0; i < n && strcmp(names[i], cutoff) < 0; i++) {
+		if (day_protected(c, names[i], today))
+			continue;
+		if (rm_tree_at(dirfd, names[i], dev, 0) == -1)
+			log_warn("capture: retention: cannot delete all of %s/%s", c->dir,
+			    names[i]);
+		else {
+			log_info("capture: retention: deleted %s/%s", c->dir, names[i]);
+			c->st.days_deleted++;
+		}
+	}
+	close(dirfd);
+}
+
+static bool
+free_space(struct capture *c)
+{
+	struct statvfs sv;
+
+	if (statvfs(c->dir, &sv) == -1)
+		return false;
+	c->st.free_bytes = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+	return true;
+}
+
+/* While space is short, delete the packets/ of the oldest days (not today's). */
+static void
+check_space(struct capture *c, fb_ns now)
+{
+	static char names[MAX_DAYS_SCAN][11];
+	char today[11];
+	int dirfd, n, i, pfd;
+	dev_t dev;
+
+	if (!free_space(c))
+		return;
+	if (c->min_free == 0 || c->st.free_bytes >= c->min_free) {
+		c->st.low_space = false;
+		return;
+	}
+	time_day(now, today);
+	if ((n = list_days(c, &dirfd, &dev, names, MAX_DAYS_SCAN)) != -1) {
+		for (i = 0; i < n && c->st.free_bytes < c->min_free; i++) {
+			if (day_protected(c, names[i], today))
+				continue;
+			pfd = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+			if (pfd == -1)
+				continue;
+			if (faccessat(pfd, "packets", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+				if (rm_tree_at(pfd, "packets", dev, 1) == -1)
+					log_warn("capture: low space: cannot delete all of "
+					    "%s/%s/packets", c->dir, names[i]);
+				else {
+					log_warnx("capture: low space: deleted %s/%s/packets",
+					    c->dir, names[i]);
+					c->st.days_deleted++;
+				}
+				free_space(c);
+			}
+			close(pfd);
+		}
+		close(dirfd);
+	}
+	c->st.low_space = c->st.free_bytes < c->min_free;
+}
+
+bool
+capture_tick(struct capture *c, fb_ns now)
+{
+	int64_t day = day_of(now);
+
+	c->open_failed = false;
+	if (c->fd != -1 && day > c->day)
+		rotate_to(c, day);
+	if (c->keep_days > 0 && day != c->retention_day) {
+		c->retention_day = day;
+		retention(c, now);
+	}
+	if (!c->space_checked || now < c->space_checked_at ||
+	    now - c->space_checked_at >= SPACE_CHECK_NS) {
+		c->space_checked = true;
+		c->space_checked_at = now;
+		check_space(c, now);
+	}
+	return c->st.low_space;
+}
+
+void
+capture_stats(const struct capture *c, struct capture_stats *s)
+{
+	*s = c->st;
+}
