@@ -1,0 +1,381 @@
+/*
+ * event: alerts.jsonl, conn.jsonl and the other JSON-lines files of the day
+ * folders, plus syslog(3) for what a person must see at once.  See event.h.
+ *
+ * Promises kept here:
+ * - A line goes to DIR/YYYY-MM-DD/NAME for the UTC day of its own time (an
+ *   event's ts, a connection's last packet), never the day it happens to be
+ *   written, so a folder holds exactly its day.
+ * - Each line is written with one write(2)/writev(2) on an O_APPEND
+ *   descriptor: whole or not at all for regular files (a short write, disk
+ *   full, is cut back off the file), so readers never see a torn line but
+ *   the last one after a crash.
+ * - A line that could not be written is counted; the first failure of an
+ *   episode is logged, and the next success says so.
+ * - Descriptors are cached per (day, name) in a small LRU table, so a busy
+ *   day costs one open per file, and a new day opens new files.
+ * - Text that reaches syslog is passed as an argument to "%s", with control
+ *   bytes replaced, so an attacker's bytes cannot forge log lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "event.h"
+
+#define EV_SLOTS	16
+#define EV_NAME_MAX	64
+#define DAY_NS		(86400 * FB_NS_PER_SEC)
+
+struct ev_file {
+	int64_t		 day;
+	char		 name[EV_NAME_MAX];
+	int		 fd;		/* -1 = free slot */
+	uint64_t	 used;		/* LRU clock */
+};
+
+struct event_log {
+	char		*dir;
+	bool		 use_syslog;
+	struct ev_file	 files[EV_SLOTS];
+	uint64_t	 clock;
+	struct jbuf	 jb;
+	bool		 failing;
+	struct event_stats st;
+};
+
+const char *
+prio_name(enum fb_prio p)
+{
+	switch (p) {
+	case PRIO_LOW:
+		return "low";
+	case PRIO_MEDIUM:
+		return "medium";
+	case PRIO_HIGH:
+		return "high";
+	case PRIO_CRITICAL:
+		return "critical";
+	}
+	return "unknown";
+}
+
+static int64_t
+day_of(fb_ns t)
+{
+	return t < 0 ? 0 : t / DAY_NS;
+}
+
+/* A file name of our own making: no path, no dot files. */
+static bool
+name_ok(const char *name)
+{
+	size_t n;
+
+	if (name == NULL || name[0] == '\0' || name[0] == '.')
+		return false;
+	n = strlen(name);
+	return n < EV_NAME_MAX && strchr(name, '/') == NULL;
+}
+
+static void
+slot_close(struct ev_file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = -1;
+}
+
+static int
+open_day_file(struct event_log *el, int64_t day, const char *name)
+{
+	char d[11], dpath[4096], path[4096 + EV_NAME_MAX + 2];
+	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+	int fd;
+
+	time_day(day * DAY_NS, d);
+	if ((size_t)snprintf(dpath, sizeof(dpath), "%s/%s", el->dir, d) >= sizeof(dpath)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dpath, name);
+	fd = open(path, flags, 0640);
+	if (fd == -1 && errno == ENOENT) {
+		if (mkdir_p(dpath, 0750) == -1)
+			return -1;
+		fd = open(path, flags, 0640);
+	}
+	return fd;
+}
+
+/* The cached descriptor of DIR/day/name, opening it (evicting the LRU slot). */
+static struct ev_file *
+get_file(struct event_log *el, int64_t day, const char *name)
+{
+	struct ev_file *f, *victim = &el->files[0];
+	int fd;
+
+	for (f = el->files; f < el->files + EV_SLOTS; f++) {
+		if (f->fd != -1 && f->day == day && strcmp(f->name, name) == 0) {
+			f->used = ++el->clock;
+			return f;
+		}
+		if (f->fd == -1 || (victim->fd != -1 && f->used < victim->used))
+			victim = f;
+	}
+	if ((fd = open_day_file(el, day, name)) == -1)
+		return NULL;
+	slot_close(victim);
+	victim->fd = fd;
+	victim->day = day;
+	fb_strlcpy(victim->name, name, sizeof(victim->name));
+	victim->used = ++el->clock;
+	return victim;
+}
+
+static void
+write_failed(struct event_log *el, int64_t day, const char *name)
+{
+	char d[11];
+
+	el->st.write_errors++;
+	if (!el->failing) {
+		time_day(day * DAY_NS, d);
+		log_warn("event: cannot write %s/%s/%s", el->dir, d, name);
+	}
+	el->failing = true;
+}
+
+/* Write line (+ "\n" if it lacks one) as one writev(2).  0 or -1 (counted). */
+static int
+write_line(struct event_log *el, fb_ns t, const char *name, const char *line, size_t len)
+{
+	int64_t day = day_of(t);
+	struct iovec iov[2];
+	struct ev_file *f;
+	struct stat st;
+	size_t total = len;
+	ssize_t n;
+	int cnt = 1;
+
+	if (!name_ok(name)) {
+		errno = EINVAL;
+		write_failed(el, day, "(bad name)");
+		return -1;
+	}
+	if ((f = get_file(el, day, name)) == NULL) {
+		write_failed(el, day, name);
+		return -1;
+	}
+	iov[0].iov_base = (void *)(uintptr_t)line;
+	iov[0].iov_len = len;
+	if (len == 0 || line[len - 1] != '\n') {
+		iov[1].iov_base = (void *)(uintptr_t)"\n";
+		iov[1].iov_len = 1;
+		cnt = 2;
+		total++;
+	}
+	do
+		n = writev(f->fd, iov, cnt);
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)total) {
+		if (el->failing)
+			log_info("event: writing again");
+		el->failing = false;
+		return 0;
+	}
+	if (n >= 0) {
+		/* cut the torn piece off, so the file ends with a whole line */
+		if (fstat(f->fd, &st) == 0 && st.st_size >= n)
+			(void)ftruncate(f->fd, st.st_size - n);
+		errno = ENOSPC;
+	}
+	write_failed(el, day, name);
+	slot_close(f);		/* reopen next time: the file may be gone */
+	return -1;
+}
+
+struct event_log *
+event_log_open(const char *dir, const char *syslog_ident)
+{
+	struct event_log *el;
+
+	if (dir == NULL || *dir == '\0') {
+		errno = EINVAL;
+		return NULL;
+	}
+	el = xcalloc(1, sizeof(*el));
+	el->dir = xstrdup(dir);
+	for (int i = 0; i < EV_SLOTS; i++)
+		el->files[i].fd = -1;
+	jb_init(&el->jb);
+	if (syslog_ident != NULL) {
+		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		el->use_syslog = true;
+	}
+	return el;
+}
+
+void
+event_log_close(struct event_log *el)
+{
+	if (el == NULL)
+		return;
+	for (int i = 0; i < EV_SLOTS; i++)
+		slot_close(&el->files[i]);
+	if (el->use_syslog)
+		closelog();
+	jb_free(&el->jb);
+	free(el->dir);
+	free(el);
+}
+
+static const char *
+proto_name(uint8_t proto, char buf[4])
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 58:
+		return "icmp6";
+	}
+	snprintf(buf, 4, "%u", proto);
+	return buf;
+}
+
+static void
+jb_addr(struct jbuf *jb, const char *key, const struct fb_addr *a)
+{
+	char b[FB_ADDRSTRLEN];
+
+	jb_str(jb, key, addr_fmt(a, b));
+}
+
+static void
+jb_endpoints(struct jbuf *jb, uint8_t proto, const struct fb_addr *src, uint16_t sport,
+    const struct fb_addr *dst, uint16_t dport)
+{
+	char pb[4];
+
+	jb_str(jb, "proto", proto_name(proto, pb));
+	jb_addr(jb, "src", src);
+	jb_u64(jb, "sport", sport);
+	jb_addr(jb, "dst", dst);
+	jb_u64(jb, "dport", dport);
+}
+
+/* syslog(3) the message with control bytes replaced: one line, ours. */
+static void
+to_syslog(int level, const char *msg)
+{
+	char b[1024];
+	size_t i;
+
+	for (i = 0; msg[i] != '\0' && i < sizeof(b) - 1; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		b[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	b[i] = '\0';
+	syslog(level, "%s", b);
+}
+
+void
+event_emit(struct event_log *el, const struct fb_event *ev)
+{
+	struct jbuf *jb = &el->jb;
+	unsigned prio = (unsigned)ev->prio;
+	const char *msg = ev->msg != NULL ? ev->msg : "";
+
+	if (prio > PRIO_CRITICAL)
+		prio = PRIO_CRITICAL;
+	jb_reset(jb);
+	jb_begin(jb);
+	jb_time(jb, "ts", ev->ts);
+	jb_str(jb, "prio", prio_name((enum fb_prio)prio));
+	jb_str(jb, "type", ev->type != NULL ? ev->type : "event");
+	jb_str(jb, "msg", msg);
+	if (ev->has_honeypot)
+		jb_addr(jb, "honeypot", &ev->honeypot);
+	if (ev->flow != NULL) {
+		const struct fb_flowkey *k = &ev->flow->key;
+
+		jb_u64(jb, "flow_id", ev->flow->id);
+		jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
+		jb_str(jb, "dir", dir_name(ev->flow->dir));
+	} else if (ev->pkt != NULL && ev->pkt->ipver != 0) {
+		const struct fb_packet *p = ev->pkt;
+
+		jb_endpoints(jb, p->proto, &p->src, p->sport, &p->dst, p->dport);
+	}
+	jb_members(jb, ev->extra_json);
+	jb_end(jb);
+
+	el->st.events[prio]++;
+	write_line(el, ev->ts, "alerts.jsonl", jb->p, jb->len);
+	if (el->use_syslog && (prio == PRIO_CRITICAL || ev->to_syslog))
+		to_syslog(prio == PRIO_CRITICAL ? LOG_CRIT : LOG_WARNING, msg);
+}
+
+void
+event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason,
+    fb_ns now)
+{
+	struct jbuf *jb = &el->jb;
+	const struct fb_flowkey *k = &f->key;
+	/* the day of the connection's last packet, not of the timer that ended it */
+	fb_ns t = f->last != 0 ? f->last : now;
+
+	jb_reset(jb);
+	jb_begin(jb);
+	jb_time(jb, "ts", f->first);
+	jb_time(jb, "end", f->last);
+	jb_u64(jb, "id", f->id);
+	jb_str(jb, "dir", dir_name(f->dir));
+	if (f->dir != DIR_EXTERNAL)
+		jb_addr(jb, "honeypot", &f->honeypot);
+	jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
+	jb_u64(jb, "pkts_orig", f->pkts[0]);
+	jb_u64(jb, "bytes_orig", f->bytes[0]);
+	jb_u64(jb, "pkts_resp", f->pkts[1]);
+	jb_u64(jb, "bytes_resp", f->bytes[1]);
+	jb_u64(jb, "dropped_orig", f->dropped[0]);
+	jb_u64(jb, "dropped_resp", f->dropped[1]);
+	jb_str(jb, "tcp_state", tcp_state_name(f->tcp_state));
+	jb_str(jb, "class", f->cls < CLASS_MAX ? class_name((enum fb_class)f->cls) :
+	    "unknown");
+	jb_bool(jb, "counted", f->counted);
+	jb_str(jb, "verdict", f->verdict == VERDICT_FORWARD ? "forward" : "drop");
+	jb_str(jb, "reason", reason_name((enum fb_reason)f->reason));
+	jb_str(jb, "end_reason", end_reason != NULL ? end_reason : "unknown");
+	jb_end(jb);
+
+	el->st.conn_records++;
+	write_line(el, t, "conn.jsonl", jb->p, jb->len);
+}
+
+int
+event_append(struct event_log *el, fb_ns t, const char *name, const char *line,
+    size_t len)
+{
+	if (line == NULL || len == 0)
+		return 0;	/* nothing to append: no empty lines */
+	return write_line(el, t, name, line, len);
+}
+
+void
+event_stats(const struct event_log *el, struct event_stats *s)
+{
+	*s = el->st;
+}
