@@ -55,6 +55,7 @@ struct capture {
 
 	int		 fd;		/* -1: none, or the last one became unusable */
 	int64_t		 day;		/* day number of the current file, -1 none yet */
+	fb_ns		 day_end;	/* its next midnight: the hot path's day check */
 	uint64_t	 off;		/* bytes in the file: header + flushed batches */
 	uint32_t	 next_num;	/* next file number for next_num_day */
 	int64_t		 next_num_day;
@@ -270,6 +271,7 @@ open_file(struct capture *c, int64_t day)
 	}
 	c->fd = fd;
 	c->day = day;
+	c->day_end = (day + 1) * DAY_NS;
 	c->off = PCAP_HDR_LEN;
 	c->next_num++;
 	c->st.files++;
@@ -341,15 +343,14 @@ capture_write(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t caplen
 {
 	uint32_t len = FB_MIN(caplen, c->snaplen);
 	size_t rec = PCAP_REC_HDR_LEN + (size_t)len;
-	int64_t day = day_of(ts);
 	uint8_t *p;
 	int rv = 0;
 
 	if (frame == NULL)
 		len = 0, rec = PCAP_REC_HDR_LEN;
-	if (unlikely(c->fd == -1 || day > c->day)) {
+	if (unlikely(c->fd == -1 || ts >= c->day_end)) {
 		/* first frame, later day, or the last file became unusable */
-		if (rotate_to(c, FB_MAX(day, c->day)) == -1)
+		if (rotate_to(c, FB_MAX(day_of(ts), c->day)) == -1)
 			goto lost;
 	} else if (c->rotate_bytes != 0 &&
 	    c->off + c->len + rec > c->rotate_bytes &&
