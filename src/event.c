@@ -44,6 +44,7 @@ struct ev_file {
 
 struct event_log {
 	char		*dir;
+	char		*ident;		/* openlog(3) keeps the pointer: ours */
 	bool		 use_syslog;
 	struct ev_file	 files[EV_SLOTS];
 	uint64_t	 clock;
@@ -218,7 +219,8 @@ event_log_open(const char *dir, const char *syslog_ident)
 		el->files[i].fd = -1;
 	jb_init(&el->jb);
 	if (syslog_ident != NULL) {
-		openlog(syslog_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		el->ident = xstrdup(syslog_ident);
+		openlog(el->ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		el->use_syslog = true;
 	}
 	return el;
@@ -234,6 +236,7 @@ event_log_close(struct event_log *el)
 	if (el->use_syslog)
 		closelog();
 	jb_free(&el->jb);
+	free(el->ident);
 	free(el->dir);
 	free(el);
 }
