@@ -41,8 +41,9 @@
 #include "util.h"
 
 #define VNET_LEN	sizeof(struct virtio_net_hdr)
-#define BLOCK_MAX	(4u << 20)	/* ring block size cap: 4 MiB */
-#define BLOCK_MIN	(256u << 10)	/* holds several 64 KiB super-frames */
+#define BLOCK_MAX	(1u << 20)	/* ring block size cap (measured: docs/io.md) */
+#define BLOCK_MIN	(256u << 10)	/* still holds a few 64 KiB super-frames */
+#define BLOCKS_WANTED	16		/* shrink blocks down to BLOCK_MIN for this */
 #define FRAME_SIZE	2048u		/* V3: only for the ring arithmetic */
 #define RETIRE_MS	1		/* a part-filled block is handed over after */
 #define TXQ_MAX		1024		/* queued forwards per out leg */
@@ -529,11 +530,16 @@ iface_check_addrs(const char *a, const char *b, char *err, size_t errlen)
 static uint32_t
 pick_block_size(uint32_t ring_mb)
 {
-	uint64_t ring = (uint64_t)ring_mb << 20;
+	uint64_t ring = (uint64_t)FB_MAX(ring_mb, 1u) << 20;
 	uint32_t bs = BLOCK_MAX;
 
-	/* At least 8 blocks, so the kernel always has room while we read. */
-	while (bs > BLOCK_MIN && ring / bs < 8)
+	/*
+	 * Many blocks rather than big ones: a block is handed over whole, when
+	 * full or after RETIRE_MS, so a light load uses a block per
+	 * millisecond however big it is; and the kernel drops while the block
+	 * it wants next is still ours.
+	 */
+	while (bs > BLOCK_MIN && ring / bs < BLOCKS_WANTED)
 		bs >>= 1;
 	return bs;
 }

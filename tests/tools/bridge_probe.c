@@ -60,6 +60,7 @@ print_stats(struct fb_io *io)
 		printf("tx_bytes_%s %llu\n", leg[i], (unsigned long long)st.tx_bytes[i]);
 		printf("tx_errors_%s %llu\n", leg[i], (unsigned long long)st.tx_errors[i]);
 		printf("kernel_drops_%s %llu\n", leg[i], (unsigned long long)st.kernel_drops[i]);
+		printf("kernel_freezes_%s %llu\n", leg[i], (unsigned long long)st.kernel_freezes[i]);
 	}
 	printf("batches %llu\n", batches);
 	printf("gso_frames %llu\n", gso_frames);
