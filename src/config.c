@@ -370,7 +370,8 @@ grow(void *p, size_t *cap, size_t n, size_t size)
 static const char *
 list_add(struct ctx *c, int key, const char *elem);
 
-/* Splits v on commas and adds every element; NULL or why. */
+/* Splits v on commas and adds every element; NULL or why.  One comma may
+ * end the line, since a list can go on over indented lines. */
 static const char *
 p_list(struct ctx *c, int key, const char *v)
 {
@@ -388,6 +389,8 @@ p_list(struct ctx *c, int key, const char *v)
 			s++;
 		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
+		if (s == e && comma == NULL && p != v)
+			return NULL;	/* "a, b," goes on on the next line */
 		if (s == e)
 			return "empty element in list (stray comma?)";
 		if ((size_t)(e - s) >= sizeof(buf)) {
@@ -489,7 +492,7 @@ list_add(struct ctx *c, int key, const char *elem)
 	case K_NETWORKS:
 		if (prefix_parse(elem, &pfx) == -1)
 			return why(c, "%s is not a network (ADDR/LEN)", show);
-		if (pfx.len == 0)
+		if (pfx.len == 0 || (pfx.len == 96 && addr_is_v4(&pfx.addr)))
 			return why(c, "%s would make every address a honeypot", show);
 		cfg->networks = grow(cfg->networks, &c->net_cap, cfg->n_networks,
 		    sizeof(*cfg->networks));
