@@ -623,6 +623,60 @@ test_icmp_error_no_recursion(void **state)
 	assert_int_equal(p.inner.dport, 0);
 }
 
+/* Quoted packets we can say little about: valid only when ports are known. */
+static void
+test_icmp_error_inner_odd(void **state)
+{
+	struct frame f = { .n = 0 };
+	struct fb_packet p;
+	uint32_t o, in;
+
+	(void)state;
+	/* a quoted GRE packet: addresses and protocol, no ports */
+	o = ip4(&f, 1);
+	icmp(&f, 3, 2, 0, 0);
+	in = ip4(&f, 47);
+	fill(&f, 0, 8);
+	ip4_end(&f, in);
+	ip4_end(&f, o);
+	assert_int_equal(dec(FB_LINK_IPV4, &f, &p), 0);
+	assert_true(p.inner.valid);
+	assert_int_equal(p.inner.proto, 47);
+	assert_int_equal(p.inner.sport, 0);
+	/* a quoted non-first fragment: no transport header to read */
+	f.b[in + 9] = 17;
+	set16(&f, in + 6, 0x2000 | 10);
+	assert_int_equal(dec(FB_LINK_IPV4, &f, &p), 0);
+	assert_false(p.inner.valid);
+	/* a quoted header whose IHL is below 5 */
+	set16(&f, in + 6, 0);
+	f.b[in] = 0x43;
+	assert_int_equal(dec(FB_LINK_IPV4, &f, &p), 0);
+	assert_false(p.inner.valid);
+
+	/* ICMPv6: quoted extension chain that overruns the quote */
+	f.n = 0;
+	o = ip6(&f, 58);
+	icmp(&f, 4, 1, 0, 0);
+	in = ip6(&f, 60);
+	ext6(&f, 17, 0);
+	f.b[f.n - 7] = 9;
+	udp(&f, 1, 2);
+	ip6_end(&f, o);
+	assert_int_equal(dec(FB_LINK_IPV6, &f, &p), 0);
+	assert_true(p.icmp_error);
+	assert_false(p.inner.valid);
+	/* and a quoted non-first IPv6 fragment */
+	f.n = in + 40;
+	f.b[in + 6] = 44;
+	frag6(&f, 17, 8, false, 1);
+	udp(&f, 1, 2);
+	ip6_end(&f, o);
+	assert_int_equal(dec(FB_LINK_IPV6, &f, &p), 0);
+	assert_false(p.inner.valid);
+	assert_int_equal(p.inner.proto, 17);
+}
+
 static void
 test_vlan_single_double(void **state)
 {
@@ -1634,6 +1688,7 @@ main(void)
 		cmocka_unit_test(test_icmp_error_inner_echo),
 		cmocka_unit_test(test_icmp6_error_inner),
 		cmocka_unit_test(test_icmp_error_no_recursion),
+		cmocka_unit_test(test_icmp_error_inner_odd),
 		cmocka_unit_test(test_vlan_single_double),
 		cmocka_unit_test(test_vlan_too_many_and_short),
 		cmocka_unit_test(test_arp_and_other),
