@@ -948,6 +948,10 @@ int
 config_load_string(const char *name, const char *text, struct fb_config *cfg,
     char *err, size_t errlen)
 {
+	if (name == NULL)
+		name = "(string)";
+	if (text == NULL)
+		text = "";
 	return config_parse(name, text, strlen(text), cfg, err, errlen);
 }
 
@@ -963,10 +967,11 @@ config_load(const char *path, struct fb_config *cfg, char *err, size_t errlen)
 
 	memset(cfg, 0, sizeof(*cfg));
 	sanitize(name, sizeof(name), path, 400);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 		return -1;
 	}
+	/* O_NONBLOCK so a FIFO cannot hang us before this check. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", name);
 		close(fd);

@@ -6,6 +6,7 @@
  */
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -612,6 +613,12 @@ test_hostile_bytes_in_messages(void **state)
 		assert_int_equal(config_load_string("a\nb.conf", "", &c, err, sizeof(err)), -1);
 		assert_string_equal(err, "a\\x0ab.conf: [honeynet] networks: required");
 	}
+	{
+		struct fb_config c;
+
+		assert_int_equal(config_load_string(NULL, NULL, &c, err, sizeof(err)), -1);
+		assert_string_equal(err, "(string): [honeynet] networks: required");
+	}
 	/* A tiny error buffer is cut, never overrun; NULL is allowed. */
 	{
 		struct fb_config c;
@@ -689,6 +696,15 @@ test_load_file(void **state)
 
 	assert_int_equal(config_load(tmpdir, &c, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: not a regular file", tmpdir);
+	assert_string_equal(err, want);
+
+	/* A device or a FIFO is refused without reading (or hanging). */
+	assert_int_equal(config_load("/dev/null", &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "/dev/null: not a regular file");
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(config_load(path, &c, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
 	assert_string_equal(err, want);
 
 	snprintf(path, sizeof(path), "%s/big.conf", tmpdir);
