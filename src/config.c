@@ -672,16 +672,15 @@ blank(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
-/* Cuts a ';' or '#' comment that follows blank space (or starts the line). */
-static void
-cut_comment(char *s)
+/* Length of s[0..n) before a ';' or '#' comment that follows blank space
+ * (or starts the line). */
+static size_t
+uncommented_len(const char *s, size_t n)
 {
-	for (char *p = s; *p != '\0'; p++) {
-		if ((*p == ';' || *p == '#') && (p == s || blank(p[-1]))) {
-			*p = '\0';
-			return;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] == ';' || s[i] == '#') && (i == 0 || blank(s[i - 1])))
+			return i;
+	return n;
 }
 
 /* A section header line (already trimmed): checked here, since inih
@@ -719,9 +718,8 @@ static char *
 reader(char *buf, int num, void *stream)
 {
 	struct ctx *c = stream;
-	const char *line, *nl;
-	size_t n;
-	char *s, *e;
+	const char *line, *nl, *s;
+	size_t n, len;
 
 	if (c->failed || c->pos >= c->len)
 		return NULL;
@@ -734,22 +732,28 @@ reader(char *buf, int num, void *stream)
 		line += 3;	/* a UTF-8 byte order mark */
 		n -= 3;
 	}
-	if (num < 3 || n > (size_t)num - 2) {
+	/* Comments and blank space go here, so that only what inih needs
+	 * has to fit its buffer: a long comment is fine. */
+	n = uncommented_len(line, n);
+	for (s = line; s < line + n && blank(*s); s++)
+		;
+	len = n - (size_t)(s - line);
+	while (len > 0 && blank(s[len - 1]))
+		len--;
+	c->indented = s != line && len > 0;
+	if (num < 3 || len + c->indented > (size_t)num - 2) {
 		fail(c, c->lineno, "line longer than %d bytes (lists can go on "
 		    "over indented lines)", num > 2 ? num - 2 : 0);
 		return NULL;
 	}
-	memcpy(buf, line, n);
-	buf[n] = '\0';
-	cut_comment(buf);
-	for (s = buf; blank(*s); s++)
-		;
-	for (e = s + strlen(s); e > s && blank(e[-1]); e--)
-		;
-	*e = '\0';
-	c->indented = s != buf;
+	/* inih gets the trimmed line, with one blank in front if it was
+	 * indented, so that its continuation rule sees the same thing. */
+	buf[0] = ' ';
+	memcpy(buf + c->indented, s, len);
+	buf[c->indented + len] = '\0';
+	s = buf + c->indented;
 	/* The same decisions inih is about to take on this line. */
-	if (*s == '\0' || (c->indented && c->last_key != -1)) {
+	if (len == 0 || (c->indented && c->last_key != -1)) {
 		/* blank, or more of the last key's value */
 	} else if (*s == '[') {
 		check_header(c, s);
@@ -762,17 +766,9 @@ reader(char *buf, int num, void *stream)
 	}
 	if (c->failed)
 		return NULL;
-	/* Hand inih the trimmed line, keeping one blank in front if it was
-	 * indented, so that its continuation rule sees the same thing. */
-	if (c->indented && *s != '\0') {
-		memmove(buf + 1, s, strlen(s) + 1);
-		buf[0] = ' ';
-	} else if (s != buf) {
-		memmove(buf, s, strlen(s) + 1);
-	}
-	n = strlen(buf);
-	buf[n] = '\n';
-	buf[n + 1] = '\0';
+	len += c->indented;
+	buf[len] = '\n';
+	buf[len + 1] = '\0';
 	return buf;
 }
 

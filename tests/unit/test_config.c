@@ -565,27 +565,48 @@ test_continued_lists(void **state)
 	    "t.conf:4: [control] exempt = 10.0.0.1, ,: empty element in list (stray comma?)");
 }
 
+static char *
+repeat(char *buf, char ch, size_t n)
+{
+	memset(buf, ch, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 test_long_lines(void **state)
 {
-	char text[512];
+	char text[2048], a[512], h[512];
 	struct fb_config c;
 
 	(void)state;
-	/* 198 bytes is the most inih's line buffer holds (with "\n\0"). */
-	snprintf(text, sizeof(text), NET "outside = eth0 %*s\n", 198 - 15, ";");
+	/* 198 bytes without comments and blank space at the ends is the most
+	 * inih's line buffer holds (with "\n\0"). */
+	snprintf(text, sizeof(text), NET "[capture]\ndir = /%s   ; %s\n",
+	    repeat(a, 'a', 198 - 7), repeat(h, 'c', 300));
+	ok(text, &c);
+	assert_int_equal(strlen(c.capture_dir), 198 - 6);
+	config_free(&c);
+	/* (an indented line keeps one blank in front for inih) */
+	snprintf(text, sizeof(text), NET "[capture]\n\t\tdir = /%s\n",
+	    repeat(a, 'a', 197 - 7));
 	ok(text, &c);
 	config_free(&c);
-	snprintf(text, sizeof(text), NET "outside = eth0 %*s\n", 199 - 15, ";");
-	bad(text, "t.conf:3: line longer than 198 bytes (lists can go on over "
+	snprintf(text, sizeof(text), NET "[capture]\ndir = /%s\n", repeat(a, 'a', 199 - 7));
+	bad(text, "t.conf:4: line longer than 198 bytes (lists can go on over "
 	    "indented lines)");
 	/* ... also as the last line without a newline, and on line 1. */
-	snprintf(text, sizeof(text), NET "outside = eth0 %*s", 199 - 15, ";");
-	bad(text, "t.conf:3: line longer than 198 bytes (lists can go on over "
+	snprintf(text, sizeof(text), NET "[capture]\ndir = /%s", repeat(a, 'a', 199 - 7));
+	bad(text, "t.conf:4: line longer than 198 bytes (lists can go on over "
 	    "indented lines)");
-	snprintf(text, sizeof(text), "%*s\n" NET, 199, ";");
+	snprintf(text, sizeof(text), "[%s]\n" NET, repeat(a, 'a', 197));
 	bad(text, "t.conf:1: line longer than 198 bytes (lists can go on over "
 	    "indented lines)");
+	/* A long comment is fine anywhere. */
+	snprintf(text, sizeof(text), "#%s\n" NET "  ;%s\n", repeat(a, '#', 400),
+	    repeat(h, ';', 400));
+	ok(text, &c);
+	config_free(&c);
 }
 
 static void
