@@ -29,7 +29,7 @@ EOF_
 out=$("$FISHBOWL" check -c "$bad" 2>&1); rc=$?
 check_eq "check rejects a bad period (exit 1)" 1 "$rc"
 case $out in
-"$bad:5: [control] tcp = 3/fortnight: "?*) ok "check names file, line, section, key and value" ;;
+"$bad:5: [control] tcp = 3/fortnight: "?*|"fishbowl: $bad:5: [control] tcp = 3/fortnight: "?*) ok "check names file, line, section, key and value" ;;
 *) not_ok "check names file, line, section, key and value" "got: $out" ;;
 esac
 
