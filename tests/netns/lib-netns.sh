@@ -54,12 +54,16 @@ fbn_init() {
 	trap 'exit 1' INT TERM HUP
 }
 
-fbn_cleanup() {
+# fbn_down: every process started in the namespaces ends, the namespaces go
+# (the work directory stays; fbn_up builds them again).
+fbn_down() {
 	local n pid
 	[ -n "$FBN_FB_PID" ] && kill -9 "$FBN_FB_PID" 2>/dev/null
+	FBN_FB_PID=
 	for pid in "${FBN_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
+	FBN_PIDS=()
 	for n in "$FBN_OUT" "$FBN_GW" "$FBN_HP"; do
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	done
@@ -67,6 +71,11 @@ fbn_cleanup() {
 	for n in "$FBN_OUT" "$FBN_GW" "$FBN_HP"; do
 		ip netns del "$n" 2>/dev/null
 	done
+	return 0
+}
+
+fbn_cleanup() {
+	fbn_down
 	if [ -n "$FBN_WORK" ] && [ "${FBN_KEEP:-0}" != 1 ]; then
 		rm -rf "$FBN_WORK"
 	elif [ -n "$FBN_WORK" ]; then
@@ -139,7 +148,8 @@ fbn_start() {
 	local conf=${1:-$FBN_CONF} i
 	_fbn_starts=$((_fbn_starts + 1))
 	FBN_FB_LOG=$FBN_WORK/fishbowl-$_fbn_starts.log
-	inG "$FBN_FISHBOWL" run -c "$conf" -v >"$FBN_FB_LOG" 2>&1 &
+	# directly, not through inG: $! must be fishbowl itself, not a subshell
+	ip netns exec "$FBN_GW" "$FBN_FISHBOWL" run -c "$conf" -v >"$FBN_FB_LOG" 2>&1 &
 	FBN_FB_PID=$!
 	for i in $(seq 1 100); do
 		if ! kill -0 "$FBN_FB_PID" 2>/dev/null; then
@@ -423,6 +433,23 @@ def ping(dst, count, interval="0.2", wait="1.0"):
                 if t == 0 and i == ident:
                     got.add(sq)
     print(sent, len(got))
+
+def pcap_count(*paths):
+    """Frames in classic pcap files (header to header, no decoding)."""
+    import struct
+    n = 0
+    for p in paths:
+        with open(p, "rb") as f:
+            m = f.read(4)
+            e = "<" if m in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+            f.seek(24)
+            while True:
+                h = f.read(16)
+                if len(h) < 16:
+                    break
+                f.seek(struct.unpack(e + "I", h[8:12])[0], 1)
+                n += 1
+    print(n)
 
 def read_jsonl(pattern):
     out = []

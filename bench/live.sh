@@ -1,0 +1,215 @@
+#!/bin/bash
+# bench/live.sh: fishbowl as a live gateway against the floor it replaces --
+# a Linux bridge with `tcpdump -w` on it -- on the same namespace test bed
+# (tests/netns/lib-netns.sh: outside "Internet" -> gateway -> honeypot), in
+# one run, twice: endpoint offloads at their defaults (TSO/GSO/GRO, checksum
+# offload) and with them off (ethtool -K on the two endpoints only).
+#
+# Measures, traffic from outside to the honeypot (inbound, never limited):
+#   tcp    TCP throughput, iperf3 -t BENCH_T, median of BENCH_RUNS runs
+#   udp    64-byte frames (iperf3 -u -l 18 -b 0) delivered per second: what
+#          the honeypot's iperf3 received
+#   conn   new TCP connections per second: one python3 client, connect and
+#          RST, for BENCH_T seconds; counted by the client
+#   loss   per measurement, frames the gateway's two legs received (kernel
+#          rx counters) minus frames in the pcap; for tcpdump also its
+#          "dropped by kernel", for fishbowl its status kernel_drops
+#
+# Each measurement starts the gateway afresh (new capture), stops it (SIGINT
+# for tcpdump, SIGTERM for fishbowl: both flush), counts the pcap, deletes it.
+#
+#   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 FB_BUILD=build bench/live.sh
+#   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"
+#
+# Prints a final table (also saved to build/bench/live-results.txt) with
+# the ratio fishbowl / bridge+tcpdump (higher is better for rates; 1.0 means
+# fishbowl forwards and records as fast as the kernel bridge with tcpdump).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+FB_BUILD=${FB_BUILD:-build}
+case $FB_BUILD in /*) ;; *) FB_BUILD=$ROOT/$FB_BUILD ;; esac
+FISHBOWL=$FB_BUILD/fishbowl
+T=${BENCH_T:-5}
+RUNS=${BENCH_RUNS:-3}
+RING=${BENCH_RING_MB:-16}
+OFFLOADS=${BENCH_OFFLOADS:-on off}
+MODES=${BENCH_MODES:-bridge fishbowl}
+RESULTS=$ROOT/build/bench/live-results.txt
+
+die() { echo "bench/live.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (network namespaces)"
+for t in ip iperf3 tcpdump python3 ethtool ss; do
+	command -v $t >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
+done
+case " $MODES " in *" fishbowl "*) [ -x "$FISHBOWL" ] || die "no $FISHBOWL (make first)" ;; esac
+mkdir -p "$ROOT/build/bench"
+
+FBN_PREFIX=fbbench$$
+FBN_FISHBOWL=$FISHBOWL
+. "$ROOT/tests/netns/lib-netns.sh"
+fbn_init || die "cannot make a work directory"
+W=$FBN_WORK
+PY="python3 $W/tools.py"
+HP=$FBN_HP_ADDR
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "nan"}'; }
+calc() { awk "BEGIN { x = $1; printf(\"%.${2:-2}f\", x) }" 2>/dev/null || echo nan; }
+gw_rx() {	# frames received by the gateway's two legs
+	inG cat /sys/class/net/gwo/statistics/rx_packets /sys/class/net/gwh/statistics/rx_packets |
+	    awk '{s += $1} END {print s}'
+}
+
+bed_up() {
+	fbn_up || die "cannot build the test bed"
+	fbn_bg "$FBN_HP" iperf3 -s -p 5201 >/dev/null 2>&1
+	fbn_bg "$FBN_HP" $PY accept_close 7000 "$W/accepts"
+	fbn_wait_port "$FBN_HP" 5201 && fbn_wait_port "$FBN_HP" 7000 || die "servers did not start"
+}
+
+offloads() {	# on|off, on both endpoints
+	local v=$1
+	inO ethtool -K o0 tso $v gso $v gro $v tx $v rx $v >/dev/null 2>&1
+	inH ethtool -K h0 tso $v gso $v gro $v tx $v rx $v >/dev/null 2>&1
+	return 0
+}
+
+fbconf() {
+	fbn_conf bench <<EOF
+[control]
+tcp = allow
+udp = allow
+icmp = allow
+other = allow
+rate = allow
+
+[engine]
+ring_mb = $RING
+EOF
+}
+
+# gw_start MODE / gw_stop MODE: the gateway of one measurement.  gw_stop
+# sets CAP (frames in the pcap), KDROP (kernel drops the tool reports).
+gw_start() {
+	rm -rf "$W/cap"; mkdir -p "$W/cap"
+	RX0=$(gw_rx)
+	if [ "$1" = bridge ]; then
+		fbn_bridge || die "cannot make the bridge"
+		ip netns exec "$FBN_GW" tcpdump -n -i br0 -s 0 -B $((RING * 2048)) -w "$W/cap/bridge.pcap" \
+		    2>"$W/cap/tcpdump.err" &
+		TD_PID=$!
+		for _ in $(seq 1 100); do
+			grep -q 'listening on' "$W/cap/tcpdump.err" && break
+			sleep 0.05
+		done
+	else
+		fbconf
+		fbn_start || die "fishbowl did not start: $(tail -5 "$FBN_FB_LOG")"
+	fi
+	# the bridge and fishbowl need a moment before the first frame crosses
+	for _ in $(seq 1 50); do
+		[ "$(inO $PY ping $HP 1 0.1 0.2)" = "1 1" ] && break
+	done
+}
+gw_stop() {
+	local files
+	sleep 0.5	# the last frames in flight reach the gateway
+	if [ "$1" = bridge ]; then
+		RX1=$(gw_rx)
+		kill -INT "$TD_PID"; wait "$TD_PID" 2>/dev/null
+		KDROP=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$W/cap/tcpdump.err")
+		fbn_unbridge
+		files="$W/cap/bridge.pcap"
+	else
+		KDROP=$(fbn_json 'g(s, "totals.capture.kernel_drops", "?")')
+		FBLOST=$(fbn_json 'g(s, "totals.capture.lost_frames", "?")')
+		RX1=$(gw_rx)
+		fbn_stop || log "fishbowl exited non-zero: $(tail -3 "$FBN_FB_LOG")"
+		files=$(fbn_pcaps)
+	fi
+	# shellcheck disable=SC2086
+	CAP=$([ -n "$files" ] && $PY pcap_count $files || echo 0)
+	RXD=$((RX1 - RX0))
+	LOST=$((RXD - CAP))
+	[ "$1" = fishbowl ] && rm -rf "$FBN_DATA"
+	rm -rf "$W/cap"
+}
+# record KEY VALUE
+declare -A R
+record() { R[$1]=$2; }
+lossrec() {	# lossrec MODE OFF TEST
+	record "loss.$1.$2.$3" "$LOST/$RXD k$KDROP"
+	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}"
+}
+
+measure() {	# measure MODE OFF
+	local mode=$1 off=$2 i v vals="" j
+	for i in $(seq 1 "$RUNS"); do
+		gw_start "$mode"
+		j=$(inO iperf3 -c $HP -p 5201 -t "$T" -J 2>/dev/null)
+		v=$(echo "$j" | python3 -c 'import json,sys
+try:
+    e = json.load(sys.stdin)["end"]; print("%.1f" % (e["sum_received"]["bits_per_second"] / 1e6))
+except Exception: print("nan")')
+		gw_stop "$mode"
+		log "   $mode offloads $off tcp run $i: $v Mbit/s"
+		vals="$vals $v"
+		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" tcp
+	done
+	record "tcp.$mode.$off" "$(echo "$vals" | median)"
+
+	gw_start "$mode"
+	j=$(inO iperf3 -c $HP -p 5201 -u -l 18 -b 0 -t "$T" -J 2>/dev/null)
+	v=$(echo "$j" | python3 -c 'import json,sys
+try:
+    e = json.load(sys.stdin)["end"]
+    s = e["sum"]
+    got = s["packets"] - s["lost_packets"]
+    print("%.1f %d %d" % (got / s["seconds"] / 1e3, s["packets"], got))
+except Exception as x: print("nan 0 0")')
+	gw_stop "$mode"
+	log "   $mode offloads $off udp: $v (kpps delivered, sent, received)"
+	record "udp.$mode.$off" "${v%% *}"
+	lossrec "$mode" "$off" udp
+
+	gw_start "$mode"
+	v=$(inO $PY conn_rate $HP 7000 "$T")
+	gw_stop "$mode"
+	log "   $mode offloads $off conn: $v (connections, failures) in $T s"
+	record "conn.$mode.$off" "$(calc "${v%% *} / $T" 0)"
+	lossrec "$mode" "$off" conn
+}
+
+for mode in $MODES; do
+	log "test bed for $mode"
+	bed_up
+	for off in $OFFLOADS; do
+		offloads "$off"
+		log " offloads $off"
+		measure "$mode" "$off"
+	done
+	fbn_down
+done
+
+ratio() {
+	case "$1$2" in *nan*|*"?"*) echo "-"; return;; esac
+	[ -n "$1" ] && [ -n "$2" ] || { echo "-"; return; }
+	calc "$2 / ($1 == 0 ? 1 : $1)"
+}
+{
+	echo "fishbowl live benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r)"
+	echo "BENCH_T=$T BENCH_RUNS=$RUNS BENCH_RING_MB=$RING, fishbowl $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+	printf '%-9s %-34s %16s %16s %8s\n' offloads metric bridge+tcpdump fishbowl ratio
+	for off in $OFFLOADS; do
+		for m in "tcp:TCP throughput, Mbit/s (median)" "udp:64 B UDP delivered, kpps" "conn:new inbound TCP conn/s"; do
+			k=${m%%:*}
+			b=${R[$k.bridge.$off]:-nan} f=${R[$k.fishbowl.$off]:-nan}
+			printf '%-9s %-34s %16s %16s %8s\n' "$off" "${m#*:}" "$b" "$f" "$(ratio "$b" "$f")"
+		done
+		for k in tcp udp conn; do
+			printf '%-9s %-34s %16s %16s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
+			    "${R[loss.bridge.$off.$k]:--}" "${R[loss.fishbowl.$off.$k]:--}" ""
+		done
+	done
+} | tee "$RESULTS"
