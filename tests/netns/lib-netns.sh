@@ -233,7 +233,7 @@ fbn_wait_port() {
 # once tcpdump listens; fbn_tcpdump_stop ends it (SIGINT: flushes the file).
 fbn_tcpdump() {
 	local ns=$1 ifc=$2 file=$3 i; shift 3
-	ip netns exec "$ns" tcpdump -n -U -i "$ifc" -w "$file" "$@" 2>"$file.err" &
+	ip netns exec "$ns" tcpdump -n -U --immediate-mode -i "$ifc" -w "$file" "$@" 2>"$file.err" &
 	FBN_TCPDUMP_PID=$!
 	FBN_PIDS+=($!)
 	for i in $(seq 1 100); do
