@@ -98,9 +98,9 @@ except OSError:
 for l in buf.decode(errors="replace").replace("\r", "").split("\n"):
     print("   | " + l)
 EOF
-fbn_bg "$FBN_HP" python3 -m http.server -d "$W/www" -b 0.0.0.0 80
+fbn_bg "$FBN_HP" python3 -m http.server -d "$W/www" -b 0.0.0.0 80 >/dev/null 2>&1
 fbn_bg "$FBN_HP" socat TCP-LISTEN:23,fork,reuseaddr EXEC:"python3 -u $W/login.py"
-fbn_bg "$FBN_OUT" python3 -m http.server -d "$W/toolkit" -b 0.0.0.0 80
+fbn_bg "$FBN_OUT" python3 -m http.server -d "$W/toolkit" -b 0.0.0.0 80 >/dev/null 2>&1
 for p in 80 23; do fbn_wait_port "$FBN_HP" $p || die "honeypot service $p did not start"; done
 fbn_wait_port "$FBN_OUT" 80 || die "toolkit server did not start"
 say "honeypot services: http (80), login (23); outside: toolkit http server (80)"
