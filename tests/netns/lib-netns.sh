@@ -37,7 +37,7 @@ FBN_CONF=
 FBN_DATA=
 FBN_FB_LOG=
 FBN_PIDS=()
-FBN_FISHBOWL=${FISHBOWL:-${FB_BUILD:-build}/fishbowl}
+FBN_FISHBOWL=${FBN_FISHBOWL:-${FISHBOWL:-${FB_BUILD:-build}/fishbowl}}
 
 inO() { ip netns exec "$FBN_OUT" "$@"; }
 inG() { ip netns exec "$FBN_GW" "$@"; }
