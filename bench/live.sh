@@ -61,6 +61,10 @@ gw_rx() {	# frames received by the gateway's two legs
 	    awk '{s += $1} END {print s}'
 }
 
+gwh_tx() {	# frames the gateway sent towards the honeypot
+	inG cat /sys/class/net/gwh/statistics/tx_packets
+}
+
 bed_up() {
 	fbn_up || die "cannot build the test bed"
 	fbn_bg "$FBN_HP" iperf3 -s -p 5201 >/dev/null 2>&1
@@ -160,7 +164,9 @@ except Exception: print("nan")')
 	record "tcp.$mode.$off" "$(echo "$vals" | median)"
 
 	gw_start "$mode"
+	tx0=$(gwh_tx)
 	j=$(inO iperf3 -c $HP -p 5201 -u -l 18 -b 0 -t "$T" -J 2>/dev/null)
+	tx1=$(gwh_tx)
 	v=$(echo "$j" | python3 -c 'import json,sys
 try:
     e = json.load(sys.stdin)["end"]
@@ -171,6 +177,8 @@ except Exception as x: print("nan 0 0")')
 	gw_stop "$mode"
 	log "   $mode offloads $off udp: $v (kpps delivered, sent, received)"
 	record "udp.$mode.$off" "${v%% *}"
+	record "udpfwd.$mode.$off" "$(calc "($tx1 - $tx0) / $T / 1000" 1)"
+	log "   $mode offloads $off udp: gateway forwarded $((tx1 - tx0)) frames to the honeypot"
 	lossrec "$mode" "$off" udp
 
 	gw_start "$mode"
@@ -200,15 +208,15 @@ ratio() {
 {
 	echo "fishbowl live benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r)"
 	echo "BENCH_T=$T BENCH_RUNS=$RUNS BENCH_RING_MB=$RING, fishbowl $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
-	printf '%-9s %-34s %16s %16s %8s\n' offloads metric bridge+tcpdump fishbowl ratio
+	printf '%-9s %-38s %22s %22s %8s\n' offloads metric bridge+tcpdump fishbowl ratio
 	for off in $OFFLOADS; do
-		for m in "tcp:TCP throughput, Mbit/s (median)" "udp:64 B UDP delivered, kpps" "conn:new inbound TCP conn/s"; do
+		for m in "tcp:TCP throughput, Mbit/s (median)" "udp:64 B UDP delivered, kpps" "udpfwd:64 B UDP forwarded by gateway, kpps" "conn:new inbound TCP conn/s"; do
 			k=${m%%:*}
 			b=${R[$k.bridge.$off]:-nan} f=${R[$k.fishbowl.$off]:-nan}
-			printf '%-9s %-34s %16s %16s %8s\n' "$off" "${m#*:}" "$b" "$f" "$(ratio "$b" "$f")"
+			printf '%-9s %-38s %22s %22s %8s\n' "$off" "${m#*:}" "$b" "$f" "$(ratio "$b" "$f")"
 		done
 		for k in tcp udp conn; do
-			printf '%-9s %-34s %16s %16s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
+			printf '%-9s %-38s %22s %22s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
 			    "${R[loss.bridge.$off.$k]:--}" "${R[loss.fishbowl.$off.$k]:--}" ""
 		done
 	done
