@@ -22,6 +22,12 @@
 #
 # Endpoints keep their default offloads; nothing here runs ethtool.
 
+# tests/run.sh runs every tests/netns/*.sh: as a program this is no test.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	echo "1..0 # SKIP lib-netns.sh is a library"
+	exit 0
+fi
+
 FBN_PREFIX=${FBN_PREFIX:-fbn$$}
 FBN_OUT=$FBN_PREFIX-out
 FBN_GW=$FBN_PREFIX-gw
