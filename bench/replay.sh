@@ -21,6 +21,7 @@ ROOT=$PWD
 BUILD=${FB_BUILD:-build}
 MB=${BENCH_MB:-1000}
 RUNS=${BENCH_RUNS:-3}
+LIMIT=${BENCH_TIMEOUT:-600}	# seconds a replay may take before it counts as hung
 case $BUILD in /*) FISHBOWL="$BUILD/fishbowl" ;; *) FISHBOWL="$ROOT/$BUILD/fishbowl" ;; esac
 DIR="$ROOT/build/bench"
 mkdir -p "$DIR"
@@ -82,8 +83,16 @@ best_td=""
 for r in $(seq "$RUNS"); do
 	rm -rf "$DIR/out-fb" "$DIR/out-td.pcap"
 	t0=$(now)
-	"$FISHBOWL" replay -c "$DIR/replay.conf" -r "$IN" -o "$DIR/out-fb" -v >"$DIR/replay.status" 2>&1
+	rc=0
+	timeout "$LIMIT" "$FISHBOWL" replay -c "$DIR/replay.conf" -r "$IN" -o "$DIR/out-fb" -v \
+	    >"$DIR/replay.status" 2>&1 || rc=$?
 	t1=$(now)
+	if [ $rc -ne 0 ]; then
+		echo "bench/replay.sh: fishbowl replay failed (exit $rc$([ $rc -eq 124 ] && echo ", hung: over ${LIMIT} s")):" >&2
+		tail -5 "$DIR/replay.status" >&2
+		rm -rf "$DIR/out-fb"
+		exit 1
+	fi
 	tcpdump -n -r "$IN" -w "$DIR/out-td.pcap" 2>/dev/null
 	t2=$(now)
 	fb=$(calc "$t1 - $t0")
