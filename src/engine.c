@@ -365,7 +365,7 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	struct fb_flowkey k;
 	struct fb_flow *f;
 	enum fb_verdict v;
-	bool reverse, local_src;
+	bool reverse = false, local_src;
 
 	local_src = addr_is_unspecified(&p->src) || addr_is_link_local(&p->src);
 	if (!config_in_networks(e->cfg, &p->src)) {

@@ -245,9 +245,16 @@ sandbox(void)
 
 	for (size_t i = 0; rc == 0 && i < nitems(denied); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
-	for (size_t i = 0; rc == 0 && i < nitems(families); i++)
+	for (size_t i = 0; rc == 0 && i < nitems(families); i++) {
+		/* Spelled out: SCMP_A0() leaves datum_b implicit, which clang
+		 * rejects under -Wextra -Werror. */
+		struct scmp_arg_cmp first_arg_is = {
+			.arg = 0, .op = SCMP_CMP_EQ,
+			.datum_a = (scmp_datum_t)families[i], .datum_b = 0,
+		};
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+		    first_arg_is);
+	}
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	if (ctx != NULL)

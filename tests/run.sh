@@ -17,6 +17,7 @@ failed_names=()
 run_one() {	# build name cmd...
 	local build=$1 name=$2; shift 2
 	local log="$LOGDIR/$(basename "$build")-$name.log"
+	mkdir -p "$(dirname "$log")"
 	local t0=$SECONDS
 	FB_BUILD="$build" CMOCKA_MESSAGE_OUTPUT=TAP timeout "${FB_TIMEOUT:-600}" "$@" >"$log" 2>&1
 	local rc=$?
