@@ -51,9 +51,10 @@ struct ctx {
 	bool		 indented;	/* that line started with blank space */
 	int		 last_key;	/* key of the last key line, -1 after a header */
 	struct fb_config *cfg;
-	int		 seen[32];	/* line where each key was set, 0 = not yet */
+	int		 seen[64];	/* line where each key was set, 0 = not yet */
 	struct hp_src	*hp_src;	/* parallel to cfg->honeypots */
 	size_t		 hp_cap, hp_src_cap, net_cap, exempt_cap, deny_cap;
+	size_t		 pol_cap, listen_cap;
 	char		*err;
 	size_t		 errlen;
 	bool		 failed;
@@ -184,6 +185,18 @@ p_u32(struct ctx *c, const char *v, uint32_t min, uint32_t max, uint32_t *out)
 
 	if (w == NULL)
 		*out = (uint32_t)x;
+	return w;
+}
+
+/* A size in MiB. */
+static const char *
+p_mib(struct ctx *c, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t x;
+	const char *w = p_uint(c, v, min, max, &x);
+
+	if (w == NULL)
+		*out = x * MIB;
 	return w;
 }
 
@@ -417,6 +430,9 @@ enum key_id {
 	K_USER, K_SOCKET,
 	K_MAX_FLOWS, K_MAX_HONEYPOTS, K_RING_MB, K_MALFORMED,
 	K_TO_EMBRYONIC, K_TO_ESTABLISHED, K_TO_CLOSED, K_TO_UDP, K_TO_OTHER,
+	K_L_ENABLE, K_L_MEMORY_MB, K_L_POLICY, K_L_HOST_POLICY, K_L_TRANSCRIPT_MB,
+	K_L_FILE_MB, K_L_DISK_MB, K_L_SEBEK_PORT,
+	K_LS_LISTEN, K_LS_MAX_MESSAGE, K_LS_PEER_RATE, K_LS_MAX_PEERS,
 	K_COUNT
 };
 
@@ -453,10 +469,24 @@ static const struct key {
 	[K_TO_CLOSED] = { "engine", "timeout_tcp_closed", false },
 	[K_TO_UDP] = { "engine", "timeout_udp", false },
 	[K_TO_OTHER] = { "engine", "timeout_other", false },
+	[K_L_ENABLE] = { "layers", "enable", false },
+	[K_L_MEMORY_MB] = { "layers", "memory_mb", false },
+	[K_L_POLICY] = { "layers", "policy", false },
+	[K_L_HOST_POLICY] = { "layers", "host_policy", true },
+	[K_L_TRANSCRIPT_MB] = { "layers", "transcript_max_mb", false },
+	[K_L_FILE_MB] = { "layers", "file_max_mb", false },
+	[K_L_DISK_MB] = { "layers", "disk_mb", false },
+	[K_L_SEBEK_PORT] = { "layers", "sebek_port", false },
+	[K_LS_LISTEN] = { "logserver", "listen", true },
+	[K_LS_MAX_MESSAGE] = { "logserver", "max_message", false },
+	[K_LS_PEER_RATE] = { "logserver", "peer_rate", false },
+	[K_LS_MAX_PEERS] = { "logserver", "max_peers", false },
 };
 
+_Static_assert(K_COUNT <= 64, "struct ctx seen[] is too small");
+
 static const char *const sections[] = {
-	"honeynet", "control", "capture", "run", "engine",
+	"honeynet", "control", "capture", "run", "engine", "layers", "logserver",
 };
 
 static bool
@@ -476,6 +506,79 @@ key_find(const char *section, const char *name)
 		    strcmp(keys[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+/* "PREFIX POLICY", e.g. "10.0.0.5 windows" or "2001:db8::/64 linux". */
+static const char *
+host_policy_add(struct ctx *c, const char *elem, const char *show)
+{
+	struct fb_host_policy hp;
+	const char *sp = strchr(elem, ' ');
+	char pfx[FB_ADDRSTRLEN + 8];
+
+	if (sp == NULL || (size_t)(sp - elem) >= sizeof(pfx))
+		return why(c, "%s is not PREFIX POLICY (e.g. 10.0.0.5 windows)", show);
+	memcpy(pfx, elem, (size_t)(sp - elem));
+	pfx[sp - elem] = '\0';
+	while (*sp == ' ')
+		sp++;
+	if (prefix_parse(pfx, &hp.pfx) == -1)
+		return why(c, "%s: %s is not an address or network", show, pfx);
+	if (policy_parse(sp, &hp.policy) == -1)
+		return why(c, "%s: policy must be first, last, bsd, bsd-right, linux, "
+		    "windows or solaris", show);
+	c->cfg->host_policies = grow(c->cfg->host_policies, &c->pol_cap,
+	    c->cfg->n_host_policies, sizeof(hp));
+	c->cfg->host_policies[c->cfg->n_host_policies++] = hp;
+	return NULL;
+}
+
+/* udp:ADDR[:PORT] or tcp:ADDR[:PORT]; IPv6 with a port as [ADDR]:PORT. */
+static const char *
+listen_add(struct ctx *c, const char *elem, const char *show)
+{
+	struct fb_listen l = { .port = 514 };
+	char host[FB_ADDRSTRLEN + 2];
+	const char *rest, *colon;
+	uint64_t port;
+	size_t n;
+
+	if (strncasecmp(elem, "udp:", 4) == 0)
+		l.proto = IPPROTO_UDP;
+	else if (strncasecmp(elem, "tcp:", 4) == 0)
+		l.proto = IPPROTO_TCP;
+	else
+		return why(c, "%s must start with udp: or tcp:", show);
+	rest = elem + 4;
+	if (rest[0] == '[') {
+		const char *close = strchr(rest, ']');
+		if (close == NULL)
+			return why(c, "%s: [ without ]", show);
+		n = (size_t)(close - rest - 1);
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] != '\0' && colon == NULL)
+			return why(c, "%s: text after ]", show);
+		rest++;
+	} else {
+		colon = strchr(rest, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL)
+			colon = NULL;	/* a bare IPv6 address, no port */
+		n = colon != NULL ? (size_t)(colon - rest) : strlen(rest);
+	}
+	if (n == 0 || n >= sizeof(host))
+		return why(c, "%s: no address", show);
+	memcpy(host, rest, n);
+	host[n] = '\0';
+	if (addr_parse(host, &l.addr) == -1)
+		return why(c, "%s: %s is not an address", show, host);
+	if (colon != NULL) {
+		if (parse_u64(colon + 1, strlen(colon + 1), 65535, &port) == -1 || port == 0)
+			return why(c, "%s: port must be 1 to 65535", show);
+		l.port = (uint16_t)port;
+	}
+	c->cfg->listen = grow(c->cfg->listen, &c->listen_cap, c->cfg->n_listen, sizeof(l));
+	c->cfg->listen[c->cfg->n_listen++] = l;
+	return NULL;
 }
 
 static const char *
@@ -529,6 +632,10 @@ list_add(struct ctx *c, int key, const char *elem)
 			cfg->deny[cfg->n_deny++] = d;
 		}
 		return NULL;
+	case K_L_HOST_POLICY:
+		return host_policy_add(c, elem, show);
+	case K_LS_LISTEN:
+		return listen_add(c, elem, show);
 	default:
 		return "not a list";
 	}
@@ -612,6 +719,34 @@ set_scalar(struct ctx *c, int key, const char *v)
 		return p_duration(c, v, &cfg->timeout_udp);
 	case K_TO_OTHER:
 		return p_duration(c, v, &cfg->timeout_other);
+	case K_L_ENABLE:
+		if (p_choice(v, "no", "yes", &ch) == NULL)
+			return "must be yes or no";
+		cfg->layers = ch == 1;
+		return NULL;
+	case K_L_MEMORY_MB:
+		return p_mib(c, v, 1, 65536, &cfg->layers_memory_bytes);
+	case K_L_POLICY:
+		if (policy_parse(v, &cfg->policy) == -1)
+			return "must be first, last, bsd, bsd-right, linux, windows or solaris";
+		return NULL;
+	case K_L_TRANSCRIPT_MB:
+		return p_mib(c, v, 1, 1048576, &cfg->transcript_max_bytes);
+	case K_L_FILE_MB:
+		return p_mib(c, v, 1, 1048576, &cfg->file_max_bytes);
+	case K_L_DISK_MB:
+		return p_mib(c, v, 1, 1ULL << 30, &cfg->layers_disk_bytes);
+	case K_L_SEBEK_PORT:
+		if ((w = p_uint(c, v, 0, 65535, &x)) != NULL)
+			return w;
+		cfg->sebek_port = (uint16_t)x;
+		return NULL;
+	case K_LS_MAX_MESSAGE:
+		return p_u32(c, v, 480, 65536, &cfg->log_max_message);
+	case K_LS_PEER_RATE:
+		return p_u32(c, v, 1, 1000000, &cfg->log_peer_rate);
+	case K_LS_MAX_PEERS:
+		return p_u32(c, v, 1, 65536, &cfg->log_max_peers);
 	default:
 		return "unknown key";
 	}
@@ -710,7 +845,7 @@ check_header(struct ctx *c, const char *s)
 	if (!section_known(name)) {
 		sanitize(show, sizeof(show), name, SHOW_MAX);
 		fail(c, c->lineno, "[%s]: unknown section (known: honeynet, "
-		    "control, capture, run, engine)", show);
+		    "control, capture, run, engine, layers, logserver)", show);
 	}
 }
 
@@ -800,6 +935,16 @@ config_defaults(struct fb_config *cfg)
 	cfg->timeout_tcp_closed = 10 * FB_NS_PER_SEC;
 	cfg->timeout_udp = 60 * FB_NS_PER_SEC;
 	cfg->timeout_other = 60 * FB_NS_PER_SEC;
+	cfg->layers = true;
+	cfg->layers_memory_bytes = 256 * MIB;
+	cfg->policy = POLICY_LINUX;
+	cfg->transcript_max_bytes = 64 * MIB;
+	cfg->file_max_bytes = 64 * MIB;
+	cfg->layers_disk_bytes = 8192 * MIB;
+	cfg->sebek_port = 1101;
+	cfg->log_max_message = 8192;
+	cfg->log_peer_rate = 1000;
+	cfg->log_max_peers = 256;
 }
 
 /* The text of line n (1-based) of the input, sanitised, for syntax errors. */
@@ -1024,7 +1169,45 @@ config_free(struct fb_config *cfg)
 	free(cfg->capture_dir);
 	free(cfg->run_user);
 	free(cfg->socket_path);
+	free(cfg->host_policies);
+	free(cfg->listen);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+static const char *const policy_names[POLICY_MAX] = {
+	[POLICY_FIRST] = "first", [POLICY_LAST] = "last", [POLICY_BSD] = "bsd",
+	[POLICY_BSD_RIGHT] = "bsd-right", [POLICY_LINUX] = "linux",
+	[POLICY_WINDOWS] = "windows", [POLICY_SOLARIS] = "solaris",
+};
+
+const char *
+policy_name(enum fb_policy p)
+{
+	return (unsigned)p < POLICY_MAX ? policy_names[p] : "?";
+}
+
+int
+policy_parse(const char *s, enum fb_policy *out)
+{
+	for (int i = 0; i < POLICY_MAX; i++)
+		if (strcasecmp(s, policy_names[i]) == 0) {
+			*out = (enum fb_policy)i;
+			return 0;
+		}
+	return -1;
+}
+
+enum fb_policy
+config_policy_for(const struct fb_config *cfg, const struct fb_addr *a)
+{
+	const struct fb_host_policy *best = NULL;
+
+	for (size_t i = 0; i < cfg->n_host_policies; i++) {
+		const struct fb_host_policy *hp = &cfg->host_policies[i];
+		if (prefix_contains(&hp->pfx, a) && (best == NULL || hp->pfx.len > best->pfx.len))
+			best = hp;
+	}
+	return best != NULL ? best->policy : cfg->policy;
 }
 
 bool

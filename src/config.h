@@ -44,6 +44,36 @@ enum fb_on_limit { ON_LIMIT_BLOCK, ON_LIMIT_ALERT };
 enum fb_on_failure { ON_FAILURE_BLOCK, ON_FAILURE_FORWARD };
 enum fb_malformed_policy { MALFORMED_DROP, MALFORMED_FORWARD };
 
+/*
+ * Target-based overlap policies (IP fragments and TCP segments): which copy
+ * of an overlapping byte the receiving host's stack keeps.  The names follow
+ * Snort's frag3/stream5 and Novak's "Target-Based Fragmentation Reassembly".
+ */
+enum fb_policy {
+	POLICY_FIRST,		/* the first copy wins everywhere */
+	POLICY_LAST,		/* the last copy wins everywhere */
+	POLICY_BSD,
+	POLICY_BSD_RIGHT,
+	POLICY_LINUX,
+	POLICY_WINDOWS,
+	POLICY_SOLARIS,
+	POLICY_MAX
+};
+const char *policy_name(enum fb_policy);
+int	 policy_parse(const char *, enum fb_policy *);	/* 0 or -1 */
+
+struct fb_host_policy {
+	struct fb_prefix pfx;
+	enum fb_policy	 policy;
+};
+
+/* A log server listening socket: udp:ADDR[:PORT] or tcp:ADDR[:PORT]. */
+struct fb_listen {
+	uint8_t		 proto;		/* IPPROTO_UDP or IPPROTO_TCP */
+	struct fb_addr	 addr;
+	uint16_t	 port;
+};
+
 struct fb_config {
 	char		*path;
 
@@ -85,6 +115,24 @@ struct fb_config {
 	fb_ns		 timeout_tcp_closed;	/* after FIN both ways or RST */
 	fb_ns		 timeout_udp;
 	fb_ns		 timeout_other;
+
+	/* [layers]: sessions, keystrokes, IRC, files, Sebek, syslog on the wire */
+	bool		 layers;		/* enable = yes */
+	uint64_t	 layers_memory_bytes;	/* reassembly buffers, all flows */
+	enum fb_policy	 policy;		/* default overlap policy */
+	struct fb_host_policy *host_policies;	/* longest prefix wins */
+	size_t		 n_host_policies;
+	uint64_t	 transcript_max_bytes;	/* per session */
+	uint64_t	 file_max_bytes;	/* largest file carved */
+	uint64_t	 layers_disk_bytes;	/* per day: sessions/ and files/ */
+	uint16_t	 sebek_port;		/* UDP destination port; 0 = off */
+
+	/* [logserver] */
+	struct fb_listen *listen;
+	size_t		 n_listen;
+	uint32_t	 log_max_message;	/* bytes */
+	uint32_t	 log_peer_rate;		/* messages per second per peer */
+	uint32_t	 log_max_peers;		/* TCP connections at once */
 };
 
 /*
@@ -100,5 +148,7 @@ void	 config_free(struct fb_config *);
 /* Is a in the honeynet (networks)?  Is it a honeypot? */
 bool	 config_in_networks(const struct fb_config *, const struct fb_addr *);
 bool	 config_is_honeypot(const struct fb_config *, const struct fb_addr *);
+/* The overlap policy of a host: the longest matching host_policy, else policy. */
+enum fb_policy config_policy_for(const struct fb_config *, const struct fb_addr *);
 
 #endif

@@ -469,9 +469,9 @@ test_structure_errors(void **state)
 	bad("networks = 10.0.0.0/24\n",
 	    "t.conf:1: [] networks = 10.0.0.0/24: key before any [section]");
 	bad(NET "[honeypot]\n",
-	    "t.conf:3: [honeypot]: unknown section (known: honeynet, control, capture, run, engine)");
+	    "t.conf:3: [honeypot]: unknown section (known: honeynet, control, capture, run, engine, layers, logserver)");
 	bad(NET "[Control]\ntcp = 1/day\n",
-	    "t.conf:3: [Control]: unknown section (known: honeynet, control, capture, run, engine)");
+	    "t.conf:3: [Control]: unknown section (known: honeynet, control, capture, run, engine, layers, logserver)");
 	bad(NET "[control\n",
 	    "t.conf:3: [control: section header without ']'");
 	bad(NET "[control] tcp = 1/day\n",
@@ -620,7 +620,7 @@ test_hostile_bytes_in_messages(void **state)
 	bad(NET "[control]\nt\x7f\\p = 1\n",
 	    "t.conf:4: [control] t\\x7f\\x5cp = 1: unknown key");
 	bad(NET "[c\xc3\xa9]\n",
-	    "t.conf:3: [c\\xc3\\xa9]: unknown section (known: honeynet, control, capture, run, engine)");
+	    "t.conf:3: [c\\xc3\\xa9]: unknown section (known: honeynet, control, capture, run, engine, layers, logserver)");
 	/* Long values are cut to 64 bytes and marked. */
 	snprintf(want, sizeof(want), "t.conf:4: [control] tcp = %.64s...: "
 	    "count must be a whole number from 1 to 65535",
@@ -770,6 +770,80 @@ test_example_config(void **state)
 	config_free(&c);
 }
 
+/* [layers] and [logserver]: defaults, every key, and the errors. */
+static void
+test_layers_and_logserver(void **state)
+{
+	struct fb_config c;
+
+	(void)state;
+	ok(NET, &c);
+	assert_true(c.layers);
+	assert_int_equal(c.layers_memory_bytes, 256ULL << 20);
+	assert_int_equal(c.policy, POLICY_LINUX);
+	assert_int_equal(c.sebek_port, 1101);
+	assert_int_equal(c.n_listen, 0);
+	assert_int_equal(c.log_max_message, 8192);
+	config_free(&c);
+
+	ok(NET "[layers]\nenable = no\nmemory_mb = 32\npolicy = windows\n"
+	    "host_policy = 10.0.0.5 bsd, 10.0.0.0/28 solaris, 2001:db8::/32 first\n"
+	    "transcript_max_mb = 2\nfile_max_mb = 3\ndisk_mb = 100\nsebek_port = 0\n"
+	    "[logserver]\nlisten = udp:0.0.0.0, tcp:[::1]:6514, tcp:10.0.0.1:1514, udp:::\n"
+	    "max_message = 480\npeer_rate = 50\nmax_peers = 4\n", &c);
+	assert_false(c.layers);
+	assert_int_equal(c.layers_memory_bytes, 32ULL << 20);
+	assert_int_equal(c.transcript_max_bytes, 2ULL << 20);
+	assert_int_equal(c.file_max_bytes, 3ULL << 20);
+	assert_int_equal(c.layers_disk_bytes, 100ULL << 20);
+	assert_int_equal(c.sebek_port, 0);
+	assert_int_equal(c.n_host_policies, 3);
+	{
+		struct fb_addr a5 = A("10.0.0.5"), a6 = A("10.0.0.6"), a99 = A("10.0.0.99");
+		struct fb_addr v6 = A("2001:db8::1");
+		assert_int_equal(config_policy_for(&c, &a5), POLICY_BSD);	/* longest */
+		assert_int_equal(config_policy_for(&c, &a6), POLICY_SOLARIS);
+		assert_int_equal(config_policy_for(&c, &a99), POLICY_WINDOWS);
+		assert_int_equal(config_policy_for(&c, &v6), POLICY_FIRST);
+	}
+	assert_int_equal(c.n_listen, 4);
+	assert_int_equal(c.listen[0].proto, IPPROTO_UDP);
+	assert_int_equal(c.listen[0].port, 514);
+	assert_int_equal(c.listen[1].proto, IPPROTO_TCP);
+	assert_int_equal(c.listen[1].port, 6514);
+	assert_int_equal(c.listen[2].port, 1514);
+	assert_int_equal(c.listen[3].port, 514);
+	assert_true(addr_is_unspecified(&c.listen[3].addr));
+	assert_int_equal(c.log_max_message, 480);
+	assert_int_equal(c.log_peer_rate, 50);
+	assert_int_equal(c.log_max_peers, 4);
+	config_free(&c);
+
+	bad(NET "[layers]\npolicy = vms\n",
+	    "t.conf:4: [layers] policy = vms: must be first, last, bsd, bsd-right, "
+	    "linux, windows or solaris");
+	bad(NET "[layers]\nhost_policy = 10.0.0.5\n",
+	    "t.conf:4: [layers] host_policy = 10.0.0.5: 10.0.0.5 is not PREFIX POLICY "
+	    "(e.g. 10.0.0.5 windows)");
+	bad(NET "[layers]\nhost_policy = 10.0.0.5 hpux\n",
+	    "t.conf:4: [layers] host_policy = 10.0.0.5 hpux: 10.0.0.5 hpux: policy must "
+	    "be first, last, bsd, bsd-right, linux, windows or solaris");
+	bad(NET "[layers]\nenable = maybe\n",
+	    "t.conf:4: [layers] enable = maybe: must be yes or no");
+	bad(NET "[logserver]\nlisten = 10.0.0.1:514\n",
+	    "t.conf:4: [logserver] listen = 10.0.0.1:514: 10.0.0.1:514 must start "
+	    "with udp: or tcp:");
+	bad(NET "[logserver]\nlisten = tcp:10.0.0.1:0\n",
+	    "t.conf:4: [logserver] listen = tcp:10.0.0.1:0: tcp:10.0.0.1:0: port "
+	    "must be 1 to 65535");
+	bad(NET "[logserver]\nlisten = udp:host.example\n",
+	    "t.conf:4: [logserver] listen = udp:host.example: udp:host.example: "
+	    "host.example is not an address");
+	bad(NET "[logserver]\nmax_message = 100\n",
+	    "t.conf:4: [logserver] max_message = 100: must be a whole number from "
+	    "480 to 65536");
+}
+
 static void
 test_names(void **state)
 {
@@ -807,6 +881,7 @@ main(void)
 		cmocka_unit_test(test_comments_and_layout),
 		cmocka_unit_test(test_continued_lists),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_layers_and_logserver),
 		cmocka_unit_test(test_hostile_bytes_in_messages),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_example_config),
