@@ -1,0 +1,334 @@
+/*
+ * layers: dispatch of decoded frames to the capture layers, the per-day
+ * disk budget, and the helpers the layer modules share.
+ *
+ * The flow table owns connections; a TCP connection's layer state (its
+ * stream and session) hangs off fb_flow.app and is finished by
+ * layers_flow_end when the flow leaves the table for any reason (FIN/RST,
+ * timeout, eviction, shutdown), so no state outlives its flow.
+ *
+ * The overlap policy of a connection is the honeypot's ([layers]
+ * host_policy, else policy): the honeypot is the host whose view of the
+ * stream matters to the analyst, whichever side sent the bytes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include "layers.h"
+#include "session.h"
+#include "stream.h"
+
+#define DAY_NS		(86400LL * FB_NS_PER_SEC)
+
+/* The layer state of one TCP connection (fb_flow.app). */
+struct tcp_app {
+	struct layers		*l;
+	struct stream		*stream;
+	struct session		*session;	/* opened at the first data */
+	struct session_info	 info;
+	bool			 conflict_alerted;
+};
+
+/* Stream callbacks: the session opens lazily, so connections without data
+ * (scans, refused SYNs) cost no transcript. */
+
+static struct session *
+app_session(struct tcp_app *app)
+{
+	if (app->session == NULL) {
+		app->session = session_open(app->l, &app->info);
+		app->l->st.sessions++;
+	}
+	return app->session;
+}
+
+static void
+on_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	struct tcp_app *app = arg;
+	struct session *s = app_session(app);
+
+	if (s != NULL)
+		session_data(s, dir, ts, p, n);
+}
+
+static void
+on_gap(void *arg, int dir, fb_ns ts, uint64_t n)
+{
+	struct tcp_app *app = arg;
+	struct session *s = app_session(app);
+
+	if (s != NULL)
+		session_gap(s, dir, ts, n);
+}
+
+/* One alert per connection: the transcript and the counters say the rest. */
+static void
+alert_conflict(struct tcp_app *app, fb_ns ts, uint64_t off, size_t n)
+{
+	const struct fb_flowkey *k = &app->info.key;
+	char src[FB_ADDRSTRLEN], dst[FB_ADDRSTRLEN], msg[300], extra[120];
+	struct fb_flow *f;
+	bool reverse;
+
+	if (app->conflict_alerted)
+		return;
+	app->conflict_alerted = true;
+	app->l->st.evasion_events++;
+	snprintf(msg, sizeof(msg), "possible evasion: overlapping TCP segments carry "
+	    "different data (%s:%u -> %s:%u), kept the %s policy's bytes",
+	    addr_fmt(&k->src, src), k->sport, addr_fmt(&k->dst, dst), k->dport,
+	    policy_name(config_policy_for(app->l->cfg, &app->info.honeypot)));
+	snprintf(extra, sizeof(extra), "\"offset\":%llu,\"length\":%zu",
+	    (unsigned long long)off, n);
+	f = flow_lookup(app->l->flows, k, &reverse);
+	layers_event(app->l, ts, PRIO_MEDIUM, "evasion", msg, &app->info.honeypot,
+	    f != NULL && f->id == app->info.conn_id ? f : NULL, extra);
+}
+
+static void
+on_conflict(void *arg, int dir, fb_ns ts, uint64_t off, const uint8_t *kept,
+    const uint8_t *other, size_t n)
+{
+	struct tcp_app *app = arg;
+	struct session *s = app_session(app);
+
+	alert_conflict(app, ts, off, n);
+	if (s != NULL)
+		session_conflict(s, dir, ts, off, kept, other, n);
+}
+
+static void
+on_end(void *arg, int dir, fb_ns ts, enum stream_end how)
+{
+	struct tcp_app *app = arg;
+
+	if (app->session != NULL)
+		session_end(app->session, dir, ts, (int)how);
+}
+
+static const struct stream_events tcp_events = {
+	.data = on_data, .gap = on_gap, .conflict = on_conflict, .end = on_end,
+};
+
+static struct tcp_app *
+tcp_app_new(struct layers *l, const struct fb_flow *f)
+{
+	struct tcp_app *app = calloc(1, sizeof(*app));
+
+	if (app == NULL)
+		return NULL;
+	app->l = l;
+	app->info.conn_id = f->id;
+	app->info.key = f->key;
+	app->info.dir = f->dir;
+	app->info.honeypot = f->honeypot;
+	app->info.start = f->first;
+	app->stream = stream_new(l->streams, config_policy_for(l->cfg, &f->honeypot),
+	    &tcp_events, app);
+	if (app->stream == NULL) {
+		free(app);
+		return NULL;
+	}
+	return app;
+}
+
+static void
+tcp_segment(struct layers *l, const struct fb_packet *p, fb_ns ts)
+{
+	struct fb_flowkey k;
+	struct fb_flow *f;
+	bool reverse;
+
+	if (!flow_key_of(p, &k))
+		return;
+	f = flow_lookup(l->flows, &k, &reverse);
+	if (f == NULL) {
+		/* Dropped before the table knew it (spoof, no state). */
+		l->st.tcp_no_flow++;
+		return;
+	}
+	if (f->app == NULL && (f->app = tcp_app_new(l, f)) == NULL)
+		return;
+	stream_segment(((struct tcp_app *)f->app)->stream,
+	    reverse ? STREAM_RESP : STREAM_ORIG, p, ts);
+}
+
+/* A whole IP datagram (never a fragment). */
+static void
+ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
+{
+	if (p->l4 == NULL)
+		return;
+	switch (p->proto) {
+	case IPPROTO_TCP:
+		tcp_segment(l, p, ts);
+		break;
+	case IPPROTO_UDP:
+		/* udp layers (Sebek, syslog on the wire) */
+		break;
+	default:
+		break;
+	}
+}
+
+void
+layers_packet(struct layers *l, const struct fb_packet *p, fb_ns ts)
+{
+	if (l == NULL || p->malformed != MAL_NONE || p->ipver == 0)
+		return;
+	if (p->is_fragment)
+		return;		/* defrag: reassembled datagrams go to ip_datagram */
+	ip_datagram(l, p, ts);
+}
+
+void
+layers_flow_end(struct layers *l, struct fb_flow *f, fb_ns now)
+{
+	struct tcp_app *app = f->app;
+
+	if (l == NULL || app == NULL)
+		return;
+	stream_close(app->stream, now);
+	if (app->session != NULL)
+		session_close(app->session, now);
+	free(app);
+	f->app = NULL;
+}
+
+void
+layers_tick(struct layers *l, fb_ns now)
+{
+	if (l == NULL)
+		return;
+	(void)now;
+}
+
+/* Life cycle */
+
+struct layers *
+layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *ev,
+    struct flow_table *flows)
+{
+	struct layers *l;
+
+	if (!cfg->layers)
+		return NULL;
+	l = xcalloc(1, sizeof(*l));
+	l->cfg = cfg;
+	l->data_dir = xstrdup(data_dir);
+	l->events = ev;
+	l->flows = flows;
+	l->disk_day = -1;
+	l->streams = stream_pool_new(cfg->layers_memory_bytes);
+	return l;
+}
+
+void
+layers_free(struct layers *l)
+{
+	if (l == NULL)
+		return;
+	stream_pool_free(l->streams);
+	free(l->data_dir);
+	free(l);
+}
+
+void
+layers_status_json(struct layers *l, struct jbuf *jb)
+{
+	struct stream_stats ss;
+
+	if (l == NULL)
+		return;
+	jb_obj_begin(jb, "layers");
+	jb_u64(jb, "sessions", l->st.sessions);
+	jb_u64(jb, "tcp_no_flow", l->st.tcp_no_flow);
+	jb_u64(jb, "disk_used", l->st.disk_used);
+	jb_u64(jb, "disk_budget", l->cfg->layers_disk_bytes);
+	jb_u64(jb, "disk_refused", l->st.disk_refused);
+	jb_u64(jb, "evasion_events", l->st.evasion_events);
+	stream_pool_stats(l->streams, &ss);
+	jb_obj_begin(jb, "tcp");
+	jb_u64(jb, "streams", ss.streams);
+	jb_u64(jb, "bytes", ss.bytes);
+	jb_u64(jb, "gaps", ss.gaps);
+	jb_u64(jb, "gap_bytes", ss.gap_bytes);
+	jb_u64(jb, "overlaps", ss.overlaps);
+	jb_u64(jb, "conflicts", ss.conflicts);
+	jb_u64(jb, "out_of_window", ss.out_of_window);
+	jb_u64(jb, "mem_drops", ss.mem_drops);
+	jb_u64(jb, "mem_used", ss.mem_used);
+	jb_u64(jb, "mem_max", ss.mem_max);
+	jb_obj_end(jb);
+	jb_obj_end(jb);
+}
+
+/* Helpers for the modules */
+
+bool
+layers_disk_take(struct layers *l, fb_ns ts, uint64_t n)
+{
+	int64_t day = ts / DAY_NS;
+
+	if (day != l->disk_day) {
+		l->disk_day = day;
+		l->st.disk_used = 0;
+		l->disk_alerted = false;
+	}
+	if (l->st.disk_used + n <= l->cfg->layers_disk_bytes) {
+		l->st.disk_used += n;
+		return true;
+	}
+	l->st.disk_refused++;
+	if (!l->disk_alerted) {
+		char msg[160];
+
+		l->disk_alerted = true;
+		snprintf(msg, sizeof(msg), "capture layers reached the day's disk budget "
+		    "(%llu MB): transcripts and carved files are truncated until midnight "
+		    "UTC; pcap capture goes on",
+		    (unsigned long long)(l->cfg->layers_disk_bytes >> 20));
+		layers_event(l, ts, PRIO_HIGH, "layer-budget", msg, NULL, NULL, NULL);
+	}
+	return false;
+}
+
+int
+layers_append(struct layers *l, fb_ns ts, const char *name, const char *line, size_t len)
+{
+	return event_append(l->events, ts, name, line, len);
+}
+
+int
+layers_day_dir(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t len)
+{
+	char day[11];
+
+	time_day(ts, day);
+	if ((size_t)snprintf(buf, len, "%s/%s/%s", l->data_dir, day, sub) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkdir_p(buf, 0750);
+}
+
+void
+layers_event(struct layers *l, fb_ns ts, enum fb_prio prio, const char *type,
+    const char *msg, const struct fb_addr *hp, const struct fb_flow *f,
+    const char *extra_json)
+{
+	struct fb_event ev = {
+		.ts = ts, .prio = prio, .type = type, .msg = msg, .flow = f,
+		.extra_json = extra_json,
+	};
+
+	if (hp != NULL) {
+		ev.has_honeypot = true;
+		ev.honeypot = *hp;
+	}
+	event_emit(l->events, &ev);
+}

@@ -1,0 +1,95 @@
+/*
+ * layers: the capture layers above the pcap ("Data capture" in DESIGN.md):
+ * IP defragmentation, TCP stream reassembly, session transcripts,
+ * keystrokes, IRC, carved files, Sebek records, syslog seen on the wire.
+ *
+ * Promises: the engine hands every decoded frame here after its verdict,
+ * forwarded or dropped, live and in replay alike, and nothing here can
+ * change a verdict or hold up forwarding; memory is bounded by
+ * configuration ([layers] memory_mb for reassembly, per-layer caps), and
+ * disk by a per-day budget ([layers] disk_mb) that each layer asks before
+ * writing; when a budget is hit a layer degrades and says so (counted,
+ * shown in status, alerted once per day) while pcap capture and
+ * containment carry on.  Outputs go into the day folder of the data they
+ * describe, DIR/YYYY-MM-DD/.
+ *
+ * Every layer module keeps its state behind one pointer in struct layers
+ * and adds one line to each of layers_new, layers_free, layers_status_json.
+ */
+#ifndef FB_LAYERS_H
+#define FB_LAYERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "decode.h"
+#include "event.h"
+#include "flow.h"
+#include "util.h"
+
+struct stream_pool;
+struct defrag;
+struct keylog;
+struct ftp_links;
+struct carver;
+struct sebek;
+
+struct layers_stats {
+	uint64_t	 tcp_no_flow;		/* segments of flows the table no longer has */
+	uint64_t	 sessions;		/* connections that carried data */
+	uint64_t	 disk_refused;		/* writes refused by the day's budget */
+	uint64_t	 disk_used;		/* bytes written today by budgeted layers */
+	uint64_t	 evasion_events;	/* conflict alerts raised */
+};
+
+struct layers {
+	const struct fb_config	*cfg;
+	char			*data_dir;
+	struct event_log	*events;
+	struct flow_table	*flows;
+	struct layers_stats	 st;
+	int64_t			 disk_day;	/* UTC day the budget counts */
+	bool			 disk_alerted;
+
+	/* Module state, each owned by its module. */
+	struct stream_pool	*streams;	/* stream.c */
+	struct defrag		*defrag;	/* defrag.c */
+	struct keylog		*keys;		/* keys.c */
+	struct ftp_links	*ftp;		/* ftp.c: expected data connections */
+	struct carver		*carver;	/* files.c */
+	struct sebek		*sebek;		/* sebek.c */
+};
+
+/* NULL when cfg->layers is off. */
+struct layers *layers_new(const struct fb_config *, const char *data_dir,
+	    struct event_log *, struct flow_table *);
+/* Call after the flow table was flushed (flows end into the layers). */
+void	 layers_free(struct layers *);
+
+/* One decoded frame (p->malformed frames are ignored), at packet time ts. */
+void	 layers_packet(struct layers *, const struct fb_packet *, fb_ns ts);
+/* The flow table's on_end: finish the connection's session. */
+void	 layers_flow_end(struct layers *, struct fb_flow *, fb_ns now);
+void	 layers_tick(struct layers *, fb_ns now);
+/* The "layers" member of fishbowl status --json. */
+void	 layers_status_json(struct layers *, struct jbuf *);
+
+/* For the modules. */
+
+/* May a layer write n more bytes on the day of ts?  Counts what it grants;
+ * a refusal is counted and alerted once per day. */
+bool	 layers_disk_take(struct layers *, fb_ns ts, uint64_t n);
+/* Append one whole line to DIR/DAY/name (e.g. "irc.jsonl") for the day of ts. */
+int	 layers_append(struct layers *, fb_ns ts, const char *name,
+	    const char *line, size_t len);
+/* DIR/DAY/sub (created) for the day of ts into buf; 0 or -1. */
+int	 layers_day_dir(struct layers *, fb_ns ts, const char *sub, char *buf,
+	    size_t len);
+/* An event in alerts.jsonl (honeypot and flow optional). */
+void	 layers_event(struct layers *, fb_ns ts, enum fb_prio, const char *type,
+	    const char *msg, const struct fb_addr *honeypot, const struct fb_flow *,
+	    const char *extra_json);
+
+#endif
