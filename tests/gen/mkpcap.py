@@ -314,6 +314,43 @@ class Net:
         self.tcp(t, cli, srv, sport, dport, c + 1, s + 1, ACK)
         return t
 
+    def conversation(self, t, cli, srv, sport, dport, turns, isn_c=1000,
+                     isn_s=5000, rtt=10 * MS, mss=1460, close=True):
+        """A whole TCP connection carrying turns, a list of ("c"|"s", bytes):
+        handshake, each turn sent in segments of at most mss bytes and
+        acknowledged by the other side, then FIN both ways.  Returns
+        (time of the last frame, next client seq, next server seq)."""
+        c, s = isn_c, isn_s
+        self.tcp(t, cli, srv, sport, dport, c, 0, SYN, options=MSS)
+        t += rtt
+        self.tcp(t, srv, cli, dport, sport, s, c + 1, SYN | ACK, options=MSS)
+        t += MS
+        c, s = c + 1, s + 1
+        self.tcp(t, cli, srv, sport, dport, c, s, ACK)
+        for who, data in turns:
+            for off in range(0, len(data), mss):
+                seg = data[off:off + mss]
+                t += MS
+                if who == "c":
+                    self.tcp(t, cli, srv, sport, dport, c, s, PSH | ACK, seg)
+                    c += len(seg)
+                else:
+                    self.tcp(t, srv, cli, dport, sport, s, c, PSH | ACK, seg)
+                    s += len(seg)
+            t += rtt
+            if who == "c":
+                self.tcp(t, srv, cli, dport, sport, s, c, ACK)
+            else:
+                self.tcp(t, cli, srv, sport, dport, c, s, ACK)
+        if close:
+            t += MS
+            self.tcp(t, cli, srv, sport, dport, c, s, FIN | ACK)
+            t += rtt
+            self.tcp(t, srv, cli, dport, sport, s, c + 1, FIN | ACK)
+            t += MS
+            self.tcp(t, cli, srv, sport, dport, c + 1, s + 1, ACK)
+        return t, c, s
+
     def write(self, path, nsec=False):
         self.frames.sort(key=lambda x: (x[0], x[1]))
         with open(path, "wb") as f:
@@ -336,6 +373,17 @@ SCENARIOS = {}
 def scenario(fn):
     SCENARIOS[fn.__name__] = fn
     return fn
+
+
+@scenario
+def conversation(n, arg):
+    """An inbound TCP connection from 198.51.100.9:40000 to 10.0.0.5:23
+    carrying a short exchange both ways (4 turns, one of 3000 bytes split
+    at the MSS).  A base for the capture-layer tests."""
+    n.conversation(0, "198.51.100.9", HP, 40000, 23,
+                   [("s", b"login: "), ("c", b"root\r\n"),
+                    ("s", bytes(range(256)) * 11 + bytes(184)),
+                    ("c", b"exit\r\n")])
 
 
 @scenario
