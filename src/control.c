@@ -1226,6 +1226,19 @@ control_unblock(struct control *c, const struct fb_addr *hpa, fb_ns now)
 	return 0;
 }
 
+int
+control_seen(struct control *c, const struct fb_addr *hpa, fb_ns now)
+{
+	/* Status only: a full table refuses nothing here (control_outbound
+	 * and control_rate do that, and say so). */
+	if (hp_find(c, hpa) != NULL)
+		return 0;
+	if (hp_add(c, hpa, now) == NULL)
+		return -1;
+	c->dirty = true;
+	return 0;
+}
+
 size_t
 control_count(const struct control *c)
 {

@@ -121,6 +121,13 @@ void	 control_tick(struct control *, fb_ns now);
 /* Operator: forget the windows and blocks of hp.  0, or -1 if unknown. */
 int	 control_unblock(struct control *, const struct fb_addr *hp, fb_ns now);
 
+/*
+ * A honeypot exists (listed in the config, or seen sending): track it from
+ * now on, state clean, so status shows it before it opens anything.
+ * Counts nothing.  0, or -1 if the table is full.
+ */
+int	 control_seen(struct control *, const struct fb_addr *hp, fb_ns now);
+
 /* Status: number of honeypots known, and each one's status. */
 size_t	 control_count(const struct control *);
 void	 control_status(struct control *, size_t i, fb_ns now, struct hp_status *);

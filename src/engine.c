@@ -374,6 +374,8 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 		note_spoof(e, p, true);
 		return drop(e, REASON_SPOOF_INSIDE, reason);
 	}
+	/* A honeynet address that sends exists: status shows it from now on. */
+	control_seen(e->control, &p->src, e->now);
 	if (is_icmp6_local(p))
 		return pass(REASON_L2, reason);
 	if (addr_is_multicast(&p->dst))
@@ -594,6 +596,28 @@ account(struct engine *e, const struct fb_frame *fr, enum fb_verdict v, enum fb_
 	}
 }
 
+/* The listed honeypots are shown by status before they send anything. */
+static void
+track_listed(struct engine *e)
+{
+	for (size_t i = 0; i < e->cfg->n_honeypots; i++)
+		if (control_seen(e->control, &e->cfg->honeypots[i], e->now) == -1)
+			log_warnx("honeypot table full: raise max_honeypots");
+}
+
+/* Replay: time starts with the first frame, so uptime is capture time. */
+static void
+replay_clock(struct engine *e, fb_ns ts)
+{
+	if (e->started == 0) {
+		e->started = ts;
+		e->now = ts;
+		track_listed(e);
+	}
+	if (ts > e->now)
+		e->now = ts;
+}
+
 static void
 process_batch(struct engine *e, int n)
 {
@@ -606,8 +630,8 @@ process_batch(struct engine *e, int n)
 		struct fb_frame *fr = &e->batch[i];
 		enum fb_verdict v;
 
-		if (!e->opts.live && fr->ts > e->now)
-			e->now = fr->ts;
+		if (!e->opts.live)
+			replay_clock(e, fr->ts);
 		tick(e);
 		v = decide(e, fr, &p, &reason);
 		e->verdict[i] = (uint8_t)v;
@@ -734,6 +758,8 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 		engine_free(e);
 		return NULL;
 	}
+	if (opts->live)
+		track_listed(e);
 	return e;
 }
 
@@ -845,6 +871,7 @@ engine_reload(struct engine *e, char *err, size_t errlen)
 	}
 	free(ncfg);
 	control_reload(e->control, e->cfg);
+	track_listed(e);
 	engine_note(e, "configuration reloaded");
 	log_info("configuration reloaded from %s", e->cfg->path);
 	return 0;

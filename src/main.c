@@ -335,9 +335,16 @@ cmd_check(struct args *a)
 {
 	struct fb_config cfg;
 
+	char err[1024];
+
 	if (a->config == NULL)
 		usage();
-	load_config(a->config, &cfg);
+	/* The error alone, "FILE:LINE: [section] key = value: why", so editors
+	 * and scripts can jump to it (fishbowl.conf(5) ERRORS). */
+	if (config_load(a->config, &cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
 	printf("%s: ok\n", a->config);
 	config_free(&cfg);
 	return 0;

@@ -570,6 +570,32 @@ def malformed(n, arg):
     n.session(T0 + 80 * SEC, "203.0.113.8", HP, 50002, 80, isn_c=3, isn_s=4)
 
 
+@scenario
+def blocked_ends(n, arg):
+    """tcp = 1/hour, udp = 1/hour: how refused outbound flows end.
+      t=0     A: a whole TCP session to 198.51.100.1:80 (forwarded, counted)
+      t=10    B: SYN to 198.51.100.2:81, retransmitted at 11 and 13 s, never
+              answered (dropped: limit); then silence -> ends by timeout
+      t=20    C: SYN to 198.51.100.3:82 (dropped), then the honeypot gives up
+              with a RST at 21 s -> ends closed
+      t=30    D: UDP to 198.51.100.4:53 (forwarded, counted), then
+      t=31    E: UDP to 198.51.100.5:53 (dropped: limit) -> ends by timeout
+      t=3600  an inbound UDP datagram 203.0.113.9 -> 10.0.0.5:7 (time passes)
+      t=3610  F: SYN to 198.51.100.6:83: tcp is free again (forwarded); G: SYN
+              to 198.51.100.7:84 at 3611 s, refused, and the capture ends
+              within the embryonic timeout -> ends at shutdown"""
+    n.session(T0, HP, "198.51.100.1", 47000, 80, isn_c=1)
+    for k in (0, 1, 3):
+        n.tcp(T0 + (10 + k) * SEC, HP, "198.51.100.2", 47001, 81, 2000, 0, SYN, options=MSS)
+    n.tcp(T0 + 20 * SEC, HP, "198.51.100.3", 47002, 82, 3000, 0, SYN, options=MSS)
+    n.tcp(T0 + 21 * SEC, HP, "198.51.100.3", 47002, 82, 3001, 0, RST)
+    n.udp(T0 + 30 * SEC, HP, "198.51.100.4", 47003, 53, b"q4")
+    n.udp(T0 + 31 * SEC, HP, "198.51.100.5", 47004, 53, b"q5")
+    n.udp(T0 + 3600 * SEC, "203.0.113.9", HP, 5000, 7, b"tick")
+    n.tcp(T0 + 3610 * SEC, HP, "198.51.100.6", 47005, 83, 6000, 0, SYN, options=MSS)
+    n.tcp(T0 + 3611 * SEC, HP, "198.51.100.7", 47006, 84, 7000, 0, SYN, options=MSS)
+
+
 MALFORMED_COUNT = 5
 
 
