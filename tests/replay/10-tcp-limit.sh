@@ -28,10 +28,13 @@ EOF_
 )
 out=$("$FISHBOWL" check -c "$bad" 2>&1); rc=$?
 check_eq "check rejects a bad period (exit 1)" 1 "$rc"
+# fishbowl.conf(5) ERRORS: the line starts with FILE:LINE (no program
+# name before it), so editors and scripts can jump to it.
 case $out in
-"$bad:5: [control] tcp = 3/fortnight: "?*|"fishbowl: $bad:5: [control] tcp = 3/fortnight: "?*) ok "check names file, line, section, key and value" ;;
-*) not_ok "check names file, line, section, key and value" "got: $out" ;;
+"$bad:5: [control] tcp = 3/fortnight: "?*) ok "check: the error line starts FILE:LINE: [section] key = value: why" ;;
+*) not_ok "check: the error line starts FILE:LINE: [section] key = value: why" "got: $out" ;;
 esac
+check_eq "check: exactly one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 
 replay limit "$cfg" "$WORK/in.pcap"
 check_eq "5 conn records, all outbound tcp from the honeypot" 5 \
