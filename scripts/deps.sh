@@ -1,9 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages fishbowl needs to build, test, demo and bench.
 # Only what is missing is installed; running it again does nothing.
+# curl: tests/netns/gateway.sh and the demo fetch over HTTP.  No iputils-ping:
+# the tests and the demo ping with their own raw-socket helper (tools.py).
 set -eu
 BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev"
-TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat ethtool procps python3 libclang-rt-14-dev"
+TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl ethtool procps python3 libclang-rt-14-dev"
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do
