@@ -4,7 +4,7 @@
 # curl: tests/netns/gateway.sh and the demo fetch over HTTP.  No iputils-ping:
 # the tests and the demo ping with their own raw-socket helper (tools.py).
 set -eu
-BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev"
+BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev libssl-dev zlib1g-dev libmagic-dev"
 TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl ethtool procps python3 libclang-rt-14-dev"
 set -- $BUILD $TEST
 missing=""
