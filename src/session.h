@@ -51,6 +51,10 @@ struct analyser {
 	void	(*data)(void *st, int dir, fb_ns ts, const uint8_t *p, size_t n);
 	void	(*gap)(void *st, int dir, fb_ns ts, uint64_t n);
 	void	(*close)(void *st, fb_ns ts);
+	/* Optional: after data(), the bytes the transcript shows instead of
+	 * the raw ones (telnet without its option negotiation); NULL member:
+	 * the raw bytes.  Valid until the next call. */
+	const uint8_t *(*view)(void *st, size_t *n);
 };
 
 struct session;

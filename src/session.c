@@ -1,0 +1,657 @@
+/*
+ * session: transcripts (DIR/DAY/sessions/), the sessions.jsonl index and
+ * the protocol analyser registry.
+ *
+ * Flow of bytes: until a protocol is recognised, a session keeps the first
+ * bytes of each direction (at most DETECT_MAX each) and a short list of
+ * what arrived in which order; once an analyser says yes, or detection
+ * gives up, that list is replayed in order to the analyser and to the
+ * transcript, so both see every byte exactly once and in time order.
+ *
+ * Transcript format (docs/formats.md): every line that starts with '[' is
+ * ours (a chunk header or a marker); a data line that would start with '['
+ * has it escaped as \x5b, so an intruder cannot forge headers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "layers.h"
+#include "session.h"
+#include "sha256.h"
+#include "stream.h"
+
+/* Protocol analysers, asked in this order: specific ones first, the
+ * shell guess (any prompt or command line) last.  Add yours with one line
+ * above the NULL. */
+static const struct analyser *const analysers[] = {
+	NULL
+};
+
+#define DETECT_MAX	4096	/* bytes kept per direction for detection */
+#define PEND_MAX	64	/* chunks buffered before detection gives up */
+#define BINARY_MIN	64	/* a shorter chunk is always shown as text */
+#define CONFLICT_SHOW	256	/* bytes of each version shown */
+#define HEADER_EVERY	FB_NS_PER_SEC	/* same direction: new header after 1 s */
+#define MARKER_ROOM	80	/* kept free under the cap for "[truncated]" */
+#define MAX_OPEN_FDS	128	/* transcripts kept open; others reopen per write */
+
+/* Descriptors are a process resource: one count for every layers instance. */
+static int open_fds;
+
+struct pending {
+	uint8_t		 gap;		/* 1: n bytes missing, 0: seen[dir][off..off+n) */
+	uint8_t		 dir;
+	fb_ns		 ts;
+	uint32_t	 off;
+	uint64_t	 n;
+};
+
+struct tbuf {
+	char		*p;
+	size_t		 len, cap;
+};
+
+struct session {
+	struct layers		*l;
+	struct session_info	 info;
+	const struct analyser	*an;
+	void			*ast;
+
+	bool			 detecting;
+	uint8_t			*seen[2];
+	size_t			 nseen[2];
+	struct pending		 pend[PEND_MAX];
+	unsigned		 npend;
+
+	/* transcript */
+	char			 rel[160];	/* DAY/sessions/NAME, "" before the first write */
+	char			 path[PATH_MAX];
+	int			 fd;
+	bool			 file_failed;
+	bool			 truncated;
+	uint64_t		 written;
+	int			 last_dir;	/* of the open chunk, -1 none */
+	fb_ns			 last_ts;	/* of the open chunk's header */
+	bool			 at_bol;
+	bool			 bin_open;
+	int			 bin_dir;
+	uint64_t		 bin_n;
+	struct sha256		 bin_hash;
+	struct tbuf		 out;
+
+	/* index line */
+	uint64_t		 bytes[2], gaps[2], gap_bytes[2], conflicts;
+	fb_ns			 first_data, last_data;
+	int			 end_how[2];	/* enum stream_end, -1 not ended */
+};
+
+/* Small output buffer */
+
+static void
+tb_grow(struct tbuf *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return;
+	b->cap = FB_MAX(b->cap * 2, b->len + n + 256);
+	b->p = xrealloc(b->p, 1, b->cap);
+}
+
+static void
+tb_add(struct tbuf *b, const char *s, size_t n)
+{
+	tb_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+tb_str(struct tbuf *b, const char *s)
+{
+	tb_add(b, s, strlen(s));
+}
+
+static void
+tb_hex(struct tbuf *b, uint8_t c)
+{
+	char x[5];
+
+	snprintf(x, sizeof(x), "\\x%02x", c);
+	tb_add(b, x, 4);
+}
+
+static bool
+is_text(uint8_t c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * Bytes as transcript text.  Printable ASCII and tabs as they are, '\' as
+ * "\\", LF and CR LF as a line break, a lone CR as "\r", everything else
+ * "\xNN".  With oneline, line breaks are escaped too ("\r", "\n").
+ */
+static void
+escape_bytes(struct tbuf *b, const uint8_t *p, size_t n, bool oneline, bool *at_bol)
+{
+	bool bol = at_bol != NULL ? *at_bol : false;
+	size_t i;
+
+	tb_grow(b, n * 4);
+	for (i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (!oneline && c == '\n') {
+			tb_add(b, "\n", 1);
+			bol = true;
+			continue;
+		}
+		if (!oneline && c == '\r' && i + 1 < n && p[i + 1] == '\n') {
+			tb_add(b, "\n", 1);
+			i++;
+			bol = true;
+			continue;
+		}
+		if (c == '\\')
+			tb_add(b, "\\\\", 2);
+		else if (c == '\r')
+			tb_add(b, "\\r", 2);
+		else if (c == '\n')
+			tb_add(b, "\\n", 2);
+		else if (c == '[' && bol)
+			tb_hex(b, c);	/* '[' at a line start is ours */
+		else if (c == '\t' || (c >= 0x20 && c < 0x7f))
+			tb_add(b, (const char *)&c, 1);
+		else
+			tb_hex(b, c);
+		bol = false;
+	}
+	if (at_bol != NULL)
+		*at_bol = bol;
+}
+
+/* Transcript file */
+
+static void
+fd_close(struct session *s)
+{
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+		open_fds--;
+	}
+}
+
+/* Creates DIR/DAY/sessions/ID-HONEYPOT-PORT[-k].txt, never reusing a file
+ * (connection ids restart with fishbowl). */
+static int
+file_create(struct session *s, fb_ns ts)
+{
+	char dir[PATH_MAX], hp[FB_ADDRSTRLEN], day[11], name[100], *c;
+	const struct fb_addr *h = &s->info.honeypot;
+	int k, fd;
+
+	if (addr_is_unspecified(h))
+		h = &s->info.key.dst;
+	if (layers_day_dir(s->l, ts, "sessions", dir, sizeof(dir)) == -1)
+		return -1;
+	addr_fmt(h, hp);
+	for (c = hp; *c != '\0'; c++)
+		if (*c == ':')
+			*c = '_';	/* IPv6: no colons in file names */
+	time_day(ts, day);
+	for (k = 1; k < 100; k++) {
+		if (k == 1)
+			snprintf(name, sizeof(name), "%llu-%s-%u.txt",
+			    (unsigned long long)s->info.conn_id, hp, s->info.key.dport);
+		else
+			snprintf(name, sizeof(name), "%llu-%s-%u-%d.txt",
+			    (unsigned long long)s->info.conn_id, hp, s->info.key.dport, k);
+		if ((size_t)snprintf(s->path, sizeof(s->path), "%s/%s", dir, name) >=
+		    sizeof(s->path))
+			return -1;
+		fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			snprintf(s->rel, sizeof(s->rel), "%s/sessions/%s", day, name);
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+static void
+file_write(struct session *s, fb_ns ts, const char *p, size_t n)
+{
+	int fd = s->fd;
+	ssize_t w;
+
+	if (s->file_failed || n == 0)
+		return;
+	if (fd < 0) {
+		fd = s->rel[0] == '\0' ? file_create(s, ts) :
+		    open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("session: transcript %s", s->path[0] ? s->path : "(none)");
+			s->file_failed = true;
+			return;
+		}
+		if (open_fds < MAX_OPEN_FDS) {
+			s->fd = fd;
+			open_fds++;
+		}
+	}
+	w = write(fd, p, n);
+	if (w != (ssize_t)n) {
+		log_warn("session: write %s", s->path);
+		s->file_failed = true;
+	}
+	s->written += n;
+	if (fd != s->fd)
+		close(fd);
+}
+
+static void
+write_truncated(struct session *s, fb_ns ts)
+{
+	char iso[32], m[64];
+	int n;
+
+	s->truncated = true;
+	time_iso(ts, iso);
+	n = snprintf(m, sizeof(m), "%s[%s] [truncated]\n", s->at_bol ? "" : "\n", iso);
+	file_write(s, ts, m, (size_t)n);
+	fd_close(s);
+}
+
+/* Writes s->out under the cap and the day's budget, then empties it. */
+static void
+flush_out(struct session *s, fb_ns ts)
+{
+	uint64_t max = s->l->cfg->transcript_max_bytes;
+	size_t n = s->out.len;
+
+	s->out.len = 0;
+	if (s->truncated || n == 0)
+		return;
+	if (s->written + n + MARKER_ROOM > max || !layers_disk_take(s->l, ts, n)) {
+		if (s->written + MARKER_ROOM <= max)
+			write_truncated(s, ts);
+		else
+			s->truncated = true;
+		return;
+	}
+	file_write(s, ts, s->out.p, n);
+}
+
+/* Chunks, headers, markers */
+
+static void
+header(struct session *s, int dir, fb_ns ts, const char *marker)
+{
+	const struct fb_flowkey *k = &s->info.key;
+	const struct fb_addr *a = dir == STREAM_ORIG ? &k->src : &k->dst;
+	char iso[32], ab[FB_ADDRSTRLEN], line[200];
+	unsigned port = dir == STREAM_ORIG ? k->sport : k->dport;
+
+	if (!s->at_bol)
+		tb_add(&s->out, "\n", 1);
+	time_iso(ts, iso);
+	addr_fmt(a, ab);
+	snprintf(line, sizeof(line), addr_is_v4(a) ? "[%s] %s %s %s:%u%s%s\n" :
+	    "[%s] %s %s [%s]:%u%s%s\n", iso, dir == STREAM_ORIG ? ">>" : "<<",
+	    dir == STREAM_ORIG ? "client" : "server", ab, port,
+	    marker != NULL ? " " : "", marker != NULL ? marker : "");
+	tb_str(&s->out, line);
+	s->at_bol = true;
+	/* After a marker the next data gets its own header. */
+	s->last_dir = marker == NULL ? dir : -1;
+	s->last_ts = ts;
+}
+
+static void
+bin_flush(struct session *s)
+{
+	uint8_t md[SHA256_LEN];
+	char hex[SHA256_HEXLEN], line[128];
+
+	if (!s->bin_open)
+		return;
+	s->bin_open = false;
+	sha256_final(&s->bin_hash, md);
+	sha256_hex(md, hex);
+	snprintf(line, sizeof(line), "[binary %llu bytes sha256 %s]\n",
+	    (unsigned long long)s->bin_n, hex);
+	tb_str(&s->out, line);
+	s->at_bol = true;
+	s->last_dir = -1;
+}
+
+static bool
+looks_binary(const uint8_t *p, size_t n)
+{
+	size_t i, odd = 0;
+
+	for (i = 0; i < n; i++)
+		odd += !is_text(p[i]);
+	return odd * 4 > n;
+}
+
+static void
+t_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	bool binary;
+
+	if (n == 0)
+		return;
+	binary = looks_binary(p, n) &&
+	    (n >= BINARY_MIN || (s->bin_open && s->bin_dir == dir));
+	if (s->bin_open && (!binary || s->bin_dir != dir))
+		bin_flush(s);
+	if (binary) {
+		if (!s->bin_open) {
+			header(s, dir, ts, NULL);
+			sha256_init(&s->bin_hash);
+			s->bin_open = true;
+			s->bin_dir = dir;
+			s->bin_n = 0;
+		}
+		sha256_update(&s->bin_hash, p, n);
+		s->bin_n += n;
+		return;
+	}
+	if (dir != s->last_dir || ts - s->last_ts >= HEADER_EVERY)
+		header(s, dir, ts, NULL);
+	escape_bytes(&s->out, p, n, false, &s->at_bol);
+	flush_out(s, ts);
+}
+
+static void
+t_marker(struct session *s, int dir, fb_ns ts, const char *marker)
+{
+	bin_flush(s);
+	header(s, dir, ts, marker);
+	flush_out(s, ts);
+}
+
+/* Delivery to the analyser and the transcript */
+
+static void
+deliver_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	const uint8_t *v = p;
+	size_t vn = n;
+
+	if (s->an != NULL) {
+		s->an->data(s->ast, dir, ts, p, n);
+		if (s->an->view != NULL)
+			v = s->an->view(s->ast, &vn);
+	}
+	if (!s->truncated)
+		t_data(s, dir, ts, v, vn);
+}
+
+static void
+deliver_gap(struct session *s, int dir, fb_ns ts, uint64_t n)
+{
+	char m[64];
+
+	if (s->an != NULL && s->an->gap != NULL)
+		s->an->gap(s->ast, dir, ts, n);
+	snprintf(m, sizeof(m), "[%llu bytes missing]", (unsigned long long)n);
+	if (!s->truncated)
+		t_marker(s, dir, ts, m);
+}
+
+/* Detection is over: open the analyser (if any) and replay what waited. */
+static void
+detect_done(struct session *s, const struct analyser *a)
+{
+	unsigned i;
+
+	s->detecting = false;
+	if (a != NULL && (s->ast = a->open(s->l, &s->info)) != NULL)
+		s->an = a;
+	for (i = 0; i < s->npend; i++) {
+		struct pending *e = &s->pend[i];
+
+		if (e->gap)
+			deliver_gap(s, e->dir, e->ts, e->n);
+		else
+			deliver_data(s, e->dir, e->ts, s->seen[e->dir] + e->off, (size_t)e->n);
+	}
+	s->npend = 0;
+	free(s->seen[0]);
+	free(s->seen[1]);
+	s->seen[0] = s->seen[1] = NULL;
+}
+
+static const struct analyser *
+detect_run(struct session *s)
+{
+	const uint8_t *const seen[2] = { s->seen[0], s->seen[1] };
+	size_t i;
+
+	for (i = 0; i < nitems(analysers) && analysers[i] != NULL; i++)
+		if (analysers[i]->detect(seen, s->nseen))
+			return analysers[i];
+	return NULL;
+}
+
+/* Keeps a chunk for detection; false when it does not fit (detection must
+ * end first). */
+static bool
+detect_keep(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	struct pending *e;
+
+	if (s->npend == PEND_MAX || n > DETECT_MAX - s->nseen[dir])
+		return false;
+	if (s->seen[dir] == NULL)
+		s->seen[dir] = xcalloc(1, DETECT_MAX);
+	memcpy(s->seen[dir] + s->nseen[dir], p, n);
+	e = &s->pend[s->npend++];
+	e->gap = 0;
+	e->dir = (uint8_t)dir;
+	e->ts = ts;
+	e->off = (uint32_t)s->nseen[dir];
+	e->n = n;
+	s->nseen[dir] += n;
+	return true;
+}
+
+/* Ends detection before something that cannot wait (a marker, the end). */
+static void
+detect_stop(struct session *s)
+{
+	if (s->detecting)
+		detect_done(s, detect_run(s));
+}
+
+/* The API */
+
+struct session *
+session_open(struct layers *l, const struct session_info *info)
+{
+	struct session *s;
+
+	if (l == NULL || info == NULL)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->l = l;
+	s->info = *info;
+	s->detecting = true;
+	s->fd = -1;
+	s->last_dir = -1;
+	s->at_bol = true;
+	s->end_how[0] = s->end_how[1] = -1;
+	return s;
+}
+
+void
+session_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	const struct analyser *a;
+
+	if (s == NULL || n == 0 || (dir != 0 && dir != 1))
+		return;
+	if (s->first_data == 0)
+		s->first_data = ts;
+	s->last_data = ts;
+	s->bytes[dir] += n;
+	if (s->detecting) {
+		if (detect_keep(s, dir, ts, p, n)) {
+			a = detect_run(s);
+			if (a != NULL || s->npend == PEND_MAX || s->nseen[dir] == DETECT_MAX)
+				detect_done(s, a);
+			return;
+		}
+		detect_stop(s);
+	}
+	deliver_data(s, dir, ts, p, n);
+}
+
+void
+session_gap(struct session *s, int dir, fb_ns ts, uint64_t n)
+{
+	if (s == NULL || (dir != 0 && dir != 1))
+		return;
+	s->gaps[dir]++;
+	s->gap_bytes[dir] += n;
+	detect_stop(s);
+	deliver_gap(s, dir, ts, n);
+}
+
+static void
+conflict_version(struct session *s, const char *tag, const uint8_t *p, size_t n)
+{
+	char m[48];
+
+	tb_str(&s->out, tag);
+	escape_bytes(&s->out, p, FB_MIN(n, CONFLICT_SHOW), true, NULL);
+	if (n > CONFLICT_SHOW) {
+		snprintf(m, sizeof(m), " ... (%zu more)", n - CONFLICT_SHOW);
+		tb_str(&s->out, m);
+	}
+	tb_add(&s->out, "\n", 1);
+}
+
+void
+session_conflict(struct session *s, int dir, fb_ns ts, uint64_t off,
+    const uint8_t *kept, const uint8_t *other, size_t n)
+{
+	char m[100];
+
+	if (s == NULL || (dir != 0 && dir != 1))
+		return;
+	s->conflicts++;
+	detect_stop(s);
+	if (s->truncated)
+		return;
+	bin_flush(s);
+	snprintf(m, sizeof(m), "[CONFLICT at offset %llu, %zu bytes: kept the policy's, "
+	    "another segment differed]", (unsigned long long)off, n);
+	header(s, dir, ts, m);
+	conflict_version(s, "[kept] ", kept, n);
+	conflict_version(s, "[other] ", other, n);
+	flush_out(s, ts);
+}
+
+static const char *
+stream_end_name(int how)
+{
+	switch (how) {
+	case STREAM_END_FIN:	return "fin";
+	case STREAM_END_RST:	return "rst";
+	case STREAM_END_CLOSE:	return "close";
+	default:		return "none";
+	}
+}
+
+void
+session_end(struct session *s, int dir, fb_ns ts, int how)
+{
+	char m[32];
+
+	if (s == NULL || (dir != 0 && dir != 1) || s->end_how[dir] != -1)
+		return;
+	s->end_how[dir] = how;
+	detect_stop(s);
+	snprintf(m, sizeof(m), "[end: %s]", stream_end_name(how));
+	if (!s->truncated && s->rel[0] != '\0')
+		t_marker(s, dir, ts, m);
+}
+
+static void
+jb_endpoint(struct jbuf *jb, const char *key, const struct fb_addr *a)
+{
+	char b[FB_ADDRSTRLEN];
+
+	jb_str(jb, key, addr_fmt(a, b));
+}
+
+static void
+index_line(struct session *s, fb_ns ts)
+{
+	const struct fb_flowkey *k = &s->info.key;
+	struct jbuf jb;
+
+	jb_init(&jb);
+	jb_begin(&jb);
+	jb_time(&jb, "ts", s->first_data);
+	jb_time(&jb, "end", ts);
+	jb_u64(&jb, "id", s->info.conn_id);
+	jb_str(&jb, "dir", dir_name(s->info.dir));
+	if (!addr_is_unspecified(&s->info.honeypot))
+		jb_endpoint(&jb, "honeypot", &s->info.honeypot);
+	jb_endpoint(&jb, "src", &k->src);
+	jb_u64(&jb, "sport", k->sport);
+	jb_endpoint(&jb, "dst", &k->dst);
+	jb_u64(&jb, "dport", k->dport);
+	jb_str(&jb, "protocol", s->an != NULL ? s->an->name : "unknown");
+	jb_u64(&jb, "bytes_orig", s->bytes[0]);
+	jb_u64(&jb, "bytes_resp", s->bytes[1]);
+	jb_u64(&jb, "gaps", s->gaps[0] + s->gaps[1]);
+	jb_u64(&jb, "gap_bytes", s->gap_bytes[0] + s->gap_bytes[1]);
+	jb_u64(&jb, "conflicts", s->conflicts);
+	jb_bool(&jb, "truncated", s->truncated);
+	jb_str(&jb, "end_orig", stream_end_name(s->end_how[0]));
+	jb_str(&jb, "end_resp", stream_end_name(s->end_how[1]));
+	if (s->rel[0] != '\0' && !s->file_failed)
+		jb_str(&jb, "transcript", s->rel);
+	else
+		jb_null(&jb, "transcript");
+	jb_end(&jb);
+	layers_append(s->l, ts, "sessions.jsonl", jb.p, jb.len);
+	jb_free(&jb);
+}
+
+void
+session_close(struct session *s, fb_ns ts)
+{
+	if (s == NULL)
+		return;
+	detect_stop(s);
+	if (!s->truncated) {
+		bin_flush(s);
+		if (!s->at_bol)
+			tb_add(&s->out, "\n", 1);
+		s->at_bol = true;
+		flush_out(s, ts);
+	}
+	if (s->an != NULL && s->an->close != NULL)
+		s->an->close(s->ast, ts);
+	if (s->first_data == 0)
+		s->first_data = ts;
+	index_line(s, ts);
+	fd_close(s);
+	if (s->bin_open)
+		sha256_abort(&s->bin_hash);
+	free(s->out.p);
+	free(s);
+}
