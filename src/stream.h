@@ -67,6 +67,15 @@ struct stream;
 struct stream_pool *stream_pool_new(uint64_t max_bytes);
 void	 stream_pool_free(struct stream_pool *);
 void	 stream_pool_stats(const struct stream_pool *, struct stream_stats *);
+/* Charge n bytes to the pool (false: it is full) and give them back; for
+ * other reassemblers (defrag) that share the budget. */
+bool	 stream_pool_take(struct stream_pool *, uint64_t n);
+void	 stream_pool_give(struct stream_pool *, uint64_t n);
+
+/* Does a new segment or fragment [b0,b1) win the bytes it shares with an
+ * older one [a0,a1) on a host of this policy?  (docs/reassembly.md) */
+bool	 policy_new_wins(enum fb_policy, uint64_t a0, uint64_t a1, uint64_t b0,
+	    uint64_t b1);
 
 /* A new connection: policy is the responder's (or the honeypot's) stack. */
 struct stream *stream_new(struct stream_pool *, enum fb_policy,

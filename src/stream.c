@@ -1,0 +1,705 @@
+/*
+ * stream: TCP stream reassembly (contract in stream.h).
+ *
+ * Model.  Each direction keeps the bytes it has received but not yet
+ * delivered as a sorted list of non-overlapping pieces; each piece
+ * remembers the extent of the segment its bytes came from, because the
+ * target policies decide overlaps by comparing the extents of the old and
+ * the new segment (policy_new_wins, shared with defrag).  Held bytes are
+ * delivered when the peer acknowledges them (the receiving stack took
+ * them, so a later copy can no longer change what it saw), when the FIN
+ * is reached in sequence, when the per-direction limit is hit, or at the
+ * end; until then a conflicting copy is resolved by the policy, as an IDS
+ * that flushes on ACK does.  Holes are delivered as gaps of their exact
+ * length only when they can no longer be filled: acknowledged past, limit
+ * hit, or the end.
+ *
+ * Sequence numbers are mapped to 64-bit offsets from the first byte of
+ * the direction (ISN + 1, or the first byte seen when the handshake was
+ * missed), relative to the next byte to deliver, so wrap is invisible.
+ *
+ * Memory: every held piece is charged to the pool (header and bytes); a
+ * piece that does not fit is dropped and counted, and becomes a gap later.
+ * A direction holds at most STREAM_DIR_BYTES and STREAM_DIR_SEGS pieces
+ * (bounds the list walk too); past that the oldest hole is given up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+
+#define STREAM_WINDOW		(1ULL << 30)	/* largest scaled TCP window */
+#define STREAM_DIR_BYTES	(1U << 20)	/* held per direction */
+#define STREAM_DIR_SEGS		2048U		/* pieces per direction */
+
+struct stream_pool {
+	uint64_t		max;
+	struct stream_stats	st;
+};
+
+struct piece {
+	struct piece	*prev, *next;
+	uint64_t	 off;		/* stream offset of data[0] */
+	uint64_t	 o0, o1;	/* extent of the segment it came from */
+	uint32_t	 len;
+	uint32_t	 charge;	/* bytes charged to the pool */
+	uint8_t		 data[];
+};
+
+struct half {
+	bool		 have_base;
+	uint32_t	 base;		/* sequence number of offset 0 */
+	uint64_t	 next;		/* offset of the next byte to deliver */
+	uint64_t	 hi;		/* highest offset seen + 1 */
+	bool		 fin;
+	uint64_t	 fin_off;	/* offset of the FIN */
+	bool		 ended;
+	struct piece	*head, *tail;
+	uint32_t	 npieces;
+	uint64_t	 held;		/* data bytes held */
+	/* TCP timestamps (PAWS), valid when both SYNs carried the option */
+	bool		 ts_syn;	/* this side's SYN had a timestamp */
+	bool		 ts_valid;
+	uint32_t	 ts_recent;	/* latest TSval of this side */
+};
+
+struct stream {
+	struct stream_pool		*pool;
+	enum fb_policy			 policy;
+	const struct stream_events	*ev;
+	void				*arg;
+	struct half			 h[2];
+	bool				 reset;
+};
+
+/* Pool */
+
+struct stream_pool *
+stream_pool_new(uint64_t max_bytes)
+{
+	struct stream_pool *sp = calloc(1, sizeof(*sp));
+
+	if (sp == NULL)
+		return NULL;
+	sp->max = max_bytes;
+	sp->st.mem_max = max_bytes;
+	return sp;
+}
+
+void
+stream_pool_free(struct stream_pool *sp)
+{
+	free(sp);
+}
+
+void
+stream_pool_stats(const struct stream_pool *sp, struct stream_stats *out)
+{
+	if (sp == NULL) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	*out = sp->st;
+}
+
+bool
+stream_pool_take(struct stream_pool *sp, uint64_t n)
+{
+	if (sp->st.mem_used + n > sp->max || sp->st.mem_used + n < n)
+		return false;
+	sp->st.mem_used += n;
+	return true;
+}
+
+void
+stream_pool_give(struct stream_pool *sp, uint64_t n)
+{
+	sp->st.mem_used -= FB_MIN(n, sp->st.mem_used);
+}
+
+/* Policy */
+
+/*
+ * Does a new segment [b0,b1) win the bytes it shares with an old one
+ * [a0,a1)?  The rules of Novak's "Target-Based Fragmentation Reassembly"
+ * as Snort's frag3/stream5 and Suricata implement them; see
+ * docs/reassembly.md.
+ */
+bool
+policy_new_wins(enum fb_policy pol, uint64_t a0, uint64_t a1, uint64_t b0,
+    uint64_t b1)
+{
+	switch (pol) {
+	case POLICY_LAST:
+		return true;
+	case POLICY_BSD:
+		return b0 < a0;
+	case POLICY_BSD_RIGHT:
+		return b1 > a1 || (b0 < a0 && b1 >= a1);
+	case POLICY_LINUX:
+		return b0 < a0 || (b0 == a0 && b1 > a1);
+	case POLICY_WINDOWS:
+		return b0 < a0 && b1 > a1;
+	case POLICY_SOLARIS:
+		return b0 < a0 && b1 >= a1;
+	case POLICY_FIRST:
+	default:
+		return false;
+	}
+}
+
+/* Pieces */
+
+static struct piece *
+piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
+    uint64_t o0, uint64_t o1)
+{
+	uint32_t charge = (uint32_t)sizeof(struct piece) + len;
+	struct piece *pc;
+
+	if (!stream_pool_take(s->pool, charge))
+		return NULL;
+	if ((pc = malloc(charge)) == NULL) {
+		stream_pool_give(s->pool, charge);
+		return NULL;
+	}
+	pc->prev = pc->next = NULL;
+	pc->off = off;
+	pc->o0 = o0;
+	pc->o1 = o1;
+	pc->len = len;
+	pc->charge = charge;
+	memcpy(pc->data, p, len);
+	return pc;
+}
+
+/* Link pc before at (at NULL: at the tail). */
+static void
+piece_link(struct half *h, struct piece *pc, struct piece *at)
+{
+	pc->next = at;
+	pc->prev = at != NULL ? at->prev : h->tail;
+	if (pc->prev != NULL)
+		pc->prev->next = pc;
+	else
+		h->head = pc;
+	if (at != NULL)
+		at->prev = pc;
+	else
+		h->tail = pc;
+	h->npieces++;
+	h->held += pc->len;
+}
+
+static void
+piece_unlink(struct stream *s, struct half *h, struct piece *pc)
+{
+	if (pc->prev != NULL)
+		pc->prev->next = pc->next;
+	else
+		h->head = pc->next;
+	if (pc->next != NULL)
+		pc->next->prev = pc->prev;
+	else
+		h->tail = pc->prev;
+	h->npieces--;
+	h->held -= pc->len;
+	stream_pool_give(s->pool, pc->charge);
+	free(pc);
+}
+
+/* Drop the first n bytes of a piece (delivered or superseded). */
+static void
+piece_chop_front(struct half *h, struct piece *pc, uint32_t n)
+{
+	memmove(pc->data, pc->data + n, pc->len - n);
+	pc->off += n;
+	pc->len -= n;
+	h->held -= n;
+}
+
+/* Sequence space */
+
+/* The offset of seq in h: relative to the next byte, so wrap cancels. */
+static int64_t
+rel(const struct half *h, uint32_t seq)
+{
+	uint32_t next_seq = h->base + (uint32_t)h->next;
+
+	return (int64_t)h->next + (int32_t)(seq - next_seq);
+}
+
+/* Delivery */
+
+static void
+deliver(struct stream *s, int dir, fb_ns ts, const uint8_t *p, uint64_t n)
+{
+	s->pool->st.bytes += n;
+	s->h[dir].next += n;
+	if (s->ev->data != NULL)
+		s->ev->data(s->arg, dir, ts, p, (size_t)n);
+}
+
+static void
+gap(struct stream *s, int dir, fb_ns ts, uint64_t n)
+{
+	s->pool->st.gaps++;
+	s->pool->st.gap_bytes += n;
+	s->h[dir].next += n;
+	if (s->ev->gap != NULL)
+		s->ev->gap(s->arg, dir, ts, n);
+}
+
+/* Deliver everything below upto: held bytes as data, holes as gaps. */
+static void
+flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto)
+{
+	struct half *h = &s->h[dir];
+
+	while (h->next < upto) {
+		struct piece *pc = h->head;
+
+		if (pc != NULL && pc->off == h->next) {
+			uint64_t n = FB_MIN((uint64_t)pc->len, upto - h->next);
+
+			deliver(s, dir, ts, pc->data, n);
+			if (n == pc->len)
+				piece_unlink(s, h, pc);
+			else
+				piece_chop_front(h, pc, (uint32_t)n);
+		} else {
+			uint64_t end = pc != NULL ? FB_MIN(pc->off, upto) : upto;
+
+			gap(s, dir, ts, end - h->next);
+		}
+	}
+}
+
+/* The offset up to which held bytes are contiguous from next. */
+static uint64_t
+contiguous_end(const struct half *h)
+{
+	uint64_t end = h->next;
+	const struct piece *pc;
+
+	for (pc = h->head; pc != NULL && pc->off == end; pc = pc->next)
+		end += pc->len;
+	return end;
+}
+
+static void
+end_dir(struct stream *s, int dir, fb_ns ts, enum stream_end how)
+{
+	struct half *h = &s->h[dir];
+
+	if (h->ended)
+		return;
+	h->ended = true;
+	while (h->head != NULL)
+		piece_unlink(s, h, h->head);
+	if (s->ev->end != NULL)
+		s->ev->end(s->arg, dir, ts, how);
+}
+
+/* The FIN is reached once every byte before it is delivered. */
+static void
+check_fin(struct stream *s, int dir, fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+
+	if (h->fin && !h->ended && h->next >= h->fin_off)
+		end_dir(s, dir, ts, STREAM_END_FIN);
+}
+
+/* The end of what can be delivered at the end: the FIN or the last byte seen. */
+static uint64_t
+final_end(const struct half *h)
+{
+	uint64_t end = h->fin ? h->fin_off : FB_MAX(h->hi, h->next);
+
+	if (!h->fin && h->tail != NULL)
+		end = FB_MAX(end, h->tail->off + h->tail->len);
+	return end;
+}
+
+/* Deliver all, holes as gaps, and end the direction. */
+static void
+finish_dir(struct stream *s, int dir, fb_ns ts, enum stream_end how)
+{
+	struct half *h = &s->h[dir];
+
+	if (h->ended)
+		return;
+	if (h->have_base)
+		flush_to(s, dir, ts, final_end(h));
+	if (h->fin && h->next >= h->fin_off && how == STREAM_END_CLOSE)
+		how = STREAM_END_FIN;
+	end_dir(s, dir, ts, how);
+}
+
+/* Over the per-direction limits: deliver, giving up the oldest holes. */
+static void
+enforce_limits(struct stream *s, int dir, fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+
+	if (h->held <= STREAM_DIR_BYTES && h->npieces <= STREAM_DIR_SEGS)
+		return;
+	while (h->head != NULL && (h->held > STREAM_DIR_BYTES / 2 ||
+	    h->npieces > STREAM_DIR_SEGS / 2)) {
+		uint64_t upto = h->head->off + h->head->len;
+
+		flush_to(s, dir, ts, upto);
+		flush_to(s, dir, ts, contiguous_end(h));
+	}
+}
+
+/* Insertion with the target policy */
+
+static void
+report_conflict(struct stream *s, int dir, fb_ns ts, uint64_t off,
+    const uint8_t *kept, const uint8_t *other, uint64_t n)
+{
+	if (s->ev->conflict != NULL)
+		s->ev->conflict(s->arg, dir, ts, off, kept, other, (size_t)n);
+}
+
+/* Split pc at offset at (pc->off < at < end): pc keeps the front. */
+static struct piece *
+piece_split(struct stream *s, struct half *h, struct piece *pc, uint64_t at)
+{
+	uint32_t k = (uint32_t)(at - pc->off);
+	struct piece *tail;
+
+	tail = piece_new(s, at, pc->data + k, pc->len - k, pc->o0, pc->o1);
+	if (tail == NULL)
+		return NULL;
+	piece_link(h, tail, pc->next);
+	h->held -= pc->len - k;
+	pc->len = k;
+	return tail;
+}
+
+/*
+ * The new bytes p (offsets [b0,b1)) win [ov0,ov1) from pc: cut pc around
+ * it and put a piece with the new bytes in the middle.  False when the
+ * pool is full (pc then keeps its bytes).
+ */
+static bool
+replace(struct stream *s, struct half *h, struct piece *pc, uint64_t ov0,
+    uint64_t ov1, const uint8_t *p, uint64_t b0, uint64_t b1)
+{
+	struct piece *mid;
+
+	mid = piece_new(s, ov0, p + (ov0 - b0), (uint32_t)(ov1 - ov0), b0, b1);
+	if (mid == NULL)
+		return false;
+	if (ov1 < pc->off + pc->len && piece_split(s, h, pc, ov1) == NULL) {
+		stream_pool_give(s->pool, mid->charge);
+		free(mid);
+		return false;
+	}
+	if (ov0 > pc->off) {
+		if (piece_split(s, h, pc, ov0) == NULL) {
+			stream_pool_give(s->pool, mid->charge);
+			free(mid);
+			return false;
+		}
+		pc = pc->next;
+	}
+	piece_link(h, mid, pc);
+	piece_unlink(s, h, pc);
+	return true;
+}
+
+/* Put bytes [b0,b1) (b0 >= next) into h's held pieces, per the policy. */
+static void
+insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
+    uint64_t b1, uint64_t o0, uint64_t o1)
+{
+	struct half *h = &s->h[dir];
+	struct piece *pc, *nx;
+	uint64_t cur = b0;
+	bool overlap = false, conflict = false, dropped = false;
+
+	/* The first piece ending after b0, searched from the tail: in-order
+	 * and nearly in-order data is the common case. */
+	pc = h->tail;
+	while (pc != NULL && pc->prev != NULL && pc->prev->off + pc->prev->len > b0)
+		pc = pc->prev;
+	if (pc != NULL && pc->off + pc->len <= b0)
+		pc = NULL;
+	for (; pc != NULL && pc->off < b1 && cur < b1; pc = nx) {
+		uint64_t ov0, ov1;
+
+		nx = pc->next;
+		if (cur < pc->off) {
+			struct piece *np = piece_new(s, cur, p + (cur - b0),
+			    (uint32_t)(pc->off - cur), o0, o1);
+
+			if (np == NULL) {
+				dropped = true;
+				break;
+			}
+			piece_link(h, np, pc);
+			cur = pc->off;
+		}
+		ov0 = cur;
+		ov1 = FB_MIN(b1, pc->off + pc->len);
+		if (memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0), ov1 - ov0) == 0) {
+			overlap = true;
+		} else {
+			const uint8_t *nb = p + (ov0 - b0);
+			uint8_t *ob = pc->data + (ov0 - pc->off);
+
+			conflict = true;
+			if (policy_new_wins(s->policy, pc->o0, pc->o1, o0, o1)) {
+				report_conflict(s, dir, ts, ov0, nb, ob, ov1 - ov0);
+				if (!replace(s, h, pc, ov0, ov1, p, b0, b1))
+					dropped = true;
+			} else {
+				report_conflict(s, dir, ts, ov0, ob, nb, ov1 - ov0);
+			}
+		}
+		cur = ov1;
+	}
+	if (!dropped && cur < b1) {
+		struct piece *np = piece_new(s, cur, p + (cur - b0),
+		    (uint32_t)(b1 - cur), o0, o1);
+
+		if (np == NULL)
+			dropped = true;
+		else
+			piece_link(h, np, pc);
+	}
+	if (conflict)
+		s->pool->st.conflicts++;
+	else if (overlap)
+		s->pool->st.overlaps++;
+	if (dropped)
+		s->pool->st.mem_drops++;
+}
+
+/* Segments */
+
+struct stream *
+stream_new(struct stream_pool *sp, enum fb_policy policy,
+    const struct stream_events *ev, void *arg)
+{
+	struct stream *s;
+
+	if (sp == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->pool = sp;
+	s->policy = policy;
+	s->ev = ev;
+	s->arg = arg;
+	sp->st.streams++;
+	return s;
+}
+
+/* The TSval of a segment's timestamp option, if it has one. */
+static bool
+tcp_tsval(const struct fb_packet *p, uint32_t *tsval)
+{
+	uint32_t hlen, i;
+
+	if (p->l4 == NULL || p->l4_len < 20)
+		return false;
+	hlen = (uint32_t)(p->l4[12] >> 4) * 4;
+	if (hlen > p->l4_len)
+		return false;
+	for (i = 20; i < hlen;) {
+		uint8_t kind = p->l4[i], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hlen || (len = p->l4[i + 1]) < 2 || i + len > hlen)
+			break;
+		if (kind == 8 && len == 10) {
+			const uint8_t *o = p->l4 + i + 2;
+
+			*tsval = (uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 |
+			    (uint32_t)o[2] << 8 | o[3];
+			return true;
+		}
+		i += len;
+	}
+	return false;
+}
+
+/*
+ * PAWS (RFC 7323): once both SYNs negotiated timestamps, a segment whose
+ * TSval is older than the latest one of its side is stale and the
+ * receiver discards it; a forged RST or FIN with an old timestamp must
+ * not end the session (suricata-verify bug-3286).
+ */
+static bool
+paws_ok(struct stream *s, int dir, const struct fb_packet *p)
+{
+	struct half *h = &s->h[dir];
+	uint32_t tsval;
+	bool has = tcp_tsval(p, &tsval);
+
+	if (p->tcp_flags & TH_SYN) {
+		h->ts_syn = has;
+		if (has) {
+			h->ts_valid = true;
+			h->ts_recent = tsval;
+		}
+		return true;
+	}
+	if (!has || !h->ts_valid || !s->h[!dir].ts_syn)
+		return true;
+	if ((int32_t)(tsval - h->ts_recent) < 0)
+		return false;
+	h->ts_recent = tsval;
+	return true;
+}
+
+/*
+ * Is a RST of dir acceptable to its receiver?  Its sequence number must
+ * fall in what the receiver expects: from the next byte it has not
+ * acknowledged to a window past the highest byte seen.  A RST that
+ * acknowledges our SYN is acceptable before anything was seen of dir.
+ */
+static bool
+rst_ok(struct stream *s, int dir, const struct fb_packet *p)
+{
+	struct half *h = &s->h[dir], *o = &s->h[!dir];
+	int64_t off;
+
+	if (!h->have_base) {
+		if (!(p->tcp_flags & TH_ACK) || !o->have_base)
+			return !o->have_base;
+		off = rel(o, p->ack);
+		return off >= 0 && (uint64_t)off <= final_end(o) + 1;
+	}
+	off = rel(h, p->seq);
+	return off >= (int64_t)h->next &&
+	    (uint64_t)off <= FB_MAX(h->hi, h->next) + 1 + 65535;
+}
+
+static void
+on_rst(struct stream *s, int dir, fb_ns ts)
+{
+	s->reset = true;
+	finish_dir(s, dir, ts, STREAM_END_RST);
+	finish_dir(s, !dir, ts, STREAM_END_RST);
+}
+
+/* The peer acknowledged dir up to ack: what it took is final. */
+static void
+on_ack(struct stream *s, int dir, uint32_t ack, fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+	int64_t off;
+	uint64_t upto;
+
+	if (!h->have_base || h->ended)
+		return;
+	off = rel(h, ack);
+	if (off <= (int64_t)h->next || (uint64_t)off > h->next + STREAM_WINDOW)
+		return;
+	upto = (uint64_t)off;
+	if (h->fin && upto > h->fin_off)
+		upto = h->fin_off;
+	flush_to(s, dir, ts, upto);
+	check_fin(s, dir, ts);
+}
+
+/* Payload bytes and FIN of one segment (data_seq: its first byte). */
+static void
+on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
+    fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+	uint64_t len = p->payload_len, b0, b1;
+	int64_t off = rel(h, data_seq);
+	const uint8_t *data = p->payload;
+
+	if (off + (int64_t)len < (int64_t)h->next - (int64_t)STREAM_WINDOW ||
+	    off > (int64_t)(h->next + STREAM_WINDOW)) {
+		s->pool->st.out_of_window++;
+		return;
+	}
+	if ((p->tcp_flags & TH_FIN) && !h->fin) {
+		h->fin = true;
+		h->fin_off = (uint64_t)FB_MAX(off + (int64_t)len, (int64_t)h->next);
+	}
+	if (len == 0)
+		return;
+	b0 = (uint64_t)FB_MAX(off, (int64_t)h->next);
+	b1 = (uint64_t)FB_MAX(off + (int64_t)len, (int64_t)h->next);
+	if (h->fin)
+		b1 = FB_MIN(b1, h->fin_off);	/* nothing counts after the FIN */
+	if (b0 > (uint64_t)off || b1 < (uint64_t)(off + (int64_t)len)) {
+		/* Part of it was already delivered (a retransmission). */
+		s->pool->st.overlaps++;
+	}
+	if (b0 >= b1)
+		return;
+	h->hi = FB_MAX(h->hi, b1);
+	insert(s, dir, ts, b0, data + (b0 - (uint64_t)off), b1,
+	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len));
+}
+
+void
+stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
+{
+	struct half *h;
+	uint8_t fl = p->tcp_flags;
+	uint32_t data_seq = p->seq + ((fl & TH_SYN) ? 1 : 0);
+
+	if (s == NULL || s->reset || (dir != STREAM_ORIG && dir != STREAM_RESP))
+		return;
+	h = &s->h[dir];
+	if (!paws_ok(s, dir, p)) {
+		s->pool->st.out_of_window++;
+		return;
+	}
+	if (fl & TH_RST) {
+		/* A RST's payload is a diagnostic, never stream data. */
+		if (rst_ok(s, dir, p))
+			on_rst(s, dir, ts);
+		else
+			s->pool->st.out_of_window++;
+		return;
+	}
+	if ((fl & TH_SYN) && (!h->have_base ||
+	    (h->next == 0 && h->hi == 0 && h->head == NULL))) {
+		h->have_base = true;
+		h->base = data_seq;
+	}
+	if (!h->have_base && (p->payload_len > 0 || (fl & TH_FIN))) {
+		/* Picked up mid-stream: the first byte seen is offset 0. */
+		h->have_base = true;
+		h->base = data_seq;
+	}
+	if (h->have_base && !h->ended && (p->payload_len > 0 || (fl & TH_FIN)))
+		on_data(s, dir, p, data_seq, ts);
+	if (fl & TH_ACK)
+		on_ack(s, !dir, p->ack, ts);
+	if (!h->ended) {
+		if (h->fin && contiguous_end(h) >= h->fin_off) {
+			flush_to(s, dir, ts, h->fin_off);
+			check_fin(s, dir, ts);
+		}
+		if (!h->ended)
+			enforce_limits(s, dir, ts);
+	}
+}
+
+void
+stream_close(struct stream *s, fb_ns ts)
+{
+	if (s == NULL)
+		return;
+	finish_dir(s, STREAM_ORIG, ts, STREAM_END_CLOSE);
+	finish_dir(s, STREAM_RESP, ts, STREAM_END_CLOSE);
+	free(s);
+}

@@ -1,0 +1,661 @@
+/*
+ * Unit tests of stream: in-order and out-of-order delivery, delivery on
+ * ACK, gaps (at the end, acknowledged past, leading, per-direction limit),
+ * every overlap shape under every policy with the exact bytes kept and the
+ * conflicts reported, retransmissions, sequence wrap, FIN, RST (valid,
+ * stale, PAWS), out-of-window segments, and the memory pool (cap, drops,
+ * back to zero).
+ */
+#include <stdio.h>
+
+#include "testutil.h"
+#include "stream.h"
+
+#define T0	(1795724363LL * FB_NS_PER_SEC)
+
+/* What the callbacks saw: per direction the bytes with gaps as "[N]". */
+struct rec {
+	char		 out[2][1 << 16];
+	size_t		 n[2];
+	size_t		 total[2];	/* bytes of out, stored or not */
+	int		 ends[2];
+	enum stream_end	 how[2];
+	int		 conflicts;
+	char		 kept[256], other[256];
+	uint64_t	 conf_off;
+};
+
+static void
+rec_put(struct rec *r, int dir, const char *p, size_t n)
+{
+	r->total[dir] += n;
+	if (r->n[dir] + n >= sizeof(r->out[dir]))
+		return;		/* only the floods get here; they check counters */
+	memcpy(r->out[dir] + r->n[dir], p, n);
+	r->n[dir] += n;
+	r->out[dir][r->n[dir]] = '\0';
+}
+
+static void
+cb_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
+{
+	struct rec *r = arg;
+
+	(void)ts;
+	assert_int_equal(r->ends[dir], 0);
+	assert_true(n > 0);
+	rec_put(r, dir, (const char *)p, n);
+}
+
+static void
+cb_gap(void *arg, int dir, fb_ns ts, uint64_t n)
+{
+	struct rec *r = arg;
+	char b[32];
+
+	(void)ts;
+	assert_int_equal(r->ends[dir], 0);
+	snprintf(b, sizeof(b), "[%llu]", (unsigned long long)n);
+	rec_put(r, dir, b, strlen(b));
+}
+
+static void
+cb_conflict(void *arg, int dir, fb_ns ts, uint64_t off, const uint8_t *kept,
+    const uint8_t *other, size_t n)
+{
+	struct rec *r = arg;
+
+	(void)dir;
+	(void)ts;
+	r->conflicts++;
+	r->conf_off = off;
+	assert_true(n < sizeof(r->kept));
+	memcpy(r->kept, kept, n);
+	r->kept[n] = '\0';
+	memcpy(r->other, other, n);
+	r->other[n] = '\0';
+}
+
+static void
+cb_end(void *arg, int dir, fb_ns ts, enum stream_end how)
+{
+	struct rec *r = arg;
+
+	(void)ts;
+	r->ends[dir]++;
+	r->how[dir] = how;
+}
+
+static const struct stream_events evs = {
+	.data = cb_data, .gap = cb_gap, .conflict = cb_conflict, .end = cb_end,
+};
+
+#define ISN_C	1000u
+#define ISN_S	5000u
+
+static void
+seg(struct stream *s, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
+    const char *data)
+{
+	struct fb_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.tcp_flags = flags;
+	p.seq = seq;
+	p.ack = ack;
+	p.payload = (const uint8_t *)data;
+	p.payload_len = data != NULL ? (uint32_t)strlen(data) : 0;
+	stream_segment(s, dir, &p, T0);
+}
+
+/* Client data at stream offset off (0 = first byte after the SYN). */
+static void
+cdata(struct stream *s, uint32_t off, const char *data)
+{
+	seg(s, STREAM_ORIG, TH_ACK | TH_PUSH, ISN_C + 1 + off, ISN_S + 1, data);
+}
+
+/* The server acknowledges client bytes below off. */
+static void
+sack(struct stream *s, uint32_t off)
+{
+	seg(s, STREAM_RESP, TH_ACK, ISN_S + 1, ISN_C + 1 + off, NULL);
+}
+
+static struct stream *
+open_stream(struct stream_pool *sp, enum fb_policy pol, struct rec *r)
+{
+	struct stream *s = stream_new(sp, pol, &evs, r);
+
+	assert_non_null(s);
+	memset(r, 0, sizeof(*r));
+	seg(s, STREAM_ORIG, TH_SYN, ISN_C, 0, NULL);
+	seg(s, STREAM_RESP, TH_SYN | TH_ACK, ISN_S, ISN_C + 1, NULL);
+	seg(s, STREAM_ORIG, TH_ACK, ISN_C + 1, ISN_S + 1, NULL);
+	return s;
+}
+
+static void
+test_in_order_on_ack(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "hello ");
+	assert_int_equal(r.n[0], 0);		/* held until acknowledged */
+	cdata(s, 6, "world");
+	sack(s, 6);
+	assert_string_equal(r.out[0], "hello ");
+	sack(s, 11);
+	assert_string_equal(r.out[0], "hello world");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.mem_used, 0);
+	assert_int_equal(st.bytes, 11);
+	assert_int_equal(st.streams, 1);
+	stream_close(s, T0);
+	assert_int_equal(r.ends[0], 1);
+	assert_int_equal(r.how[0], STREAM_END_CLOSE);
+	assert_int_equal(r.ends[1], 1);
+	assert_int_equal(r.n[1], 0);
+	stream_pool_free(sp);
+}
+
+static void
+test_out_of_order(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 8, "DATA");
+	cdata(s, 4, "GOOD");
+	cdata(s, 0, "VERY");
+	sack(s, 12);
+	assert_string_equal(r.out[0], "VERYGOODDATA");
+	stream_close(s, T0);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.gaps, 0);
+	assert_int_equal(st.mem_used, 0);
+	stream_pool_free(sp);
+}
+
+/* suricata-verify eve-overlap-payload-05-gap: never bridged. */
+static void
+test_gap_at_close(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "VERY");
+	cdata(s, 8, "DATA");
+	sack(s, 4);
+	assert_string_equal(r.out[0], "VERY");
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "VERY[4]DATA");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.gap_bytes, 4);
+	assert_int_equal(st.mem_used, 0);
+	stream_pool_free(sp);
+}
+
+/* eve-payload-06-tcp-data-leading-gap */
+static void
+test_leading_gap(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 4, "GOOD");
+	cdata(s, 8, "DATA");
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "[4]GOODDATA");
+	stream_pool_free(sp);
+}
+
+static void
+test_gap_acked_past(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "abc");
+	cdata(s, 10, "xyz");
+	sack(s, 13);		/* the receiver got the hole: we missed it */
+	assert_string_equal(r.out[0], "abc[7]xyz");
+	cdata(s, 3, "LATECOPY");	/* too late: already given up */
+	sack(s, 13);
+	assert_string_equal(r.out[0], "abc[7]xyz");
+	stream_close(s, T0);
+	stream_pool_free(sp);
+}
+
+/*
+ * One overlap case: old segment then new segment (offsets from 0), the
+ * bytes delivered per policy.
+ */
+struct ovcase {
+	const char	*name;
+	uint32_t	 o_off;
+	const char	*o_data;
+	uint32_t	 n_off;
+	const char	*n_data;
+	const char	*want[POLICY_MAX];	/* by enum fb_policy */
+};
+
+/*
+ * Policies: first, last, bsd, bsd-right, linux, windows, solaris.  The
+ * old segment is "oooo..." and the new one "NNNN..." so the result shows
+ * which copy each policy kept.
+ */
+static const struct ovcase ovcases[] = {
+	{ "same start, same end", 0, "oooo", 0, "NNNN",
+	  { "oooo", "NNNN", "oooo", "oooo", "oooo", "oooo", "oooo" } },
+	{ "same start, new longer", 0, "oooo", 0, "NNNNNN",
+	  { "ooooNN", "NNNNNN", "ooooNN", "NNNNNN", "NNNNNN", "ooooNN", "ooooNN" } },
+	{ "same start, new shorter", 0, "oooo", 0, "NN",
+	  { "oooo", "NNoo", "oooo", "oooo", "oooo", "oooo", "oooo" } },
+	{ "new inside old", 0, "oooooo", 2, "NN",
+	  { "oooooo", "ooNNoo", "oooooo", "oooooo", "oooooo", "oooooo", "oooooo" } },
+	{ "new covers old", 2, "oo", 0, "NNNNNN",
+	  { "NNooNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN" } },
+	{ "new starts before, same end", 2, "oooo", 0, "NNNNNN",
+	  { "NNoooo", "NNNNNN", "NNNNNN", "NNNNNN", "NNNNNN", "NNoooo", "NNNNNN" } },
+	{ "new starts before, ends inside", 2, "oooo", 0, "NNNN",
+	  { "NNoooo", "NNNNoo", "NNNNoo", "NNoooo", "NNNNoo", "NNoooo", "NNoooo" } },
+	{ "new starts inside, ends after", 0, "oooo", 2, "NNNN",
+	  { "ooooNN", "ooNNNN", "ooooNN", "ooNNNN", "ooooNN", "ooooNN", "ooooNN" } },
+	{ "new starts inside, same end", 0, "oooo", 2, "NN",
+	  { "oooo", "ooNN", "oooo", "oooo", "oooo", "oooo", "oooo" } },
+};
+
+static void
+run_overlap(enum fb_policy pol, const struct ovcase *c)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s;
+	char pfx[16];
+
+	/* A leading hole keeps both segments held, out of order. */
+	s = open_stream(sp, pol, &r);
+	cdata(s, 4 + c->o_off, c->o_data);
+	cdata(s, 4 + c->n_off, c->n_data);
+	cdata(s, 0, "....");
+	stream_close(s, T0);
+	snprintf(pfx, sizeof(pfx), "....%s", c->want[pol]);
+	if (strcmp(r.out[0], pfx) != 0)
+		fail_msg("%s, policy %s: got \"%s\", want \"%s\"", c->name,
+		    policy_name(pol), r.out[0], pfx);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.conflicts, 1);
+	assert_true(r.conflicts >= 1);
+	assert_int_equal(st.mem_used, 0);
+	stream_pool_free(sp);
+}
+
+static void
+test_overlap_policies(void **state)
+{
+	size_t i;
+	int pol;
+
+	(void)state;
+	for (i = 0; i < nitems(ovcases); i++)
+		for (pol = 0; pol < POLICY_MAX; pol++)
+			run_overlap((enum fb_policy)pol, &ovcases[i]);
+}
+
+/* eve-overlap-payload-01/02: GOOD then EVIL at the same sequence number. */
+static void
+test_conflict_report(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "GOOD");
+	cdata(s, 0, "EVIL");
+	sack(s, 4);
+	assert_string_equal(r.out[0], "GOOD");
+	assert_int_equal(r.conflicts, 1);
+	assert_string_equal(r.kept, "GOOD");
+	assert_string_equal(r.other, "EVIL");
+	assert_int_equal(r.conf_off, 0);
+	stream_close(s, T0);
+
+	s = open_stream(sp, POLICY_LAST, &r);
+	cdata(s, 0, "GOOD");
+	cdata(s, 0, "EVIL");
+	sack(s, 4);
+	assert_string_equal(r.out[0], "EVIL");
+	assert_string_equal(r.kept, "EVIL");
+	assert_string_equal(r.other, "GOOD");
+	stream_close(s, T0);
+
+	/* eve-overlap-payload-04: "GOOD" at 2, then "XXX" at 3. */
+	s = open_stream(sp, POLICY_BSD, &r);
+	cdata(s, 2, "GOOD");
+	cdata(s, 3, "XXX");
+	cdata(s, 0, "ab");
+	sack(s, 6);
+	assert_string_equal(r.out[0], "abGOOD");
+	assert_int_equal(r.conf_off, 3);
+	assert_string_equal(r.kept, "OOD");
+	assert_string_equal(r.other, "XXX");
+	stream_close(s, T0);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.conflicts, 3);
+	assert_int_equal(st.overlaps, 0);
+	stream_pool_free(sp);
+}
+
+static void
+test_retransmission(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "abcd");
+	cdata(s, 0, "abcd");		/* held copy, same bytes */
+	cdata(s, 2, "cdef");		/* partly held, same bytes */
+	sack(s, 6);
+	cdata(s, 0, "abcdef");		/* already delivered */
+	cdata(s, 4, "efgh");		/* half delivered */
+	sack(s, 8);
+	assert_string_equal(r.out[0], "abcdefgh");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.overlaps, 4);
+	assert_int_equal(st.conflicts, 0);
+	assert_int_equal(r.conflicts, 0);
+	stream_close(s, T0);
+	stream_pool_free(sp);
+}
+
+static void
+test_wrap(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = stream_new(sp, POLICY_BSD, &evs, &r);
+	uint32_t isn = 0xfffffffa;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	seg(s, STREAM_ORIG, TH_SYN, isn, 0, NULL);
+	seg(s, STREAM_ORIG, TH_ACK, isn + 7, 1, "6789");	/* past the wrap */
+	seg(s, STREAM_ORIG, TH_ACK, isn + 1, 1, "012");
+	seg(s, STREAM_ORIG, TH_ACK, isn + 4, 1, "345");	/* spans it */
+	seg(s, STREAM_RESP, TH_ACK | TH_SYN, 77, isn + 11, NULL);
+	assert_string_equal(r.out[0], "0123456789");
+	stream_close(s, T0);
+	stream_pool_free(sp);
+}
+
+static void
+test_fin(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	seg(s, STREAM_ORIG, TH_ACK | TH_FIN, ISN_C + 1 + 4, ISN_S + 1, "tail");
+	assert_int_equal(r.ends[0], 0);		/* bytes 0..4 missing */
+	cdata(s, 0, "head");
+	assert_string_equal(r.out[0], "headtail");
+	assert_int_equal(r.ends[0], 1);
+	assert_int_equal(r.how[0], STREAM_END_FIN);
+	cdata(s, 8, "more");			/* after the FIN: ignored */
+	seg(s, STREAM_RESP, TH_ACK | TH_FIN, ISN_S + 1, ISN_C + 10, "bye");
+	assert_string_equal(r.out[1], "bye");
+	assert_int_equal(r.how[1], STREAM_END_FIN);
+	stream_close(s, T0);
+	assert_int_equal(r.ends[0], 1);
+	assert_int_equal(r.ends[1], 1);
+	assert_string_equal(r.out[0], "headtail");
+
+	/* A FIN after a hole: at close, the gap, then the FIN. */
+	s = open_stream(sp, POLICY_BSD, &r);
+	cdata(s, 0, "ab");
+	seg(s, STREAM_ORIG, TH_ACK | TH_FIN, ISN_C + 1 + 5, ISN_S + 1, "f");
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "ab[3]f");
+	assert_int_equal(r.how[0], STREAM_END_FIN);
+	assert_int_equal(r.how[1], STREAM_END_CLOSE);
+	stream_pool_free(sp);
+}
+
+/* tcp-rst-unacked-stream-01: data still delivered, without a gap. */
+static void
+test_rst(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "Let Me In");
+	seg(s, STREAM_RESP, TH_RST | TH_ACK, ISN_S + 1, ISN_C + 1, "Access Denied");
+	assert_string_equal(r.out[0], "Let Me In");
+	assert_int_equal(r.n[1], 0);		/* a RST's payload is not stream data */
+	assert_int_equal(r.ends[0], 1);
+	assert_int_equal(r.ends[1], 1);
+	assert_int_equal(r.how[0], STREAM_END_RST);
+	assert_int_equal(r.how[1], STREAM_END_RST);
+	cdata(s, 9, "after");
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "Let Me In");
+	assert_int_equal(r.ends[0], 1);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.gaps, 0);
+
+	/* A RST with a sequence number far from the window is ignored. */
+	s = open_stream(sp, POLICY_BSD, &r);
+	cdata(s, 0, "abc");
+	seg(s, STREAM_RESP, TH_RST, ISN_S + 1 + 1000000, 0, NULL);
+	seg(s, STREAM_RESP, TH_RST, ISN_S - 10, 0, NULL);
+	assert_int_equal(r.ends[0], 0);
+	cdata(s, 3, "def");
+	sack(s, 6);
+	assert_string_equal(r.out[0], "abcdef");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.out_of_window, 2);
+	seg(s, STREAM_ORIG, TH_RST, ISN_C + 1 + 6, 0, NULL);
+	assert_int_equal(r.how[0], STREAM_END_RST);
+	stream_close(s, T0);
+
+	/* A closed port: RST/ACK to the SYN, nothing seen of the server yet. */
+	s = stream_new(sp, POLICY_BSD, &evs, &r);
+	memset(&r, 0, sizeof(r));
+	seg(s, STREAM_ORIG, TH_SYN, ISN_C, 0, NULL);
+	seg(s, STREAM_RESP, TH_RST | TH_ACK, 0, ISN_C + 7, NULL);	/* bad ack */
+	assert_int_equal(r.ends[0], 0);
+	seg(s, STREAM_RESP, TH_RST | TH_ACK, 0, ISN_C + 1, NULL);
+	assert_int_equal(r.ends[0], 1);
+	assert_int_equal(r.how[1], STREAM_END_RST);
+	stream_close(s, T0);
+	stream_pool_free(sp);
+}
+
+/* A segment with a TCP timestamp option. */
+static void
+seg_ts(struct stream *s, int dir, uint8_t flags, uint32_t seq, uint32_t ack,
+    uint32_t tsval)
+{
+	uint8_t hdr[32];
+	struct fb_packet p;
+
+	memset(hdr, 0, sizeof(hdr));
+	hdr[12] = 8 << 4;
+	hdr[20] = 1;
+	hdr[21] = 1;
+	hdr[22] = 8;
+	hdr[23] = 10;
+	hdr[24] = tsval >> 24;
+	hdr[25] = tsval >> 16;
+	hdr[26] = tsval >> 8;
+	hdr[27] = tsval;
+	memset(&p, 0, sizeof(p));
+	p.l4 = hdr;
+	p.l4_len = sizeof(hdr);
+	p.tcp_flags = flags;
+	p.seq = seq;
+	p.ack = ack;
+	stream_segment(s, dir, &p, T0);
+}
+
+/* bug-3286: a RST with an old timestamp must not end the session. */
+static void
+test_paws(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = stream_new(sp, POLICY_LINUX, &evs, &r);
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	seg_ts(s, STREAM_ORIG, TH_SYN, ISN_C, 0, 5000);
+	seg_ts(s, STREAM_RESP, TH_SYN | TH_ACK, ISN_S, ISN_C + 1, 9000);
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, ISN_C + 1, 9001);
+	seg_ts(s, STREAM_RESP, TH_RST | TH_ACK, ISN_S + 1, ISN_C + 1, 100);
+	assert_int_equal(r.ends[0], 0);
+	seg_ts(s, STREAM_RESP, TH_RST | TH_ACK, ISN_S + 1, ISN_C + 1, 9002);
+	assert_int_equal(r.ends[0], 1);
+	stream_close(s, T0);
+	stream_pool_free(sp);
+}
+
+static void
+test_out_of_window(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+
+	(void)state;
+	cdata(s, 0, "ok");
+	cdata(s, 0x7f000000, "far");
+	cdata(s, 0x90000000, "behind");
+	sack(s, 2);
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "ok");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.out_of_window, 2);
+	stream_pool_free(sp);
+}
+
+/* The pool is full: segments are dropped and counted, memory stays capped. */
+static void
+test_memory_cap(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(4096);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+	char buf[101];
+	uint32_t i;
+
+	(void)state;
+	memset(buf, 'x', 100);
+	buf[100] = '\0';
+	for (i = 0; i < 1000; i++) {
+		cdata(s, 1 + i * 200, buf);	/* every other 100 bytes */
+		stream_pool_stats(sp, &st);
+		assert_true(st.mem_used <= 4096);
+	}
+	assert_true(st.mem_drops > 900);
+	stream_close(s, T0);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.mem_used, 0);
+	/* Every byte up to the last one seen is data or a gap. */
+	assert_int_equal(st.bytes + st.gap_bytes, 1 + 999 * 200 + 100);
+	stream_pool_free(sp);
+}
+
+/* A flood of one-byte out-of-order segments: the direction limit gives up holes. */
+static void
+test_dir_limit(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(64 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_BSD, &r);
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < 100000; i++) {
+		cdata(s, 1 + 2 * i, "z");
+		stream_pool_stats(sp, &st);
+		assert_true(st.mem_used < 2048 * 200);
+	}
+	assert_true(st.gaps > 90000);
+	stream_close(s, T0);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.mem_used, 0);
+	assert_int_equal(st.bytes, 100000);
+	assert_int_equal(st.gap_bytes, 100000);
+	stream_pool_free(sp);
+}
+
+/* Picked up mid-stream: the first byte seen is offset 0. */
+static void
+test_midstream(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = stream_new(sp, POLICY_BSD, &evs, &r);
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	seg(s, STREAM_RESP, TH_ACK, 123456, 99, "uid=0(root)");
+	seg(s, STREAM_RESP, TH_ACK, 123456 + 11, 99, " gid=0");
+	stream_close(s, T0);
+	assert_string_equal(r.out[1], "uid=0(root) gid=0");
+	stream_pool_free(sp);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_in_order_on_ack),
+		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_gap_at_close),
+		cmocka_unit_test(test_leading_gap),
+		cmocka_unit_test(test_gap_acked_past),
+		cmocka_unit_test(test_overlap_policies),
+		cmocka_unit_test(test_conflict_report),
+		cmocka_unit_test(test_retransmission),
+		cmocka_unit_test(test_wrap),
+		cmocka_unit_test(test_fin),
+		cmocka_unit_test(test_rst),
+		cmocka_unit_test(test_paws),
+		cmocka_unit_test(test_out_of_window),
+		cmocka_unit_test(test_memory_cap),
+		cmocka_unit_test(test_dir_limit),
+		cmocka_unit_test(test_midstream),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
