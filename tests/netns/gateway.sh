@@ -16,6 +16,11 @@
 #     10 frames, status capture frames = frames in the files
 #   7 udp = 2/hour: 4 flows, exactly 2 arrive; an exempt DNS destination is
 #     never counted (and still reachable when the class is blocked)
+#   8 status lists the configured honeypot before it sends; fishbowl runs
+#     as nobody without capabilities, under seccomp; the bridge is
+#     invisible (no address on the legs, frames arrive unchanged: same MACs,
+#     TTL, IP id); a refused connection's record ends by timeout, a closed
+#     one's closed; `fishbowl reload` and SIGHUP apply new limits at once
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/gateway.sh
 # (FBN_KEEP=1 keeps the work directory: configs, data, logs.)
@@ -304,6 +309,97 @@ exempt = 203.0.113.53:53/udp
 EOF
 then
 	t_udp
+fi
+
+# --- 8: status, privileges, invisibility, end reasons, reload ------------
+# A frame as tcpdump -v sees it, minus the checksums (the honeypot's side
+# shows the partial checksum of TX offload, the outside the completed one).
+frame_text() { tcpdump -nt -e -v -r "$1" 2>/dev/null | sed 's/, cksum 0x[0-9a-f]* ([^)]*)//' | tr -s ' \n' ' '; }
+t_status_listed() {
+	check_eq "8: status lists the configured honeypot before it sends, clean" \
+	    "1 10.99.0.130 clean no outbound connection yet" \
+	    "$(fbn_json '"%d %s %s %s" % (len(s.get("honeypots", [])), h.get("addr"), h.get("state"), h.get("why"))')"
+	check_eq "8: ... and in the text status" 1 \
+	    "$(fbn_status | grep -c '^  10\.99\.0\.130  *clean  *since ')"
+}
+t_privileges() {
+	local st=/proc/$FBN_FB_PID/status nb
+	nb=$(id -u nobody)
+	check_eq "8: fishbowl runs as nobody (real, effective, saved uid)" "$nb $nb $nb" \
+	    "$(awk '/^Uid:/ {print $2, $3, $4}' "$st")"
+	check_eq "8: ... with no capabilities, no_new_privs, a seccomp filter" \
+	    "0000000000000000 0000000000000000 1 2" \
+	    "$(awk '/^CapPrm:|^CapEff:|^NoNewPrivs:|^Seccomp:/ {print $2}' "$st" | tr '\n' ' ' | sed 's/ $//')"
+}
+t_invisible() {
+	local f='tcp and dst port 8080 and tcp[tcpflags] & tcp-syn != 0' hp_pid
+	check_eq "8: no address on the gateway's legs" "" \
+	    "$(inG ip -o addr show dev gwo; inG ip -o addr show dev gwh)"
+	fbn_tcpdump "$FBN_HP" h0 "$W/inv-h.pcap" "$f" || not_ok "8: tcpdump on the honeypot"
+	hp_pid=$FBN_TCPDUMP_PID
+	fbn_tcpdump "$FBN_OUT" o0 "$W/inv-o.pcap" "$f" || not_ok "8: tcpdump outside"
+	check_eq "8: an outbound connection within the limit" ok "$(inH $T tcp_clients 203.0.113.10 8080 1 no)"
+	sleep 0.3
+	fbn_tcpdump_stop
+	FBN_TCPDUMP_PID=$hp_pid fbn_tcpdump_stop
+	check_eq "8: its SYN seen once on each side" "1 1" \
+	    "$(fbn_count "$W/inv-h.pcap") $(fbn_count "$W/inv-o.pcap")"
+	check_eq "8: the SYN arrives unchanged: MACs, TTL, IP id, options" \
+	    "$(frame_text "$W/inv-h.pcap")" "$(frame_text "$W/inv-o.pcap")"
+	case $(frame_text "$W/inv-o.pcap") in
+	*"$(inH cat /sys/class/net/h0/address) > "*"ttl 64,"*) ok "8: ... from the honeypot's MAC, TTL 64" ;;
+	*) not_ok "8: ... from the honeypot's MAC, TTL 64" "$(frame_text "$W/inv-o.pcap")" ;;
+	esac
+}
+t_ends() {
+	check_eq "8: the second one is refused (tcp = 1/hour)" fail "$(inH $T tcp_clients 203.0.113.10 8080 1 no)"
+	# the client gave up after 2.5 s; embryonic timeout 2 s, a tick a second
+	sleep 4
+	check_eq "8: status: the refused flow has left the table" 0 "$(fbn_json 'g(s, "totals.flows.active", -1)')"
+}
+t_reload() {
+	sed -i 's|^tcp = 1/hour$|tcp = 3/hour|' "$FBN_CONF"
+	check_eq "8: fishbowl reload" "ok: reloaded" "$("$FISHBOWL" reload -s "$FBN_SOCK" 2>&1)"
+	sleep 1.2	# blocks are recomputed at the next tick
+	check_eq "8: after reload the limit is 3/hour and the class is free" "3/hour false compromised" \
+	    "$(fbn_json '"%s %s %s" % (g(h, "classes.tcp.limit"), str(g(h, "classes.tcp.blocked")).lower(), h.get("state"))')"
+	check_eq "8: ... an outbound connection succeeds again" ok "$(inH $T tcp_clients 203.0.113.10 8080 1 no)"
+	sed -i 's|^tcp = 3/hour$|tcp = block|' "$FBN_CONF"
+	kill -HUP "$FBN_FB_PID"
+	sleep 0.5
+	check_eq "8: SIGHUP reloads: tcp = block" block "$(fbn_json 'g(h, "classes.tcp.limit")')"
+	check_eq "8: ... the next outbound connection fails" fail "$(inH $T tcp_clients 203.0.113.10 8080 1 no)"
+	check "8: fishbowl still runs after both reloads" kill -0 "$FBN_FB_PID"
+}
+t_ends_files() {
+	check_eq "8: conn.jsonl: the refused flow ended by timeout, not at shutdown" "drop limit timeout" \
+	    "$(fbn_q '";".join("%s %s %s" % (c["verdict"], c["reason"], c["end_reason"]) for c in C if c.get("dport") == 8080 and c.get("reason") == "limit")')"
+	check_eq "8: conn.jsonl: the first connection ended closed (FIN, then tcp_closed 1 s)" "forward closed" \
+	    "$(fbn_q '" ".join((lambda c: [c["verdict"], c["end_reason"]])(sorted(C, key=lambda c: c["ts"])[0]))')"
+	check_eq "8: conn.jsonl: the tcp = block refusal is class-blocked" 1 \
+	    "$(fbn_q 'len([c for c in C if c.get("dport") == 8080 and c.get("reason") == "class-blocked"])')"
+	check_eq "8: alerts: two 'configuration reloaded' engine events" 2 \
+	    "$(fbn_q 'len([a for a in A if a.get("type") == "engine" and "reloaded" in a.get("msg", "")])')"
+}
+: >"$W/out-tcp.log"
+if start E <<'EOF'
+[control]
+tcp = 1/hour
+icmp = block
+rate = allow
+
+[engine]
+timeout_tcp_embryonic = 2s
+timeout_tcp_closed = 1s
+EOF
+then
+	t_status_listed
+	t_privileges
+	t_invisible
+	t_ends
+	t_reload
+	stop E
+	t_ends_files
 fi
 
 done_testing
