@@ -27,8 +27,13 @@
 
 /* Protocol analysers, asked in this order: specific ones first, the
  * shell guess (any prompt or command line) last.  Add yours with one line
- * above the NULL. */
+ * above the shell's. */
+extern const struct analyser telnet_analyser, rlogin_analyser, shell_analyser;
+
 static const struct analyser *const analysers[] = {
+	&telnet_analyser,
+	&rlogin_analyser,
+	&shell_analyser,	/* keep last: the least specific guess */
 	NULL
 };
 
