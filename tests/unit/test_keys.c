@@ -25,23 +25,6 @@
 #define T(sec, us)	(D26 + (fb_ns)(sec) * FB_NS_PER_SEC + (fb_ns)(us) * 1000)
 #define T0		73163	/* 20:19:23 */
 
-/*
- * Link-only: layers.c refers to the stream reassembler, which these tests
- * never reach (they drive session_* directly).  Weak, so the real
- * src/stream.c wins once it is in libfishbowl.a and pulled in.
- */
-#define WEAK __attribute__((weak))
-WEAK struct stream_pool *stream_pool_new(uint64_t max) { (void)max; return NULL; }
-WEAK void stream_pool_free(struct stream_pool *p) { (void)p; }
-WEAK void stream_pool_stats(const struct stream_pool *p, struct stream_stats *st)
-{ (void)p; memset(st, 0, sizeof(*st)); }
-WEAK struct stream *stream_new(struct stream_pool *p, enum fb_policy pol,
-    const struct stream_events *ev, void *arg)
-{ (void)p; (void)pol; (void)ev; (void)arg; return NULL; }
-WEAK void stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
-{ (void)s; (void)dir; (void)p; (void)ts; }
-WEAK void stream_close(struct stream *s, fb_ns ts) { (void)s; (void)ts; }
-
 static char tmpdir[256];
 static struct fb_config cfg;
 static struct event_log *el;
