@@ -17,6 +17,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "irc.h"
 #include "layers.h"
 #include "session.h"
 #include "stream.h"
@@ -233,6 +234,7 @@ layers_free(struct layers *l)
 	if (l == NULL)
 		return;
 	stream_pool_free(l->streams);
+	irc_totals_free(l->irc);
 	free(l->data_dir);
 	free(l);
 }
@@ -264,6 +266,7 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "mem_used", ss.mem_used);
 	jb_u64(jb, "mem_max", ss.mem_max);
 	jb_obj_end(jb);
+	irc_status_json(l->irc, jb);
 	jb_obj_end(jb);
 }
 

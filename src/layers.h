@@ -35,6 +35,7 @@ struct keylog;
 struct ftp_links;
 struct carver;
 struct sebek;
+struct irc_totals;
 
 struct layers_stats {
 	uint64_t	 tcp_no_flow;		/* segments of flows the table no longer has */
@@ -60,6 +61,7 @@ struct layers {
 	struct ftp_links	*ftp;		/* ftp.c: expected data connections */
 	struct carver		*carver;	/* files.c */
 	struct sebek		*sebek;		/* sebek.c */
+	struct irc_totals	*irc;		/* irc.c, made by its first connection */
 };
 
 /* NULL when cfg->layers is off. */
