@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "irc.h"
 #include "layers.h"
 #include "session.h"
 #include "sha256.h"
@@ -33,6 +34,7 @@ extern const struct analyser telnet_analyser, rlogin_analyser, shell_analyser;
 static const struct analyser *const analysers[] = {
 	&telnet_analyser,
 	&rlogin_analyser,
+	&irc_analyser,
 	&shell_analyser,	/* keep last: the least specific guess */
 	NULL
 };
