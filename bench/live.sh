@@ -10,7 +10,8 @@
 #   udp    64-byte frames (iperf3 -u -l 18 -b 0) delivered per second: what
 #          the honeypot's iperf3 received
 #   conn   new TCP connections per second: one python3 client, connect and
-#          RST, for BENCH_T seconds; counted by the client
+#          RST, for BENCH_T seconds; counted by the client; median of
+#          BENCH_RUNS runs
 #   loss   per measurement, frames the gateway's two legs received (kernel
 #          rx counters) minus frames in the pcap; for tcpdump also its
 #          "dropped by kernel", for fishbowl its status kernel_drops
@@ -19,7 +20,7 @@
 # for tcpdump, SIGTERM for fishbowl: both flush), counts the pcap, deletes it.
 #
 #   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 FB_BUILD=build bench/live.sh
-#   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"
+#   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"  BENCH_TESTS="tcp udp conn"
 #
 # Prints a final table (also saved to build/bench/live-results.txt) with
 # the ratio fishbowl / bridge+tcpdump (higher is better for rates; 1.0 means
@@ -35,6 +36,7 @@ RUNS=${BENCH_RUNS:-3}
 RING=${BENCH_RING_MB:-16}
 OFFLOADS=${BENCH_OFFLOADS:-on off}
 MODES=${BENCH_MODES:-bridge fishbowl}
+TESTS=${BENCH_TESTS:-tcp udp conn}
 RESULTS=$ROOT/build/bench/live-results.txt
 
 die() { echo "bench/live.sh: $*" >&2; exit 1; }
@@ -149,7 +151,8 @@ lossrec() {	# lossrec MODE OFF TEST
 
 measure() {	# measure MODE OFF
 	local mode=$1 off=$2 i v vals="" j
-	for i in $(seq 1 "$RUNS"); do
+	has() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
+	has tcp && for i in $(seq 1 "$RUNS"); do
 		gw_start "$mode"
 		j=$(inO iperf3 -c $HP -p 5201 -t "$T" -J 2>/dev/null)
 		v=$(echo "$j" | python3 -c 'import json,sys
@@ -161,8 +164,9 @@ except Exception: print("nan")')
 		vals="$vals $v"
 		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" tcp
 	done
-	record "tcp.$mode.$off" "$(echo "$vals" | median)"
+	has tcp && record "tcp.$mode.$off" "$(echo "$vals" | median)"
 
+	if has udp; then
 	gw_start "$mode"
 	tx0=$(gwh_tx)
 	j=$(inO iperf3 -c $HP -p 5201 -u -l 18 -b 0 -t "$T" -J 2>/dev/null)
@@ -180,13 +184,19 @@ except Exception as x: print("nan 0 0")')
 	record "udpfwd.$mode.$off" "$(calc "($tx1 - $tx0) / $T / 1000" 1)"
 	log "   $mode offloads $off udp: gateway forwarded $((tx1 - tx0)) frames to the honeypot"
 	lossrec "$mode" "$off" udp
+	fi
 
-	gw_start "$mode"
-	v=$(inO $PY conn_rate $HP 7000 "$T")
-	gw_stop "$mode"
-	log "   $mode offloads $off conn: $v (connections, failures) in $T s"
-	record "conn.$mode.$off" "$(calc "${v%% *} / $T" 0)"
-	lossrec "$mode" "$off" conn
+	has conn || return 0
+	vals=""
+	for i in $(seq 1 "$RUNS"); do
+		gw_start "$mode"
+		v=$(inO $PY conn_rate $HP 7000 "$T")
+		gw_stop "$mode"
+		log "   $mode offloads $off conn run $i: $v (connections, failures) in $T s"
+		vals="$vals $(calc "${v%% *} / $T" 0)"
+		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" conn
+	done
+	record "conn.$mode.$off" "$(echo "$vals" | median)"
 }
 
 for mode in $MODES; do

@@ -41,11 +41,13 @@
 #include "util.h"
 
 #define VNET_LEN	sizeof(struct virtio_net_hdr)
-#define BLOCK_MAX	(1u << 20)	/* ring block size cap (measured: docs/io.md) */
-#define BLOCK_MIN	(256u << 10)	/* still holds a few 64 KiB super-frames */
-#define BLOCKS_WANTED	16		/* shrink blocks down to BLOCK_MIN for this */
-#define FRAME_SIZE	2048u		/* V3: only for the ring arithmetic */
-#define RETIRE_MS	1		/* a part-filled block is handed over after */
+#define FRAME_MIN	2048u		/* ring slot: an MTU 1500 frame and headers */
+#define FRAME_MAX	16384u		/* larger MTUs: bigger slots, up to this */
+#define SLOT_HEADROOM	128u		/* tpacket2_hdr, sockaddr_ll, vnet, reserve */
+#define RING_BLOCK	(128u << 10)	/* allocation unit of the ring */
+#define COPY_MAX	(256u << 10)	/* largest super-frame taken whole */
+#define COPY_ARENA	(2u * COPY_MAX)	/* per leg and batch: over-size frames */
+#define RCVBUF_BYTES	(16 << 20)	/* queue of over-size frames */
 #define TXQ_MAX		1024		/* queued forwards per out leg */
 #define TX_TRIES	8		/* short waits before a frame is given up */
 #define SNDBUF_BYTES	(8 << 20)
@@ -69,13 +71,13 @@ struct leg {
 	int			 tx_fd;
 	uint8_t			*ring;
 	size_t			 ring_len;
-	uint32_t		 block_size;
-	uint32_t		 block_nr;
-	uint32_t		 cur;		/* block being read */
-	uint32_t		 left;		/* frames left in it, 0 = not opened */
-	uint8_t			*next;		/* next tpacket3_hdr in it */
-	uint32_t		 release;	/* first block owed back to the kernel */
+	uint32_t		 frame_size;	/* one slot of the ring */
+	uint32_t		 frame_nr;
+	uint32_t		 cur;		/* next slot to read */
+	uint32_t		 release;	/* first slot owed back to the kernel */
 	uint32_t		 owed;		/* how many, in ring order */
+	uint8_t			*copy;		/* over-size frames of this batch */
+	size_t			 copy_used;
 	struct txq		*txq;		/* frames to send out of this leg */
 };
 
@@ -86,82 +88,47 @@ struct io_af {
 	int			 first;		/* leg served first, alternates */
 };
 
-static struct tpacket_block_desc *
-block_at(struct leg *l, uint32_t i)
+static struct tpacket2_hdr *
+slot_at(struct leg *l, uint32_t i)
 {
-	return (struct tpacket_block_desc *)(l->ring + (size_t)i * l->block_size);
+	return (struct tpacket2_hdr *)(l->ring + (size_t)i * l->frame_size);
 }
 
-static bool
-block_ready(struct leg *l, uint32_t i)
+static uint32_t
+slot_status(struct leg *l, uint32_t i)
 {
-	struct tpacket_block_desc *b = block_at(l, i);
-
-	return (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
-	    TP_STATUS_USER) != 0;
+	return __atomic_load_n(&slot_at(l, i)->tp_status, __ATOMIC_ACQUIRE);
 }
 
-/* Hand back the blocks the engine is done with (those of the last batch). */
+/* Hand back the slots the engine is done with (those of the last batch). */
 static void
-release_blocks(struct leg *l)
+release_slots(struct leg *l)
 {
 	while (l->owed > 0) {
-		struct tpacket_block_desc *b = block_at(l, l->release);
-
-		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL,
+		__atomic_store_n(&slot_at(l, l->release)->tp_status, TP_STATUS_KERNEL,
 		    __ATOMIC_RELEASE);
-		l->release = (l->release + 1) % l->block_nr;
+		l->release = (l->release + 1) % l->frame_nr;
 		l->owed--;
 	}
-}
-
-/* Done with the current block: it is owed back at the next call. */
-static void
-finish_block(struct leg *l)
-{
-	l->owed++;
-	l->cur = (l->cur + 1) % l->block_nr;
-	l->left = 0;
-	l->next = NULL;
-}
-
-/* Open the current block if the kernel has handed it over. */
-static bool
-open_block(struct leg *l)
-{
-	struct tpacket_block_desc *b;
-
-	while (l->left == 0) {
-		if (l->owed >= l->block_nr || !block_ready(l, l->cur))
-			return false;
-		b = block_at(l, l->cur);
-		if (b->hdr.bh1.num_pkts == 0 ||
-		    b->hdr.bh1.offset_to_first_pkt >= l->block_size) {
-			finish_block(l);
-			continue;
-		}
-		l->left = b->hdr.bh1.num_pkts;
-		l->next = (uint8_t *)b + b->hdr.bh1.offset_to_first_pkt;
-	}
-	return true;
+	l->copy_used = 0;
 }
 
 /*
  * The kernel strips a VLAN tag into metadata; put it back in front of the
- * EtherType.  The room is there: the ring leaves padding (and RESERVE)
- * between the tpacket3_hdr + sockaddr_ll and the vnet header.
+ * EtherType.  The room is there, at or above floor: in a ring slot the
+ * padding (and RESERVE) between the tpacket2_hdr + sockaddr_ll and the vnet
+ * header, in the copy arena 4 bytes left for it.
  */
 static bool
-vlan_reinsert(struct tpacket3_hdr *h, uint8_t **mac, struct virtio_net_hdr **vh,
-    uint32_t *caplen, uint32_t *wirelen)
+vlan_reinsert(const struct tpacket2_hdr *h, const uint8_t *floor, uint8_t **mac,
+    struct virtio_net_hdr **vh, uint32_t *caplen, uint32_t *wirelen)
 {
-	uint8_t *floor = (uint8_t *)h + TPACKET_ALIGN(sizeof(*h)) + sizeof(struct sockaddr_ll);
 	uint8_t *m = *mac, *v = (uint8_t *)*vh;
-	uint16_t tpid = ETH_P_8021Q, tci = h->hv1.tp_vlan_tci;
+	uint16_t tpid = ETH_P_8021Q, tci = h->tp_vlan_tci;
 	uint8_t tag[4];
 
-	if (h->tp_status & TP_STATUS_VLAN_TPID_VALID && h->hv1.tp_vlan_tpid != 0)
-		tpid = h->hv1.tp_vlan_tpid;
+	if (h->tp_status & TP_STATUS_VLAN_TPID_VALID && h->tp_vlan_tpid != 0)
+		tpid = h->tp_vlan_tpid;
 	if (v - 4 < floor || *caplen < 12)
 		return false;
 	tag[0] = tpid >> 8;
@@ -182,41 +149,86 @@ vlan_reinsert(struct tpacket3_hdr *h, uint8_t **mac, struct virtio_net_hdr **vh,
 	return true;
 }
 
+/*
+ * A frame too big for a ring slot (a GSO super-frame, a jumbo frame): the
+ * slot holds its head (TP_STATUS_COPY) and the kernel queued the whole frame
+ * on the socket, in ring order (PACKET_COPY_THRESH).  Read it, with its vnet
+ * header, into the leg's copy arena, 4 bytes in for a VLAN tag.  False if it
+ * is not there (the queue overflowed): the caller keeps the slot's head.
+ */
+static bool
+take_copy(struct leg *l, uint8_t **mac, struct virtio_net_hdr **vh,
+    uint32_t *caplen, uint32_t *wirelen)
+{
+	uint8_t *base = l->copy + l->copy_used;
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t r;
+
+	iov[0].iov_base = base + 4;
+	iov[0].iov_len = VNET_LEN;
+	iov[1].iov_base = base + 4 + VNET_LEN;
+	iov[1].iov_len = COPY_MAX;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	do
+		r = recvmsg(l->rx_fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+	while (r == -1 && errno == EINTR);
+	if (r < (ssize_t)VNET_LEN)
+		return false;
+	*vh = (struct virtio_net_hdr *)iov[0].iov_base;
+	*mac = iov[1].iov_base;
+	*wirelen = (uint32_t)((size_t)r - VNET_LEN);
+	*caplen = FB_MIN(*wirelen, COPY_MAX);
+	l->copy_used += (4 + VNET_LEN + *caplen + 63) & ~(size_t)63;
+	return true;
+}
+
 /* Take the next frame of leg li into fr; false if it has none ready. */
 static bool
 take_frame(struct io_af *a, int li, struct fb_frame *fr)
 {
 	struct leg *l = &a->leg[li];
-	struct tpacket3_hdr *h;
+	struct tpacket2_hdr *h;
 	struct virtio_net_hdr *vh;
-	uint8_t *blk, *mac;
-	uint32_t caplen, wirelen, off;
+	const uint8_t *floor;
+	uint8_t *mac;
+	uint32_t caplen, wirelen, status;
+	bool copied;
 
 	for (;;) {
-		if (!open_block(l))
+		if (l->owed >= l->frame_nr)
 			return false;
-		blk = (uint8_t *)block_at(l, l->cur);
-		h = (struct tpacket3_hdr *)l->next;
-		off = (uint32_t)(l->next - blk);
-		l->left--;
-		if (l->left == 0 || h->tp_next_offset == 0 ||
-		    h->tp_next_offset > l->block_size - off)
-			finish_block(l);
-		else
-			l->next += h->tp_next_offset;
+		status = slot_status(l, l->cur);
+		if ((status & TP_STATUS_USER) == 0)
+			return false;
+		/* No room left for a whole super-frame: it waits for the next batch. */
+		if ((status & TP_STATUS_COPY) &&
+		    COPY_ARENA - l->copy_used < 4 + VNET_LEN + COPY_MAX)
+			return false;
+		h = slot_at(l, l->cur);
+		l->cur = (l->cur + 1) % l->frame_nr;
+		l->owed++;
+		copied = (status & TP_STATUS_COPY) &&
+		    take_copy(l, &mac, &vh, &caplen, &wirelen);
+		if (copied) {
+			floor = mac - VNET_LEN - 4;
+			break;
+		}
 		/* The kernel wrote these, but a bad offset must not crash us. */
-		if (off + sizeof(*h) > l->block_size || h->tp_mac < VNET_LEN ||
-		    h->tp_mac > l->block_size - off ||
-		    h->tp_snaplen > l->block_size - off - h->tp_mac)
+		if (h->tp_mac < TPACKET2_HDRLEN + VNET_LEN || h->tp_mac > l->frame_size ||
+		    h->tp_snaplen > l->frame_size - h->tp_mac)
 			continue;
+		mac = (uint8_t *)h + h->tp_mac;
+		vh = (struct virtio_net_hdr *)(mac - VNET_LEN);
+		caplen = h->tp_snaplen;
+		wirelen = h->tp_len;
+		floor = (uint8_t *)h + TPACKET_ALIGN(sizeof(*h)) + sizeof(struct sockaddr_ll);
 		break;
 	}
-	mac = (uint8_t *)h + h->tp_mac;
-	vh = (struct virtio_net_hdr *)(mac - VNET_LEN);
-	caplen = h->tp_snaplen;
-	wirelen = h->tp_len;
-	if (h->tp_status & TP_STATUS_VLAN_VALID)
-		(void)vlan_reinsert(h, &mac, &vh, &caplen, &wirelen);
+	if (status & TP_STATUS_VLAN_VALID)
+		(void)vlan_reinsert(h, floor, &mac, &vh, &caplen, &wirelen);
 	fr->data = mac;
 	fr->caplen = caplen;
 	fr->wirelen = wirelen;
@@ -255,7 +267,7 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	int n, i;
 
 	for (i = 0; i < 2; i++)
-		release_blocks(&a->leg[i]);
+		release_slots(&a->leg[i]);
 	if (max <= 0)
 		return 0;
 	n = fill(a, frames, max);
@@ -412,6 +424,8 @@ leg_close(struct leg *l)
 	if (l->tx_fd >= 0)
 		close(l->tx_fd);
 	free(l->txq);
+	free(l->copy);
+	l->copy = NULL;
 	l->ring = NULL;
 	l->rx_fd = l->tx_fd = -1;
 	l->txq = NULL;
@@ -527,37 +541,33 @@ iface_check_addrs(const char *a, const char *b, char *err, size_t errlen)
 	return 0;
 }
 
+/* A ring slot holds a full frame of this MTU (bigger ones are copied). */
 static uint32_t
-pick_block_size(uint32_t ring_mb)
+pick_frame_size(int mtu)
 {
-	uint64_t ring = (uint64_t)FB_MAX(ring_mb, 1u) << 20;
-	uint32_t bs = BLOCK_MAX;
+	uint32_t fs = FRAME_MIN;
 
-	/*
-	 * Many blocks rather than big ones: a block is handed over whole, when
-	 * full or after RETIRE_MS, so a light load uses a block per
-	 * millisecond however big it is; and the kernel drops while the block
-	 * it wants next is still ours.
-	 */
-	while (bs > BLOCK_MIN && ring / bs < BLOCKS_WANTED)
-		bs >>= 1;
-	return bs;
+	while (fs < FRAME_MAX && mtu > 0 &&
+	    (uint32_t)mtu + ETH_HLEN + 4 + SLOT_HEADROOM > fs)
+		fs <<= 1;
+	return fs;
 }
 
 static int
-rx_open(struct leg *l, uint32_t ring_mb, char *err, size_t errlen)
+rx_open(struct leg *l, uint32_t ring_mb, int mtu, char *err, size_t errlen)
 {
-	struct tpacket_req3 req;
+	struct tpacket_req req;
 	struct sockaddr_ll sll;
 	struct packet_mreq mr;
 	uint64_t ring = (uint64_t)FB_MAX(ring_mb, 1u) << 20;
+	uint32_t block_nr;
 
 	/* Protocol 0: nothing is queued before the ring and bind exist. */
 	l->rx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (l->rx_fd == -1)
 		return fail(err, errlen, l->name, "AF_PACKET socket");
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3) == -1)
-		return fail(err, errlen, l->name, "TPACKET_V3");
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2) == -1)
+		return fail(err, errlen, l->name, "TPACKET_V2");
 	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VNET_HDR, 1) == -1)
 		return fail(err, errlen, l->name, "PACKET_VNET_HDR");
 	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_RESERVE, RESERVE) == -1)
@@ -565,18 +575,23 @@ rx_open(struct leg *l, uint32_t ring_mb, char *err, size_t errlen)
 	/* Never read back what we (or anyone on this host) sent here. */
 	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) == -1)
 		return fail(err, errlen, l->name, "PACKET_IGNORE_OUTGOING (kernel >= 4.20)");
+	/* Frames bigger than a slot are also queued whole on the socket. */
+	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_COPY_THRESH, 1) == -1)
+		return fail(err, errlen, l->name, "PACKET_COPY_THRESH");
+	if (sockopt_int(l->rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES) == -1)
+		(void)sockopt_int(l->rx_fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
 
-	l->block_size = pick_block_size(ring_mb);
-	l->block_nr = (uint32_t)FB_MAX(ring / l->block_size, 2);
+	l->frame_size = pick_frame_size(mtu);
+	block_nr = (uint32_t)FB_MAX(ring / RING_BLOCK, 2);
 	memset(&req, 0, sizeof(req));
-	req.tp_block_size = l->block_size;
-	req.tp_block_nr = l->block_nr;
-	req.tp_frame_size = FRAME_SIZE;
-	req.tp_frame_nr = (l->block_size / FRAME_SIZE) * l->block_nr;
-	req.tp_retire_blk_tov = RETIRE_MS;
+	req.tp_block_size = RING_BLOCK;
+	req.tp_block_nr = block_nr;
+	req.tp_frame_size = l->frame_size;
+	req.tp_frame_nr = (RING_BLOCK / l->frame_size) * block_nr;
 	if (setsockopt(l->rx_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == -1)
 		return fail(err, errlen, l->name, "PACKET_RX_RING");
-	l->ring_len = (size_t)l->block_size * l->block_nr;
+	l->frame_nr = req.tp_frame_nr;
+	l->ring_len = (size_t)RING_BLOCK * block_nr;
 	l->ring = mmap(NULL, l->ring_len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, l->rx_fd, 0);
 	if (l->ring == MAP_FAILED)	/* RLIMIT_MEMLOCK: try unlocked */
@@ -653,12 +668,13 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, char *err, size_t 
 		return -1;
 	}
 	l->txq = calloc(1, sizeof(*l->txq));
-	if (l->txq == NULL)
+	l->copy = malloc(COPY_ARENA);
+	if (l->txq == NULL || l->copy == NULL)
 		return fail(err, errlen, ifname, "out of memory");
 	iface_no_ipv6(ifname);
 	if (iface_up(ifname, err, errlen) == -1)
 		return -1;
-	if (rx_open(l, ring_mb, err, errlen) == -1)
+	if (rx_open(l, ring_mb, iface_mtu(ifname), err, errlen) == -1)
 		return -1;
 	return tx_open(l, err, errlen);
 }
@@ -694,7 +710,7 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	if (m0 != m1)
 		log_warnx("MTU differs: %s %d, %s %d; larger frames will not cross",
 		    outside, m0, inside, m1);
-	log_info("bridging %s and %s: %u blocks of %u KiB per leg",
-	    outside, inside, a->leg[0].block_nr, a->leg[0].block_size >> 10);
+	log_info("bridging %s and %s: %u slots of %u bytes per leg",
+	    outside, inside, a->leg[0].frame_nr, a->leg[0].frame_size);
 	return &a->io;
 }
