@@ -1,14 +1,15 @@
 /*
  * io_afpacket: the live bridge's packet I/O between two interfaces.
  *
- * Owns, per leg: an AF_PACKET RX socket with a TPACKET_V3 ring (mmap'ed,
- * zero-copy, promiscuous, PACKET_IGNORE_OUTGOING so what we send is never
+ * Owns, per leg: an AF_PACKET RX socket with a TPACKET_V2 ring (mmap'ed,
+ * zero-copy, a frame is ours as soon as the kernel wrote it; frames bigger
+ * than a slot come whole through the socket queue; promiscuous, PACKET_IGNORE_OUTGOING so what we send is never
  * read back: no loops), a TX socket, and the set-up of the interface (up,
  * promiscuous, IPv6 off so the gateway never answers anything).
  *
  * Promises: a frame handed out by next_batch stays valid, in the ring, until
- * the next call to next_batch; only then are the ring blocks that were fully
- * consumed handed back to the kernel.  Every frame comes with the
+ * the next call to next_batch; only then are its ring slots handed back to
+ * the kernel.  Every frame comes with the
  * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
  * it, so partial checksums are completed and GSO super-frames segmented by the
  * kernel on transmit: TCP with checksum offload and TSO on the endpoints
@@ -391,7 +392,7 @@ static void
 af_stats(struct fb_io *io, struct io_stats *st)
 {
 	struct io_af *a = (struct io_af *)io;
-	struct tpacket_stats_v3 ks;
+	struct tpacket_stats ks;
 	socklen_t len;
 
 	for (int i = 0; i < 2; i++) {
@@ -400,8 +401,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		memset(&ks, 0, sizeof(ks));
 		if (getsockopt(a->leg[i].rx_fd, SOL_PACKET, PACKET_STATISTICS,
 		    &ks, &len) == 0) {
-			a->st.kernel_drops[i] += ks.tp_drops;
-			a->st.kernel_freezes[i] += ks.tp_freeze_q_cnt;
+			a->st.kernel_drops[i] += ks.tp_drops;	/* V2: no freezes */
 		}
 	}
 	*st = a->st;
