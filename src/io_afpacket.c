@@ -2,14 +2,15 @@
  * io_afpacket: the live bridge's packet I/O between two interfaces.
  *
  * Owns, per leg: an AF_PACKET RX socket with a TPACKET_V2 ring (mmap'ed,
- * zero-copy, a frame is ours as soon as the kernel wrote it; frames bigger
- * than a slot come whole through the socket queue; promiscuous, PACKET_IGNORE_OUTGOING so what we send is never
- * read back: no loops), a TX socket, and the set-up of the interface (up,
- * promiscuous, IPv6 off so the gateway never answers anything).
+ * zero-copy, a frame is ours as soon as the kernel wrote it, frames bigger
+ * than a slot come whole through the socket queue; promiscuous,
+ * PACKET_IGNORE_OUTGOING so what we send is never read back: no loops), a TX
+ * socket, and the set-up of the interface (up, promiscuous, IPv6 off so the
+ * gateway never answers anything).
  *
- * Promises: a frame handed out by next_batch stays valid, in the ring, until
- * the next call to next_batch; only then are its ring slots handed back to
- * the kernel.  Every frame comes with the
+ * Promises: a frame handed out by next_batch stays valid, in the ring (or
+ * the leg's copy arena), until the next call to next_batch; only then are its
+ * ring slots handed back to the kernel.  Every frame comes with the
  * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
  * it, so partial checksums are completed and GSO super-frames segmented by the
  * kernel on transmit: TCP with checksum offload and TSO on the endpoints
