@@ -41,6 +41,7 @@
 #include "event.h"
 #include "flow.h"
 #include "io.h"
+#include "layers.h"
 #include "util.h"
 
 #define BATCH_MAX	256
@@ -79,6 +80,7 @@ struct engine {
 	struct control		*control;
 	struct capture		*capture;
 	struct event_log	*events;
+	struct layers		*layers;	/* NULL when [layers] enable = no */
 
 	struct counters		 c;
 	struct frag_slot	*frags;
@@ -542,6 +544,7 @@ tick(struct engine *e)
 	e->next_tick = e->now + TICK_NS;
 	flow_expire(e->flows, e->now);
 	control_tick(e->control, e->now);
+	layers_tick(e->layers, e->now);
 	low = capture_tick(e->capture, e->now);
 	if (low && !e->low_space) {
 		struct capture_stats cs;
@@ -636,6 +639,10 @@ process_batch(struct engine *e, int n)
 		v = decide(e, fr, &p, &reason);
 		e->verdict[i] = (uint8_t)v;
 		account(e, fr, v, reason);
+		/* Here, not after forwarding: the flow this frame belongs to is
+		 * the one decide() just saw, before a later frame's timers or
+		 * evictions can end it. */
+		layers_packet(e->layers, &p, fr->ts);
 		if (capture_write(e->capture, fr->ts, fr->data, fr->caplen, fr->wirelen) != 0)
 			failed = true;
 	}
@@ -667,6 +674,7 @@ on_flow_end(struct fb_flow *f, enum fb_end end, void *arg)
 {
 	struct engine *e = arg;
 
+	layers_flow_end(e->layers, f, e->now);
 	event_conn(e->events, f, end_name(end), e->now);
 }
 
@@ -760,6 +768,7 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	}
 	if (opts->live)
 		track_listed(e);
+	e->layers = layers_new(cfg, e->data_dir, e->events, e->flows);
 	return e;
 }
 
@@ -817,9 +826,10 @@ engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	if (e->flows != NULL) {
-		flow_flush(e->flows);
+		flow_flush(e->flows);	/* ends every session into the layers */
 		flow_table_free(e->flows);
 	}
+	layers_free(e->layers);
 	if (e->control != NULL) {
 		control_save(e->control);
 		control_free(e->control);
@@ -1008,6 +1018,7 @@ engine_status_json(struct engine *e, struct jbuf *jb)
 	}
 	jb_arr_end(jb);
 	status_totals_json(e, jb);
+	layers_status_json(e->layers, jb);
 	jb_end(jb);
 }
 
