@@ -17,6 +17,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "defrag.h"
 #include "irc.h"
 #include "layers.h"
 #include "session.h"
@@ -176,14 +177,58 @@ ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
 	}
 }
 
+/* One alert per datagram: overlapping fragments that differ, or a first
+ * fragment too short for its transport header. */
+static void
+defrag_alert(struct layers *l, const struct fb_packet *p, fb_ns ts,
+    const struct defrag_result *r)
+{
+	char src[FB_ADDRSTRLEN], dst[FB_ADDRSTRLEN], msg[300], extra[120];
+	const struct fb_addr *hp = NULL;
+
+	if (config_is_honeypot(l->cfg, &p->dst))
+		hp = &p->dst;
+	else if (config_is_honeypot(l->cfg, &p->src))
+		hp = &p->src;
+	l->st.evasion_events++;
+	if (strcmp(r->alert, "tiny") == 0)
+		snprintf(msg, sizeof(msg), "possible evasion: first IP fragment too short "
+		    "for its transport header (%s -> %s, id %u)", addr_fmt(&p->src, src),
+		    addr_fmt(&p->dst, dst), p->frag_id);
+	else
+		snprintf(msg, sizeof(msg), "possible evasion: overlapping IP fragments "
+		    "carry different data (%s -> %s, id %u), kept the %s policy's bytes",
+		    addr_fmt(&p->src, src), addr_fmt(&p->dst, dst), p->frag_id,
+		    policy_name(r->policy));
+	snprintf(extra, sizeof(extra), "\"fragment_id\":%u,\"offset\":%u,\"length\":%u",
+	    p->frag_id, r->alert_off, r->alert_len);
+	layers_event(l, ts, PRIO_MEDIUM, "evasion", msg, hp, NULL, extra);
+}
+
+/* A fragment: a completed datagram is decoded and goes on as if whole. */
+static void
+ip_fragment(struct layers *l, const struct fb_packet *p, fb_ns ts)
+{
+	struct defrag_result r;
+	struct fb_packet whole;
+
+	defrag_packet(l->defrag, p, ts, &r);
+	if (r.alert != NULL)
+		defrag_alert(l, p, ts, &r);
+	if (r.dgram != NULL && decode_frame(FB_LINK_RAW, r.dgram, r.len, r.len,
+	    &whole) == 0 && !whole.is_fragment)
+		ip_datagram(l, &whole, ts);
+}
+
 void
 layers_packet(struct layers *l, const struct fb_packet *p, fb_ns ts)
 {
 	if (l == NULL || p->malformed != MAL_NONE || p->ipver == 0)
 		return;
 	if (p->is_fragment)
-		return;		/* defrag: reassembled datagrams go to ip_datagram */
-	ip_datagram(l, p, ts);
+		ip_fragment(l, p, ts);
+	else
+		ip_datagram(l, p, ts);
 }
 
 void
@@ -205,7 +250,7 @@ layers_tick(struct layers *l, fb_ns now)
 {
 	if (l == NULL)
 		return;
-	(void)now;
+	defrag_tick(l->defrag, now);
 }
 
 /* Life cycle */
@@ -225,6 +270,7 @@ layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *
 	l->flows = flows;
 	l->disk_day = -1;
 	l->streams = stream_pool_new(cfg->layers_memory_bytes);
+	l->defrag = defrag_new(cfg, l->streams);
 	return l;
 }
 
@@ -233,6 +279,7 @@ layers_free(struct layers *l)
 {
 	if (l == NULL)
 		return;
+	defrag_free(l->defrag);
 	stream_pool_free(l->streams);
 	irc_totals_free(l->irc);
 	free(l->data_dir);
@@ -267,6 +314,7 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "mem_max", ss.mem_max);
 	jb_obj_end(jb);
 	irc_status_json(l->irc, jb);
+	defrag_status_json(l->defrag, jb);
 	jb_obj_end(jb);
 }
 

@@ -121,8 +121,11 @@ stream_pool_give(struct stream_pool *sp, uint64_t n)
 
 /*
  * Does a new segment [b0,b1) win the bytes it shares with an old one
- * [a0,a1)?  The rules of Novak's "Target-Based Fragmentation Reassembly"
- * as Snort's frag3/stream5 and Suricata implement them; see
+ * [a0,a1)?  Novak's "Target-Based Fragmentation Reassembly" rules, decided
+ * pairwise against the original extent of the older copy: this reproduces
+ * the Sturges-Novak vector's expected bytes for all six policies it covers
+ * (tests/unit/test_defrag.c); bsd-right is bsd mirrored (the later copy
+ * wins where it ends after the older one), as in Snort's frag3.  See
  * docs/reassembly.md.
  */
 bool
@@ -135,9 +138,9 @@ policy_new_wins(enum fb_policy pol, uint64_t a0, uint64_t a1, uint64_t b0,
 	case POLICY_BSD:
 		return b0 < a0;
 	case POLICY_BSD_RIGHT:
-		return b1 > a1 || (b0 < a0 && b1 >= a1);
+		return b1 > a1;
 	case POLICY_LINUX:
-		return b0 < a0 || (b0 == a0 && b1 > a1);
+		return b0 <= a0;
 	case POLICY_WINDOWS:
 		return b0 < a0 && b1 > a1;
 	case POLICY_SOLARIS:
