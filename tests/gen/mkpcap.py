@@ -596,6 +596,28 @@ def blocked_ends(n, arg):
     n.tcp(T0 + 3611 * SEC, HP, "198.51.100.7", 47006, 84, 7000, 0, SYN, options=MSS)
 
 
+@scenario
+def other_release(n, arg):
+    """other = 1/hour, tcp = 1/minute.
+      t=0   GRE (IP protocol 47) from 10.0.0.5 to 198.51.100.1, 3 packets
+            1 s apart (one flow: counts once), 2 back
+      t=5   GRE to 198.51.100.2, 2 packets (a new flow: over the limit)
+      t=10  TCP session to 198.51.100.3:80 (tcp 1/minute: forwarded)
+      t=20  TCP session to 198.51.100.4:80 (refused: tcp blocked too)
+      t=80  TCP session to 198.51.100.5:80 (the minute has passed: forwarded;
+            tcp is free again but other stays blocked, so still contained)"""
+    gre = b"\x00\x00\x08\x00" + bytes(range(40))
+    s, d1, d2 = n.a(HP), n.a("198.51.100.1"), n.a("198.51.100.2")
+    for k in range(3):
+        n.add(T0 + k * SEC, n.ip(s, d1, 47, gre))
+    for k in range(2):
+        n.add(T0 + k * SEC + 10 * MS, n.ip(d1, s, 47, gre))
+        n.add(T0 + (5 + k) * SEC, n.ip(s, d2, 47, gre))
+    n.session(T0 + 10 * SEC, HP, "198.51.100.3", 48000, 80, isn_c=10)
+    n.session(T0 + 20 * SEC, HP, "198.51.100.4", 48001, 80, isn_c=20)
+    n.session(T0 + 80 * SEC, HP, "198.51.100.5", 48002, 80, isn_c=30)
+
+
 MALFORMED_COUNT = 5
 
 
