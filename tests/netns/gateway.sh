@@ -8,7 +8,8 @@
 #   2 tcp = 3/hour: 5 outbound connections, exactly 3 reach the listener;
 #     contained, 3 HIGH "outbound", one CRITICAL "blocked"; an established
 #     connection keeps working after the block
-#   3 spoofed sources (hping3 -a, --rand-source): nothing leaves, counted
+#   3 spoofed sources (hping3 -a, --rand-source): nothing leaves, counted;
+#     from outside, a source inside the honeynet: nothing reaches the honeypot
 #   4 icmp = block: outbound ping dies at the gateway, inbound ping works
 #   5 kill -9: nothing crosses; restart on the same data: still contained;
 #     unblock releases it
@@ -137,6 +138,17 @@ t_spoof() {
 	    "$(fbn_count "$W/spoof.pcap" -- src host $HP)"
 	after=$(fbn_json 'g(s, "totals.dropped.by_reason", {}).get("spoofed-source-inside", 0)')
 	check_ge "3: status: dropped spoofed-source-inside grew by $n" $n $((after - before))
+	# From the outside, a source claiming to be in the honeynet is dropped too.
+	fbn_tcpdump "$FBN_HP" h0 "$W/spoof-in.pcap" 'tcp and dst port 80' ||
+	    not_ok "3: tcpdump listens on the honeypot"
+	inO hping3 -q -S -a 10.99.0.200 -p 80 -c 10 -i u5000 $HP >/dev/null 2>&1
+	inO hping3 -q -S -p 80 -c 1 $HP >/dev/null 2>&1
+	sleep 0.5
+	fbn_tcpdump_stop
+	check_eq "3: the honeypot sees none of 10 SYNs from outside claiming 10.99.0.200, only the honest one" \
+	    "0 1" "$(fbn_count "$W/spoof-in.pcap" -- src host 10.99.0.200) $(fbn_count "$W/spoof-in.pcap")"
+	check_ge "3: status: dropped spoofed-source-outside >= 10" 10 \
+	    "$(fbn_json 'g(s, "totals.dropped.by_reason", {}).get("spoofed-source-outside", 0)')"
 }
 t_spoof_files() {
 	check_ge "3: alerts: spoofed events" 1 "$(fbn_q 'n(A, type="spoofed")')"
