@@ -395,11 +395,13 @@ jb_command(struct irc_conn *c, struct jbuf *jb, const struct irc_msg *m)
 		return 2;
 	}
 	if (tok_is(&m->cmd, "JOIN")) {
+		/* A client's second parameter is the key; a server's (IRCv3
+		 * extended-join) the account, left in params. */
 		if (np >= 1)
 			jb_tok(jb, "target", &p[0]);
-		if (np >= 2)
+		if (np >= 2 && m->prefix.p == NULL)
 			jb_tok(jb, "key", &p[1]);
-		return 2;
+		return m->prefix.p == NULL ? 2 : 1;
 	}
 	if (tok_is(&m->cmd, "PART") || tok_is(&m->cmd, "TOPIC")) {
 		if (np >= 1)

@@ -387,6 +387,34 @@ def conversation(n, arg):
 
 
 @scenario
+def irc(n, arg):
+    """IRC from the honeypot: 10.0.0.5:40001 -> 203.0.113.7:6667 (server
+    speaks first; registration, JOIN of two channels, topic reply, PRIVMSG,
+    CTCP ACTION, DCC SEND, NICK change, TOPIC, PART, QUIT) in 40-byte
+    segments, so lines straddle segments; then a reconnect to another server
+    on another port, 198.51.100.20:7000, under another nick.  Test:
+    tests/replay/86-irc.sh."""
+    t, _, _ = n.conversation(T0, HP, "203.0.113.7", 40001, 6667, [
+        ("s", b":irc.example.net NOTICE * :*** Looking up your hostname\r\n"),
+        ("c", b"NICK tim\r\nUSER tim 0 * :Tim\r\n"),
+        ("s", b":irc.example.net 001 tim :Welcome tim\r\n"),
+        ("c", b"JOIN #alpha,#beta\r\n"),
+        ("s", b":tim!tim@10.0.0.5 JOIN #alpha\r\n"
+              b":irc.example.net 332 tim #alpha :alpha topic\r\n"
+              b":tim!tim@10.0.0.5 JOIN #beta\r\n"),
+        ("c", b"PRIVMSG #alpha :hello alpha\r\nPRIVMSG #beta :\x01ACTION waves\x01\r\n"),
+        ("s", b":bob!b@198.51.100.2 PRIVMSG tim :\x01DCC SEND ssh.trace 167772182 35000 1320211\x01\r\n"),
+        ("c", b"NICK tom\r\n"),
+        ("s", b":tim!tim@10.0.0.5 NICK :tom\r\n"),
+        ("c", b"TOPIC #beta :beta topic\r\nPART #beta :bye\r\nQUIT :gone\r\n"),
+        ("s", b"ERROR :Closing link\r\n")], mss=40)
+    n.conversation(t + SEC, HP, "198.51.100.20", 40002, 7000, [
+        ("c", b"NICK tam\r\nUSER tam 0 * :Tam\r\n"),
+        ("s", b":irc2.example.org 001 tam :Hi\r\n"),
+        ("c", b"PRIVMSG #gamma :back again\n")])
+
+
+@scenario
 def tcp_limit(n, arg):
     """5 outbound TCP connections from 10.0.0.5, 10 s apart, to 198.51.100.1..5
     ports 8001..8005, each complete (SYN .. FIN).  With tcp = 3/hour: 3

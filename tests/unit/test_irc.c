@@ -190,7 +190,8 @@ test_join_two_channels_and_talk(void **state)
 	SAY(c, 1, 2, ":tim!tim@10.0.0.5 JOIN #alpha\r\n"
 	    ":irc.example.net 332 tim #alpha :Welcome to alpha\r\n"
 	    ":irc.example.net 353 tim = #alpha :tim @bob\r\n"
-	    ":tim!tim@10.0.0.5 JOIN :#beta\r\n");
+	    ":tim!tim@10.0.0.5 JOIN :#beta\r\n"
+	    ":bob!b@h JOIN #beta bobacct :Bob R\r\n");
 	SAY(c, 0, 3, "PRIVMSG #alpha :hello alpha\r\nPRIVMSG #beta :hello beta\r\n"
 	    "PRIVMSG bob :psst\r\n");
 	SAY(c, 1, 4, ":bob!b@198.51.100.2 PRIVMSG #alpha :hi tim\r\n"
@@ -202,6 +203,7 @@ test_join_two_channels_and_talk(void **state)
 	    H("02", IN) ",\"nick\":\"tim\",\"from\":\"irc.example.net\",\"command\":\"332\",\"target\":\"#alpha\",\"text\":\"Welcome to alpha\"}\n"
 	    H("02", IN) ",\"nick\":\"tim\",\"from\":\"irc.example.net\",\"command\":\"353\",\"params\":[\"tim\",\"=\",\"#alpha\",\"tim @bob\"]}\n"
 	    H("02", IN) ",\"nick\":\"tim\",\"from\":\"tim!tim@10.0.0.5\",\"command\":\"JOIN\",\"target\":\"#beta\"}\n"
+	    H("02", IN) ",\"nick\":\"tim\",\"from\":\"bob!b@h\",\"command\":\"JOIN\",\"target\":\"#beta\",\"params\":[\"#beta\",\"bobacct\",\"Bob R\"]}\n"
 	    H("03", OUT) ",\"nick\":\"tim\",\"command\":\"PRIVMSG\",\"target\":\"#alpha\",\"text\":\"hello alpha\"}\n"
 	    H("03", OUT) ",\"nick\":\"tim\",\"command\":\"PRIVMSG\",\"target\":\"#beta\",\"text\":\"hello beta\"}\n"
 	    H("03", OUT) ",\"nick\":\"tim\",\"command\":\"PRIVMSG\",\"target\":\"bob\",\"text\":\"psst\"}\n"
