@@ -42,6 +42,7 @@
 #include "flow.h"
 #include "io.h"
 #include "layers.h"
+#include "logserver.h"
 #include "util.h"
 
 #define BATCH_MAX	256
@@ -81,6 +82,7 @@ struct engine {
 	struct capture		*capture;
 	struct event_log	*events;
 	struct layers		*layers;	/* NULL when [layers] enable = no */
+	struct logserver	*logserver;	/* live only */
 
 	struct counters		 c;
 	struct frag_slot	*frags;
@@ -380,6 +382,10 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	control_seen(e->control, &p->src, e->now);
 	if (is_icmp6_local(p))
 		return pass(REASON_L2, reason);
+	/* Sebek records are captured, never forwarded (sebek.h). */
+	if (p->proto == IPPROTO_UDP && p->l4 != NULL && e->cfg->sebek_port != 0 &&
+	    p->dport == e->cfg->sebek_port)
+		return drop(e, REASON_SEBEK, reason);
 	if (addr_is_multicast(&p->dst))
 		return is_dhcp(p) ? pass(REASON_L2, reason) : drop(e, REASON_INTERNAL, reason);
 	if (config_in_networks(e->cfg, &p->dst))
@@ -724,7 +730,13 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		free(state_dir);
 	}
 	e->control = control_new(e->cfg, e->state_path, e->events, err, errlen);
-	return e->control == NULL ? -1 : 0;
+	if (e->control == NULL)
+		return -1;
+	/* Before privileges are dropped: port 514 is privileged. */
+	if (e->opts.live && e->cfg->n_listen > 0 &&
+	    (e->logserver = logserver_open(e->cfg, e->events, err, errlen)) == NULL)
+		return -1;
+	return 0;
 }
 
 static struct flow_table *
@@ -807,6 +819,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 			process_batch(e, n);
 		else if (e->opts.live)
 			tick(e);
+		logserver_serve(e->logserver, e->now);
 		if (reload != NULL && *reload) {
 			*reload = 0;
 			if (engine_reload(e, err, sizeof(err)) == -1)
@@ -838,6 +851,7 @@ engine_free(struct engine *e)
 		engine_note(e, "fishbowl stopped");
 	if (e->capture != NULL)
 		capture_close(e->capture);
+	logserver_close(e->logserver);
 	if (e->events != NULL)
 		event_log_close(e->events);
 	if (e->io != NULL)
@@ -1019,6 +1033,7 @@ engine_status_json(struct engine *e, struct jbuf *jb)
 	jb_arr_end(jb);
 	status_totals_json(e, jb);
 	layers_status_json(e->layers, jb);
+	logserver_status_json(e->logserver, jb);
 	jb_end(jb);
 }
 

@@ -20,6 +20,8 @@
 #include "defrag.h"
 #include "irc.h"
 #include "layers.h"
+#include "sebek.h"
+#include "syslogmsg.h"
 #include "session.h"
 #include "stream.h"
 
@@ -159,6 +161,17 @@ tcp_segment(struct layers *l, const struct fb_packet *p, fb_ns ts)
 	    reverse ? STREAM_RESP : STREAM_ORIG, p, ts);
 }
 
+/* Sebek records from the honeynet; syslog sent by honeypots. */
+static void
+udp_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
+{
+	if (l->sebek != NULL && p->dport == l->cfg->sebek_port &&
+	    config_in_networks(l->cfg, &p->src))
+		sebek_packet(l->sebek, p, ts);
+	else if (p->dport == 514 && config_is_honeypot(l->cfg, &p->src))
+		syslog_sink_packet(l->wire_syslog, p, ts);
+}
+
 /* A whole IP datagram (never a fragment). */
 static void
 ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
@@ -170,7 +183,7 @@ ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
 		tcp_segment(l, p, ts);
 		break;
 	case IPPROTO_UDP:
-		/* udp layers (Sebek, syslog on the wire) */
+		udp_datagram(l, p, ts);
 		break;
 	default:
 		break;
@@ -251,6 +264,7 @@ layers_tick(struct layers *l, fb_ns now)
 	if (l == NULL)
 		return;
 	defrag_tick(l->defrag, now);
+	sebek_tick(l->sebek, now);
 }
 
 /* Life cycle */
@@ -271,6 +285,10 @@ layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *
 	l->disk_day = -1;
 	l->streams = stream_pool_new(cfg->layers_memory_bytes);
 	l->defrag = defrag_new(cfg, l->streams);
+	if (cfg->sebek_port != 0)
+		l->sebek = sebek_new(cfg, ev);
+	l->wire_syslog = xcalloc(1, sizeof(*l->wire_syslog));
+	l->wire_syslog->events = ev;
 	return l;
 }
 
@@ -282,6 +300,8 @@ layers_free(struct layers *l)
 	defrag_free(l->defrag);
 	stream_pool_free(l->streams);
 	irc_totals_free(l->irc);
+	sebek_free(l->sebek);
+	free(l->wire_syslog);
 	free(l->data_dir);
 	free(l);
 }
@@ -315,6 +335,11 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_obj_end(jb);
 	irc_status_json(l->irc, jb);
 	defrag_status_json(l->defrag, jb);
+	if (l->sebek != NULL)
+		sebek_status_json(l->sebek, jb);
+	jb_obj_begin(jb, "syslog_wire");
+	syslog_stats_json(&l->wire_syslog->st, jb);
+	jb_obj_end(jb);
 	jb_obj_end(jb);
 }
 

@@ -36,6 +36,7 @@ struct ftp_links;
 struct carver;
 struct sebek;
 struct irc_totals;
+struct syslog_sink;
 
 struct layers_stats {
 	uint64_t	 tcp_no_flow;		/* segments of flows the table no longer has */
@@ -62,6 +63,7 @@ struct layers {
 	struct carver		*carver;	/* files.c */
 	struct sebek		*sebek;		/* sebek.c */
 	struct irc_totals	*irc;		/* irc.c, made by its first connection */
+	struct syslog_sink	*wire_syslog;	/* syslogmsg.c: UDP 514 on the wire */
 };
 
 /* NULL when cfg->layers is off. */
