@@ -31,6 +31,7 @@
 #define STREAM_WINDOW		(1ULL << 30)	/* largest scaled TCP window */
 #define STREAM_DIR_BYTES	(1U << 20)	/* held per direction */
 #define STREAM_DIR_SEGS		2048U		/* pieces per direction */
+#define STREAM_URG_MAX		8		/* urgent bytes pending per direction */
 
 struct stream_pool {
 	uint64_t		max;
@@ -58,9 +59,15 @@ struct half {
 	uint32_t	 npieces;
 	uint64_t	 held;		/* data bytes held */
 	/* TCP timestamps (PAWS), valid when both SYNs carried the option */
+	bool		 syn;		/* this side's SYN was seen */
+	bool		 est;		/* it sent an ACK without SYN: past SYN_SENT */
 	bool		 ts_syn;	/* this side's SYN had a timestamp */
 	bool		 ts_valid;
 	uint32_t	 ts_recent;	/* latest TSval of this side */
+	/* Urgent bytes not yet delivered (offsets, ascending): the receiving
+	 * application does not see them in the stream (no SO_OOBINLINE). */
+	uint64_t	 urg[STREAM_URG_MAX];
+	uint32_t	 n_urg;
 };
 
 struct stream {
@@ -235,12 +242,79 @@ rel(const struct half *h, uint32_t seq)
 /* Delivery */
 
 static void
-deliver(struct stream *s, int dir, fb_ns ts, const uint8_t *p, uint64_t n)
+emit(struct stream *s, int dir, fb_ns ts, const uint8_t *p, uint64_t n)
 {
+	if (n == 0)
+		return;
 	s->pool->st.bytes += n;
 	s->h[dir].next += n;
 	if (s->ev->data != NULL)
 		s->ev->data(s->arg, dir, ts, p, (size_t)n);
+}
+
+/* Forget urgent marks that the delivery point has passed. */
+static void
+urg_prune(struct half *h)
+{
+	uint32_t k = 0;
+
+	while (k < h->n_urg && h->urg[k] < h->next)
+		k++;
+	if (k > 0) {
+		memmove(h->urg, h->urg + k, (h->n_urg - k) * sizeof(h->urg[0]));
+		h->n_urg -= k;
+	}
+}
+
+/*
+ * In-order bytes to the session, less the urgent bytes: BSD, Linux and
+ * Windows take the byte the urgent pointer marks out of the stream (it is
+ * read with MSG_OOB), so the application never sees it there
+ * (suricata-verify tcp-urgp-01, -04).
+ */
+static void
+deliver(struct stream *s, int dir, fb_ns ts, const uint8_t *p, uint64_t n)
+{
+	struct half *h = &s->h[dir];
+
+	while (n > 0) {
+		uint64_t k;
+
+		urg_prune(h);
+		if (h->n_urg == 0 || h->urg[0] >= h->next + n) {
+			emit(s, dir, ts, p, n);
+			return;
+		}
+		k = h->urg[0] - h->next;
+		emit(s, dir, ts, p, k);
+		h->next++;		/* the urgent byte */
+		s->pool->st.urgent++;
+		p += k + 1;
+		n -= k + 1;
+	}
+}
+
+/* Remember the urgent byte a segment points at. */
+static void
+urg_mark(struct half *h, const struct fb_packet *p, int64_t off)
+{
+	uint16_t up;
+	uint64_t u;
+	uint32_t i;
+
+	if (!(p->tcp_flags & TH_URG) || p->l4 == NULL || p->l4_len < 20)
+		return;
+	up = (uint16_t)(p->l4[18] << 8 | p->l4[19]);
+	if (up == 0 || off + up - 1 < (int64_t)h->next)
+		return;
+	u = (uint64_t)(off + up - 1);	/* BSD reading: the byte before the pointer */
+	for (i = 0; i < h->n_urg && h->urg[i] < u; i++)
+		;
+	if ((i < h->n_urg && h->urg[i] == u) || h->n_urg == STREAM_URG_MAX)
+		return;
+	memmove(h->urg + i + 1, h->urg + i, (h->n_urg - i) * sizeof(h->urg[0]));
+	h->urg[i] = u;
+	h->n_urg++;
 }
 
 static void
@@ -565,23 +639,37 @@ paws_ok(struct stream *s, int dir, const struct fb_packet *p)
 }
 
 /*
+ * One side sent its SYN and has not yet acknowledged anything: it is in
+ * SYN_SENT and waits for the other side's SYN, dropping all else.
+ */
+static bool
+handshake_pending(const struct stream *s)
+{
+	const struct half *a = &s->h[0], *b = &s->h[1];
+
+	if (a->syn == b->syn)
+		return false;
+	return a->syn ? !a->est : !b->est;
+}
+
+/*
  * Is a RST of dir acceptable to its receiver?  Its sequence number must
  * fall in what the receiver expects: from the next byte it has not
- * acknowledged to a window past the highest byte seen.  A RST that
- * acknowledges our SYN is acceptable before anything was seen of dir.
+ * acknowledged to a window past the highest byte seen.  During the
+ * handshake no RST ends the stream: a forged RST (or FIN) ahead of the
+ * real SYN/ACK is a known evasion (suricata-verify bug-3286), and a real
+ * refusal carries no data, so the flow's own end closes the stream.
  */
 static bool
 rst_ok(struct stream *s, int dir, const struct fb_packet *p)
 {
-	struct half *h = &s->h[dir], *o = &s->h[!dir];
+	struct half *h = &s->h[dir];
 	int64_t off;
 
-	if (!h->have_base) {
-		if (!(p->tcp_flags & TH_ACK) || !o->have_base)
-			return !o->have_base;
-		off = rel(o, p->ack);
-		return off >= 0 && (uint64_t)off <= final_end(o) + 1;
-	}
+	if (handshake_pending(s))
+		return false;
+	if (!h->have_base)
+		return true;		/* picked up mid-stream: nothing to check */
 	off = rel(h, p->seq);
 	return off >= (int64_t)h->next &&
 	    (uint64_t)off <= FB_MAX(h->hi, h->next) + 1 + 65535;
@@ -634,6 +722,7 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 		h->fin = true;
 		h->fin_off = (uint64_t)FB_MAX(off + (int64_t)len, (int64_t)h->next);
 	}
+	urg_mark(h, p, off);
 	if (len == 0)
 		return;
 	b0 = (uint64_t)FB_MAX(off, (int64_t)h->next);
@@ -667,7 +756,7 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 	}
 	if (fl & TH_RST) {
 		/* A RST's payload is a diagnostic, never stream data. */
-		if (rst_ok(s, dir, p))
+		if (!(fl & TH_SYN) && rst_ok(s, dir, p))
 			on_rst(s, dir, ts);
 		else
 			s->pool->st.out_of_window++;
@@ -678,6 +767,16 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 		h->have_base = true;
 		h->base = data_seq;
 	}
+	if (fl & TH_SYN)
+		h->syn = true;
+	if (!h->syn && handshake_pending(s)) {
+		/* The peer is still waiting for this side's SYN: its stack
+		 * drops anything else, and so do we. */
+		s->pool->st.out_of_window++;
+		return;
+	}
+	if ((fl & TH_ACK) && !(fl & TH_SYN))
+		h->est = true;
 	if (!h->have_base && (p->payload_len > 0 || (fl & TH_FIN))) {
 		/* Picked up mid-stream: the first byte seen is offset 0. */
 		h->have_base = true;

@@ -57,6 +57,7 @@ struct stream_stats {
 	uint64_t	conflicts;	/* overlapping segments, different bytes */
 	uint64_t	out_of_window;	/* segments far outside the window, ignored */
 	uint64_t	mem_drops;	/* segments dropped: the pool was full */
+	uint64_t	urgent;		/* urgent bytes taken out of the stream */
 	uint64_t	mem_used, mem_max;
 };
 

@@ -4,9 +4,14 @@
  * every overlap shape under every policy with the exact bytes kept and the
  * conflicts reported, retransmissions, sequence wrap, FIN, RST (valid,
  * stale, PAWS), out-of-window segments, and the memory pool (cap, drops,
- * back to zero).
+ * back to zero); then suricata-verify's TCP captures (NOTES.md section 6
+ * items 2-3) replayed through a stream, checking the reassembled bytes
+ * their tests expect, skipped when /work/shared/testdata is absent.
  */
+#include <dirent.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "testutil.h"
 #include "stream.h"
@@ -484,16 +489,32 @@ test_rst(void **state)
 	assert_int_equal(r.how[0], STREAM_END_RST);
 	stream_close(s, T0);
 
-	/* A closed port: RST/ACK to the SYN, nothing seen of the server yet. */
+	/* During the handshake neither a RST nor a FIN ends anything: a forged
+	 * pair ahead of the real SYN/ACK (bug-3286) must not kill the session;
+	 * a real refusal (closed port) ends with the flow. */
 	s = stream_new(sp, POLICY_BSD, &evs, &r);
 	memset(&r, 0, sizeof(r));
 	seg(s, STREAM_ORIG, TH_SYN, ISN_C, 0, NULL);
-	seg(s, STREAM_RESP, TH_RST | TH_ACK, 0, ISN_C + 7, NULL);	/* bad ack */
-	assert_int_equal(r.ends[0], 0);
 	seg(s, STREAM_RESP, TH_RST | TH_ACK, 0, ISN_C + 1, NULL);
-	assert_int_equal(r.ends[0], 1);
-	assert_int_equal(r.how[1], STREAM_END_RST);
+	seg(s, STREAM_RESP, TH_FIN | TH_ACK, 0, ISN_C + 1, NULL);
+	seg(s, STREAM_ORIG, TH_RST, ISN_C + 1, 0, NULL);
+	assert_int_equal(r.ends[0] + r.ends[1], 0);
+	seg(s, STREAM_RESP, TH_SYN | TH_ACK, ISN_S, ISN_C + 1, NULL);
+	seg(s, STREAM_ORIG, TH_ACK, ISN_C + 1, ISN_S + 1, NULL);
+	seg(s, STREAM_RESP, TH_ACK, ISN_S + 1, ISN_C + 1, "THIS_IS_A_TEST");
 	stream_close(s, T0);
+	assert_string_equal(r.out[1], "THIS_IS_A_TEST");
+	assert_int_equal(r.how[0], STREAM_END_CLOSE);
+	assert_int_equal(r.how[1], STREAM_END_CLOSE);
+
+	/* The SYN/ACK was not captured, but the client acknowledged it. */
+	s = stream_new(sp, POLICY_BSD, &evs, &r);
+	memset(&r, 0, sizeof(r));
+	seg(s, STREAM_ORIG, TH_SYN, ISN_C, 0, NULL);
+	seg(s, STREAM_ORIG, TH_ACK, ISN_C + 1, ISN_S + 1, NULL);
+	seg(s, STREAM_RESP, TH_ACK, ISN_S + 1, ISN_C + 1, "banner");
+	stream_close(s, T0);
+	assert_string_equal(r.out[1], "banner");
 	stream_pool_free(sp);
 }
 
@@ -635,6 +656,261 @@ test_midstream(void **state)
 	stream_pool_free(sp);
 }
 
+/* Replays of public captures */
+
+static const char *
+testdata(void)
+{
+	static const char *dirs[] = { "../shared/testdata", "/work/shared/testdata" };
+	const char *env = getenv("FB_TESTDATA");
+	struct stat st;
+
+	if (env != NULL)
+		return stat(env, &st) == 0 ? env : NULL;
+	for (size_t i = 0; i < nitems(dirs); i++)
+		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			return dirs[i];
+	return NULL;
+}
+
+static int
+fb_linktype(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		return FB_LINK_ETHERNET;
+	case DLT_RAW:
+		return FB_LINK_RAW;
+	case 228:
+		return FB_LINK_IPV4;
+	case 229:
+		return FB_LINK_IPV6;
+	case DLT_NULL:
+		return FB_LINK_NULL;
+	default:
+		return -1;
+	}
+}
+
+/* Feed every TCP segment of a capture (one connection: the sender of the
+ * first segment is the originator) to a stream; false if unreadable. */
+static bool
+replay_pcap(const char *path, enum fb_policy pol, struct rec *r,
+    struct stream_stats *st)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	struct stream_pool *sp = stream_pool_new(64 << 20);
+	struct stream *s = stream_new(sp, pol, &evs, r);
+	struct fb_addr osrc;
+	uint16_t osport = 0;
+	bool first = true;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *pc;
+	int lt;
+
+	memset(r, 0, sizeof(*r));
+	if ((pc = pcap_open_offline(path, err)) == NULL) {
+		print_message("# %s: %s\n", path, err);
+		stream_close(s, T0);
+		stream_pool_free(sp);
+		return false;
+	}
+	lt = fb_linktype(pcap_datalink(pc));
+	assert_int_not_equal(lt, -1);
+	while (pcap_next_ex(pc, &h, &d) == 1) {
+		struct fb_packet p;
+
+		if (decode_frame(lt, d, h->caplen, h->len, &p) != 0 || p.l4 == NULL ||
+		    p.proto != 6)
+			continue;
+		if (first) {
+			osrc = p.src;
+			osport = p.sport;
+			first = false;
+		}
+		stream_segment(s, addr_eq(&p.src, &osrc) && p.sport == osport ?
+		    STREAM_ORIG : STREAM_RESP, &p, T0);
+	}
+	pcap_close(pc);
+	stream_close(s, T0);
+	stream_pool_stats(sp, st);
+	assert_int_equal(st->mem_used, 0);
+	stream_pool_free(sp);
+	return true;
+}
+
+/* The first *.pcap in dir (several tests name theirs differently). */
+static bool
+find_pcap(const char *dir, char *out, size_t len)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	if (dp == NULL)
+		return false;
+	while (!found && (de = readdir(dp)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && strcmp(de->d_name + n - 5, ".pcap") == 0) {
+			snprintf(out, len, "%s/%s", dir, de->d_name);
+			found = true;
+		}
+	}
+	closedir(dp);
+	return found;
+}
+
+/* memmem for the transcripts. */
+static bool
+has(const struct rec *r, int dir, const char *needle)
+{
+	if (dir < 0)
+		return has(r, 0, needle) || has(r, 1, needle);
+	return memmem(r->out[dir], r->n[dir], needle, strlen(needle)) != NULL;
+}
+
+struct sv_case {
+	const char	*test;
+	enum fb_policy	 policy;
+	int		 dir;		/* -1: either */
+	const char	*want;		/* in the reassembled bytes */
+	const char	*absent;	/* never in them */
+	int		 gaps;		/* expected gap count, -1: any */
+};
+
+/* NOTES.md section 6 item 2 (suricata-verify INDEX A1-A18). */
+static const struct sv_case sv_cases[] = {
+	{ "eve-overlap-payload-01", POLICY_BSD, 0, "GOOD", "EVIL", 0 },
+	{ "eve-overlap-payload-02-policy-oldlinux", POLICY_LINUX, 0, "EVIL", "GOOD", 0 },
+	{ "eve-overlap-payload-04-partial-overlap", POLICY_BSD, 0, "GOOD", "XXX", 0 },
+	{ "eve-overlap-payload-05-gap", POLICY_BSD, 0, "VERY[4]DATA", "GOOD", 1 },
+	{ "eve-payload-06-tcp-data-leading-gap", POLICY_BSD, 0, "[4]GOODDATA", "VERY", 1 },
+	{ "bug-3286-01-no-evasion", POLICY_LINUX, 1, "THIS_IS_A_TEST", NULL, 0 },
+	{ "bug-3286-02-linux-evasion", POLICY_LINUX, 1, "THIS_IS_A_TEST", NULL, 0 },
+	{ "bug-3286-03-windows-evasion", POLICY_WINDOWS, 1, "THIS_IS_A_TEST", NULL, 0 },
+	{ "tcp-split-handshake-01-4whs", POLICY_BSD, -1, "EVIL", NULL, 0 },
+	{ "tcp-split-handshake-02-5whs", POLICY_BSD, -1, "EVIL", NULL, 0 },
+	{ "tcp-urgp-01-oob", POLICY_LINUX, 0, "malicious", "maliciXous", -1 },
+	{ "tcp-urgp-04-2byte-XY", POLICY_LINUX, 0, "malicXious", "malicXYious", -1 },
+	{ "tcp-rst-unacked-stream-01-raw", POLICY_BSD, -1, "Let Me In", NULL, 0 },
+	{ "tcp-rst-unacked-stream-03-gap", POLICY_BSD, -1, "Me In", "Let Me In", 1 },
+	{ "bug-6244-tcp-rst-with-data", POLICY_BSD, -1, "Please Let Me In!",
+	  "Access Denied", -1 },
+	{ "alert-testmyids-midstream", POLICY_BSD, -1, "uid=0(root)", NULL, -1 },
+};
+
+static void
+test_suricata_verify(void **state)
+{
+	const char *td = testdata();
+	char dir[1024], path[1100];
+	int ran = 0;
+
+	(void)state;
+	if (td == NULL) {
+		print_message("# testdata absent: suricata-verify TCP cases skipped\n");
+		skip();
+	}
+	for (size_t i = 0; i < nitems(sv_cases); i++) {
+		const struct sv_case *c = &sv_cases[i];
+		struct stream_stats st;
+		struct rec *r = calloc(1, sizeof(*r));
+
+		assert_non_null(r);
+		snprintf(dir, sizeof(dir), "%s/suricata-verify/tests/%s", td, c->test);
+		if (!find_pcap(dir, path, sizeof(path)) ||
+		    !replay_pcap(path, c->policy, r, &st)) {
+			print_message("# %s: no capture (skipped)\n", c->test);
+			free(r);
+			continue;
+		}
+		if (!has(r, c->dir, c->want))
+			fail_msg("%s: \"%s\" not reassembled; got [%s] [%s]", c->test,
+			    c->want, r->out[0], r->out[1]);
+		if (c->absent != NULL && has(r, c->dir, c->absent))
+			fail_msg("%s: \"%s\" reassembled", c->test, c->absent);
+		if (c->gaps >= 0 && st.gaps != (uint64_t)c->gaps)
+			fail_msg("%s: %llu gaps, want %d", c->test,
+			    (unsigned long long)st.gaps, c->gaps);
+		ran++;
+		free(r);
+	}
+	print_message("# %d suricata-verify TCP captures reassembled as expected\n", ran);
+}
+
+/* Hex bytes of a suricata tcp-data.log block line " 0000  47 45 ...  ASCII". */
+static size_t
+hexline(const char *line, uint8_t *out)
+{
+	size_t n = 0, i;
+	unsigned v;
+
+	if (strlen(line) < 8 || line[0] != ' ')
+		return 0;
+	for (i = 7; i + 2 <= 56 && line[i] != '\0'; ) {
+		if (line[i] == ' ') {
+			i++;
+			continue;
+		}
+		if (sscanf(line + i, "%2x", &v) != 1)
+			break;
+		out[n++] = (uint8_t)v;
+		i += 2;
+	}
+	return n;
+}
+
+/* NOTES.md section 6 item 3: both directions of a curl session, byte exact. */
+static void
+test_tcp_data_oracle(void **state)
+{
+	const char *td = testdata();
+	char path[1024], line[256];
+	static uint8_t want[2][1 << 16];
+	size_t wn[2] = { 0, 0 };
+	struct stream_stats st;
+	struct rec *r;
+	int cur = -1;
+	FILE *fp;
+
+	(void)state;
+	if (td == NULL) {
+		print_message("# testdata absent: tcp-data oracle skipped\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/suricata-verify/tests/output-tcp-data/expected/"
+	    "tcp-data.log", td);
+	if ((fp = fopen(path, "r")) == NULL) {
+		print_message("# %s absent (skipped)\n", path);
+		skip();
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t len = strlen(line);
+
+		if (len > 5 && strncmp(line + len - 5, "-ts:\n", 5) == 0)
+			cur = 0;
+		else if (len > 5 && strncmp(line + len - 5, "-tc:\n", 5) == 0)
+			cur = 1;
+		else if (cur >= 0 && wn[cur] + 16 < sizeof(want[cur]))
+			wn[cur] += hexline(line, want[cur] + wn[cur]);
+	}
+	fclose(fp);
+	assert_true(wn[0] > 0 && wn[1] > 0);
+	snprintf(path, sizeof(path), "%s/suricata-verify/tests/lua-output-http/input.pcap", td);
+	r = calloc(1, sizeof(*r));
+	assert_non_null(r);
+	assert_true(replay_pcap(path, POLICY_BSD, r, &st));
+	assert_int_equal(r->n[0], wn[0]);
+	assert_memory_equal(r->out[0], want[0], wn[0]);
+	assert_int_equal(r->n[1], wn[1]);
+	assert_memory_equal(r->out[1], want[1], wn[1]);
+	assert_int_equal(st.gaps, 0);
+	print_message("# output-tcp-data: %zu + %zu bytes match\n", wn[0], wn[1]);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -655,6 +931,8 @@ main(void)
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_dir_limit),
 		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_suricata_verify),
+		cmocka_unit_test(test_tcp_data_oracle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
