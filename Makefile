@@ -40,7 +40,7 @@ $(BUILD)/libfishbowl.a: $(OBJS)
 $(BUILD)/fishbowl: $(BUILD)/obj/main.o $(BUILD)/libfishbowl.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfishbowl.a $(HDRS) tests/unit/testutil.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfishbowl.a $(HDRS) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libfishbowl.a $(LDLIBS) -lcmocka
 

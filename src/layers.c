@@ -18,6 +18,8 @@
 #include <netinet/in.h>
 
 #include "defrag.h"
+#include "files.h"
+#include "ftp.h"
 #include "irc.h"
 #include "layers.h"
 #include "sebek.h"
@@ -289,6 +291,8 @@ layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *
 		l->sebek = sebek_new(cfg, ev);
 	l->wire_syslog = xcalloc(1, sizeof(*l->wire_syslog));
 	l->wire_syslog->events = ev;
+	l->carver = carver_new(cfg);	/* loads libmagic: before the privilege drop */
+	l->ftp = ftp_links_new();
 	return l;
 }
 
@@ -302,6 +306,8 @@ layers_free(struct layers *l)
 	irc_totals_free(l->irc);
 	sebek_free(l->sebek);
 	free(l->wire_syslog);
+	carver_free(l->carver);
+	ftp_links_free(l->ftp);
 	free(l->data_dir);
 	free(l);
 }
@@ -341,6 +347,8 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_obj_begin(jb, "syslog_wire");
 	syslog_stats_json(&l->wire_syslog->st, jb);
 	jb_obj_end(jb);
+	carver_status_json(l->carver, jb);
+	ftp_links_status_json(l->ftp, jb);
 	jb_obj_end(jb);
 }
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ftp.h"
+#include "http.h"
 #include "irc.h"
 #include "layers.h"
 #include "session.h"
@@ -34,6 +36,8 @@ extern const struct analyser telnet_analyser, rlogin_analyser, shell_analyser;
 static const struct analyser *const analysers[] = {
 	&telnet_analyser,
 	&rlogin_analyser,
+	&ftp_analyser,
+	&http_analyser,
 	&irc_analyser,
 	&shell_analyser,	/* keep last: the least specific guess */
 	NULL
@@ -497,6 +501,11 @@ session_open(struct layers *l, const struct session_info *info)
 	s->last_dir = -1;
 	s->at_bol = true;
 	s->end_how[0] = s->end_how[1] = -1;
+	/* An FTP data connection is known from its control connection. */
+	if ((s->ast = ftp_data_claim(l, info)) != NULL) {
+		s->an = &ftp_data_analyser;
+		s->detecting = false;
+	}
 	return s;
 }
 

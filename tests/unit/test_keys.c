@@ -338,7 +338,7 @@ test_rlogin_and_shell(void **state)
 	free(got);
 }
 
-/* Not a shell, not telnet: an HTTP request on port 23 stays unknown. */
+/* Not a shell, not telnet: an HTTP request on port 23 is HTTP (by content). */
 static void
 test_detection_by_content(void **state)
 {
@@ -353,7 +353,7 @@ test_detection_by_content(void **state)
 	raw(s, 1, T(T0, 1), "HTTP/1.0 200 OK\r\n\r\n$ ", 21);
 	session_close(s, T(T0, 2));
 	got = slurp("2026-11-26/sessions.jsonl");
-	assert_non_null(strstr(got, "\"protocol\":\"unknown\""));
+	assert_non_null(strstr(got, "\"protocol\":\"http\""));
 	free(got);
 	assert_null(slurp("2026-11-26/keystrokes.jsonl"));
 }

@@ -164,7 +164,7 @@ test_text_session(void **state)
 	check_file("2026-11-26/sessions.jsonl",
 	    "{\"ts\":\"2026-11-26T20:19:23.123456Z\",\"end\":\"2026-11-26T20:19:29.000000Z\","
 	    "\"id\":17,\"dir\":\"inbound\",\"honeypot\":\"10.0.0.5\",\"src\":\"203.0.113.66\","
-	    "\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":23,\"protocol\":\"unknown\","
+	    "\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":23,\"protocol\":\"ftp\","
 	    "\"bytes_orig\":16,\"bytes_resp\":34,\"gaps\":0,\"gap_bytes\":0,\"conflicts\":0,"
 	    "\"truncated\":false,\"end_orig\":\"fin\",\"end_resp\":\"rst\","
 	    "\"transcript\":\"" TR "\"}\n");
