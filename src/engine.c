@@ -781,6 +781,8 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	if (opts->live)
 		track_listed(e);
 	e->layers = layers_new(cfg, e->data_dir, e->events, e->flows);
+	if (e->layers != NULL)
+		logserver_on_command(e->logserver, layers_syslog_command, e->layers);
 	return e;
 }
 

@@ -21,6 +21,7 @@
 #include "files.h"
 #include "ftp.h"
 #include "irc.h"
+#include "keys.h"
 #include "layers.h"
 #include "sebek.h"
 #include "syslogmsg.h"
@@ -163,6 +164,49 @@ tcp_segment(struct layers *l, const struct fb_packet *p, fb_ns ts)
 	    reverse ? STREAM_RESP : STREAM_ORIG, p, ts);
 }
 
+/* Sebek keystrokes: one keys.c line editor per process. */
+static void *
+sebek_key_open(void *arg, const struct fb_addr *hp, const struct sebek_hdr *h)
+{
+	struct key_origin o = {
+		.source = "sebek", .honeypot = *hp, .has_proc = true, .pid = h->pid,
+		.uid = h->uid, .fd = h->fd, .inode = h->inode, .command = h->com,
+	};
+
+	return keyline_new(arg, &o);
+}
+
+static void
+sebek_key_feed(void *arg, void *ctx, fb_ns ts, const uint8_t *p, size_t n)
+{
+	(void)arg;
+	keyline_feed(ctx, ts, p, n);
+}
+
+static void
+sebek_key_close(void *arg, void *ctx, fb_ns ts)
+{
+	(void)arg;
+	keyline_free(ctx, ts);
+}
+
+static const struct sebek_key_ops sebek_keys = {
+	sebek_key_open, sebek_key_feed, sebek_key_close,
+};
+
+void
+layers_syslog_command(void *arg, fb_ns ts, const struct syslog_origin *so,
+    const struct syslog_msg *m, const uint8_t *cmd, size_t n)
+{
+	struct key_origin o = { .source = "syslog", .honeypot = so->peer };
+	char app[64] = "";
+
+	if (m->app.p != NULL)
+		snprintf(app, sizeof(app), "%.*s", (int)FB_MIN(m->app.n, 63), m->app.p);
+	o.command = app[0] != '\0' ? app : NULL;
+	keys_line(arg, ts, &o, (const char *)cmd, n, m->msg.p, m->msg.n);
+}
+
 /* Sebek records from the honeynet; syslog sent by honeypots. */
 static void
 udp_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
@@ -287,12 +331,16 @@ layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *
 	l->disk_day = -1;
 	l->streams = stream_pool_new(cfg->layers_memory_bytes);
 	l->defrag = defrag_new(cfg, l->streams);
-	if (cfg->sebek_port != 0)
+	if (cfg->sebek_port != 0) {
 		l->sebek = sebek_new(cfg, ev);
+		sebek_set_key_ops(l->sebek, &sebek_keys, l);
+	}
 	l->wire_syslog = xcalloc(1, sizeof(*l->wire_syslog));
 	l->wire_syslog->events = ev;
 	l->carver = carver_new(cfg);	/* loads libmagic: before the privilege drop */
 	l->ftp = ftp_links_new();
+	l->wire_syslog->on_command = layers_syslog_command;
+	l->wire_syslog->arg = l;
 	return l;
 }
 

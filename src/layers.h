@@ -80,6 +80,13 @@ void	 layers_tick(struct layers *, fb_ns now);
 /* The "layers" member of fishbowl status --json. */
 void	 layers_status_json(struct layers *, struct jbuf *);
 
+/* A shell command line seen in syslog (a syslog_command_fn, arg the
+ * layers): a keystrokes.jsonl line with source "syslog". */
+struct syslog_origin;
+struct syslog_msg;
+void	 layers_syslog_command(void *, fb_ns, const struct syslog_origin *,
+	    const struct syslog_msg *, const uint8_t *cmd, size_t n);
+
 /* For the modules. */
 
 /* May a layer write n more bytes on the day of ts?  Counts what it grants;

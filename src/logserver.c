@@ -312,6 +312,15 @@ logserver_close(struct logserver *ls)
 	free(ls);
 }
 
+void
+logserver_on_command(struct logserver *ls, syslog_command_fn fn, void *arg)
+{
+	if (ls == NULL)
+		return;
+	ls->sink.on_command = fn;
+	ls->sink.arg = arg;
+}
+
 uint16_t
 logserver_port(const struct logserver *ls, size_t i)
 {

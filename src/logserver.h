@@ -65,6 +65,8 @@ struct logserver;
 struct logserver *logserver_open(const struct fb_config *, struct event_log *,
 	    char *err, size_t errlen);
 void	 logserver_close(struct logserver *);
+/* Shell command lines go to fn (keystrokes), with arg. */
+void	 logserver_on_command(struct logserver *, syslog_command_fn, void *arg);
 /* Serve what is ready now (never waits); now is wall time. */
 void	 logserver_serve(struct logserver *, fb_ns now);
 /* The bound port of listen socket i (tests bind port 0). */

@@ -40,6 +40,7 @@ struct sebek_proc {
 	uint8_t		*buf;
 	size_t		 len, cap;
 	fb_ns		 first, last_ts;
+	void		*kctx;		/* the key consumer's, per process */
 };
 
 struct sebek {
@@ -50,7 +51,7 @@ struct sebek {
 	size_t			 n_hp;
 	struct sebek_proc	*proc[PROC_BUCKETS];
 	size_t			 n_proc;
-	sebek_line_fn		 on_line;
+	const struct sebek_key_ops *kops;
 	void			*arg;
 };
 
@@ -316,8 +317,19 @@ line_out(struct sebek *s, fb_ns ts, struct sebek_proc *pr, const uint8_t *k, siz
 	jb_end(&jb);
 	write_line(s, ts, &jb);
 	jb_free(&jb);
-	if (s->on_line != NULL)
-		s->on_line(s->arg, ts, &pr->hp, &pr->last, k, n);
+}
+
+static void
+proc_free(struct sebek *s, struct sebek_proc *pr, fb_ns ts)
+{
+	/* A line typed but not ended still belongs in the record. */
+	if (pr->len > 0)
+		line_out(s, ts, pr, pr->buf, pr->len);
+	if (pr->kctx != NULL)
+		s->kops->close(s->arg, pr->kctx, ts);
+	free(pr->buf);
+	free(pr);
+	s->n_proc--;
 }
 
 /* Keystrokes: read records of one process up to CR or LF. */
@@ -337,9 +349,13 @@ keys_add(struct sebek *s, fb_ns ts, const struct fb_addr *hp, const struct sebek
 		pr->first = ts;
 		*pp = pr;
 		s->n_proc++;
+		if (s->kops != NULL)
+			pr->kctx = s->kops->open(s->arg, hp, h);
 	}
 	pr->last = *h;
 	pr->last_ts = ts;
+	if (pr->kctx != NULL)
+		s->kops->feed(s->arg, pr->kctx, ts, d, n);
 	for (size_t i = 0; i < n; i++) {
 		if (d[i] == '\r' || d[i] == '\n') {
 			if (pr->len > 0)
@@ -466,12 +482,8 @@ sebek_tick(struct sebek *s, fb_ns now)
 				pp = &pr->next;
 				continue;
 			}
-			if (pr->len > 0)
-				line_out(s, now, pr, pr->buf, pr->len);
 			*pp = pr->next;
-			free(pr->buf);
-			free(pr);
-			s->n_proc--;
+			proc_free(s, pr, now);
 		}
 	}
 }
@@ -489,9 +501,9 @@ sebek_new(const struct fb_config *cfg, struct event_log *ev)
 }
 
 void
-sebek_set_line_fn(struct sebek *s, sebek_line_fn fn, void *arg)
+sebek_set_key_ops(struct sebek *s, const struct sebek_key_ops *ops, void *arg)
 {
-	s->on_line = fn;
+	s->kops = ops;
 	s->arg = arg;
 }
 
@@ -504,12 +516,8 @@ sebek_free(struct sebek *s)
 		while (s->proc[b] != NULL) {
 			struct sebek_proc *pr = s->proc[b];
 
-			/* A line typed but not ended still belongs in the record. */
-			if (pr->len > 0)
-				line_out(s, pr->last_ts, pr, pr->buf, pr->len);
 			s->proc[b] = pr->next;
-			free(pr->buf);
-			free(pr);
+			proc_free(s, pr, pr->last_ts);
 		}
 	for (size_t b = 0; b < HP_BUCKETS; b++)
 		while (s->hp[b] != NULL) {

@@ -86,13 +86,18 @@ struct sebek_stats {
 
 struct sebek;
 
-/* Called for each keystroke line (raw bytes of the process up to CR/LF). */
-typedef void (*sebek_line_fn)(void *arg, fb_ns ts, const struct fb_addr *honeypot,
-	    const struct sebek_hdr *, const uint8_t *keys, size_t n);
+/* Keystroke consumers (keys.c through layers.c): one context per process,
+ * opened at its first keystroke record, fed the data of each, closed when
+ * the process goes quiet or at the end. */
+struct sebek_key_ops {
+	void	*(*open)(void *arg, const struct fb_addr *honeypot, const struct sebek_hdr *);
+	void	 (*feed)(void *arg, void *ctx, fb_ns ts, const uint8_t *p, size_t n);
+	void	 (*close)(void *arg, void *ctx, fb_ns ts);
+};
 
 struct sebek *sebek_new(const struct fb_config *, struct event_log *);
 void	 sebek_free(struct sebek *);
-void	 sebek_set_line_fn(struct sebek *, sebek_line_fn, void *arg);
+void	 sebek_set_key_ops(struct sebek *, const struct sebek_key_ops *, void *arg);
 /* A UDP datagram to sebek_port (the caller checked the port). */
 void	 sebek_packet(struct sebek *, const struct fb_packet *, fb_ns ts);
 /* Processes quiet for a while have their partial lines written out. */

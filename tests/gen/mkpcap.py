@@ -414,6 +414,53 @@ def irc(n, arg):
         ("c", b"PRIVMSG #gamma :back again\n")])
 
 
+def sebek_rec(typ, counter, sec, pid, fd, inode, com, data, usec=0, uid=0,
+              ppid=1, magic=0xD0D0D0D0, version=3):
+    """A Sebek v3 record (NOTES.md section 4): 56-byte big-endian header."""
+    return struct.pack(">IHHIIIIIIII12sI", magic, version, typ, counter, sec,
+                       usec, ppid, pid, uid, fd, inode, com, len(data)) + data
+
+
+@scenario
+def sebek(n, arg):
+    """Sebek v3 records from honeypot 10.0.0.5 (MAC 02:00:00:00:00:05,
+    client clock 2 s ahead) to 10.0.0.253:1101 (the Honeywall default
+    collector): pid 300 (bash, fd 0, inode 77) types "uname -a\r" one key a
+    record, with a DEL and a left arrow; pid 301 (sh) types "id\n" in one
+    record between them; a write record and a socket record (connect to
+    203.0.113.7:6667); the counter skips 2 records.  Then a record for
+    10.0.0.5 from another MAC (forged, rejected), a version-2 record and
+    one whose length is wrong.  Every one is dropped (reason sebek).
+    Test: tests/replay/88-sebek.sh."""
+    hp, col = HP, "10.0.0.253"
+    sec0 = T0 // SEC + 2
+    recs = []
+    c = 1
+    for i, k in enumerate([b"u", b"n", b"x", b"\x7f", b"a", b"m", b"e", b" ",
+                           b"-", b"a", b"\x1b[D", b"\r"]):
+        recs.append(sebek_rec(0, c, sec0, 300, 0, 77, b"bash", k, usec=i * 1000))
+        c += 1
+        if i == 3:
+            recs.append(sebek_rec(0, c, sec0, 301, 0, 78, b"sh", b"id\n", uid=1000))
+            c += 1
+    recs.append(sebek_rec(1, c, sec0, 300, 1, 77, b"bash", b"Linux hp 6.1\n"))
+    c += 3	# two records lost
+    recs.append(sebek_rec(2, c, sec0, 302, 3, 79, b"nc",
+                          ip_bytes("203.0.113.7") + struct.pack(">H", 6667)
+                          + ip_bytes(hp) + struct.pack(">HHB", 40000, 3, 6)))
+    for i, r in enumerate(recs):
+        n.add(T0 + i * 10 * MS, n.ip(hp, col, 17, udp(hp, col, 1101, 1101, r)))
+    t = T0 + SEC
+    forged = sebek_rec(0, c + 1, sec0, 300, 0, 77, b"bash", b"rm -rf /\r")
+    frame = n.ip(hp, col, 17, udp(hp, col, 1101, 1101, forged))
+    frame = frame[:6] + mac_bytes("02:00:00:00:00:66") + frame[12:]
+    n.add(t, frame)
+    n.add(t + 10 * MS, n.ip(hp, col, 17, udp(hp, col, 1101, 1101,
+          sebek_rec(0, c + 2, sec0, 300, 0, 77, b"bash", b"v2", version=2))))
+    n.add(t + 20 * MS, n.ip(hp, col, 17, udp(hp, col, 1101, 1101,
+          sebek_rec(0, c + 3, sec0, 300, 0, 77, b"bash", b"xx")[:-1])))
+
+
 @scenario
 def tcp_limit(n, arg):
     """5 outbound TCP connections from 10.0.0.5, 10 s apart, to 198.51.100.1..5
