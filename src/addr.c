@@ -151,8 +151,19 @@ const char *
 addr_fmt(const struct fb_addr *a, char buf[FB_ADDRSTRLEN])
 {
 	if (addr_is_v4(a)) {
-		snprintf(buf, FB_ADDRSTRLEN, "%u.%u.%u.%u",
-		    a->b[12], a->b[13], a->b[14], a->b[15]);
+		char *p = buf;
+
+		/* Dotted quad by hand: this runs for every logged address. */
+		for (int i = 12; i < 16; i++) {
+			unsigned v = a->b[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 15 ? '.' : '\0';
+		}
 		return buf;
 	}
 	if (inet_ntop(AF_INET6, a->b, buf, FB_ADDRSTRLEN) == NULL)

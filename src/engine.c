@@ -713,6 +713,8 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot open the event logs", e->data_dir);
 		return -1;
 	}
+	/* Lines gather and go out once per turn of engine_run (a batch). */
+	event_log_buffered(e->events, true);
 	e->capture = capture_open(&co);
 	if (e->capture == NULL) {
 		snprintf(err, errlen, "%s: cannot open the packet capture: %s",
@@ -831,6 +833,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 			next_ctl = time_mono() + 50 * FB_NS_PER_MSEC;
 			ctl_serve(e, ctl_fd);
 		}
+		event_flush(e->events);
 	}
 	return 0;
 }

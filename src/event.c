@@ -9,7 +9,11 @@
  * - Each line is written with one write(2)/writev(2) on an O_APPEND
  *   descriptor: whole or not at all for regular files (a short write, disk
  *   full, is cut back off the file), so readers never see a torn line but
- *   the last one after a crash.
+ *   the last one after a crash.  Buffered (event_log_buffered, the engine):
+ *   whole lines gather per file and go out with one write(2) at
+ *   event_flush (the engine's every turn: a batch of frames) or when
+ *   EV_BUF_MAX would be exceeded, under the same whole-or-nothing rule; a
+ *   line costs a write(2) per batch, not one of its own.
  * - A line that could not be written is counted; the first failure of an
  *   episode is logged, and the next success says so.
  * - Descriptors are cached per (day, name) in a small LRU table, so a busy
@@ -34,12 +38,16 @@
 #define EV_SLOTS	16
 #define EV_NAME_MAX	64
 #define DAY_NS		(86400 * FB_NS_PER_SEC)
+#define EV_BUF_MAX	(128u << 10)	/* buffered lines per file before a write */
 
 struct ev_file {
 	int64_t		 day;
 	char		 name[EV_NAME_MAX];
 	int		 fd;		/* -1 = free slot */
 	uint64_t	 used;		/* LRU clock */
+	char		*buf;		/* buffered whole lines, not yet written */
+	size_t		 len;
+	uint32_t	 lines;
 };
 
 struct event_log {
@@ -49,6 +57,7 @@ struct event_log {
 	struct ev_file	 files[EV_SLOTS];
 	uint64_t	 clock;
 	struct jbuf	 jb;
+	bool		 buffered;
 	bool		 failing;
 	struct event_stats st;
 };
@@ -93,6 +102,8 @@ slot_close(struct ev_file *f)
 	if (f->fd != -1)
 		close(f->fd);
 	f->fd = -1;
+	f->len = 0;
+	f->lines = 0;
 }
 
 static int
@@ -117,6 +128,8 @@ open_day_file(struct event_log *el, int64_t day, const char *name)
 	return fd;
 }
 
+static void	flush_file(struct event_log *, struct ev_file *);
+
 /* The cached descriptor of DIR/day/name, opening it (evicting the LRU slot). */
 static struct ev_file *
 get_file(struct event_log *el, int64_t day, const char *name)
@@ -134,6 +147,7 @@ get_file(struct event_log *el, int64_t day, const char *name)
 	}
 	if ((fd = open_day_file(el, day, name)) == -1)
 		return NULL;
+	flush_file(el, victim);
 	slot_close(victim);
 	victim->fd = fd;
 	victim->day = day;
@@ -155,35 +169,18 @@ write_failed(struct event_log *el, int64_t day, const char *name)
 	el->failing = true;
 }
 
-/* Write line (+ "\n" if it lacks one) as one writev(2).  0 or -1 (counted). */
+/*
+ * Write iov[0..cnt) (total bytes, whole lines) as one writev(2): all of it
+ * or nothing (a torn piece is cut off again).  0 or -1; the lines of a
+ * failed write are counted.
+ */
 static int
-write_line(struct event_log *el, fb_ns t, const char *name, const char *line, size_t len)
+write_whole(struct event_log *el, struct ev_file *f, struct iovec *iov, int cnt,
+    size_t total, uint32_t lines)
 {
-	int64_t day = day_of(t);
-	struct iovec iov[2];
-	struct ev_file *f;
 	struct stat st;
-	size_t total = len;
 	ssize_t n;
-	int cnt = 1;
 
-	if (!name_ok(name)) {
-		errno = EINVAL;
-		write_failed(el, day, "(bad name)");
-		return -1;
-	}
-	if ((f = get_file(el, day, name)) == NULL) {
-		write_failed(el, day, name);
-		return -1;
-	}
-	iov[0].iov_base = (void *)(uintptr_t)line;
-	iov[0].iov_len = len;
-	if (len == 0 || line[len - 1] != '\n') {
-		iov[1].iov_base = (void *)(uintptr_t)"\n";
-		iov[1].iov_len = 1;
-		cnt = 2;
-		total++;
-	}
 	do
 		n = writev(f->fd, iov, cnt);
 	while (n == -1 && errno == EINTR);
@@ -199,9 +196,94 @@ write_line(struct event_log *el, fb_ns t, const char *name, const char *line, si
 			(void)ftruncate(f->fd, st.st_size - n);
 		errno = ENOSPC;
 	}
-	write_failed(el, day, name);
+	write_failed(el, f->day, f->name);
+	el->st.write_errors += lines - 1;	/* write_failed counted one */
 	slot_close(f);		/* reopen next time: the file may be gone */
 	return -1;
+}
+
+/* Write the lines buffered for f. */
+static void
+flush_file(struct event_log *el, struct ev_file *f)
+{
+	struct iovec iov;
+
+	if (f->fd == -1 || f->len == 0)
+		return;
+	iov.iov_base = f->buf;
+	iov.iov_len = f->len;
+	(void)write_whole(el, f, &iov, 1, f->len, f->lines);
+	f->len = 0;
+	f->lines = 0;
+}
+
+/* Write line (+ "\n" if it lacks one), or buffer it.  0 or -1 (counted). */
+static int
+write_line(struct event_log *el, fb_ns t, const char *name, const char *line, size_t len)
+{
+	int64_t day = day_of(t);
+	struct iovec iov[2];
+	struct ev_file *f;
+	size_t total = len;
+	bool nl = len == 0 || line[len - 1] != '\n';
+	int cnt = 1;
+
+	if (!name_ok(name)) {
+		errno = EINVAL;
+		write_failed(el, day, "(bad name)");
+		return -1;
+	}
+	if ((f = get_file(el, day, name)) == NULL) {
+		write_failed(el, day, name);
+		return -1;
+	}
+	if (el->buffered && len + 1 <= EV_BUF_MAX) {
+		if (f->len + len + 1 > EV_BUF_MAX)
+			flush_file(el, f);
+		if (f->fd == -1 && (f = get_file(el, day, name)) == NULL) {
+			write_failed(el, day, name);
+			return -1;
+		}
+		if (f->buf == NULL)
+			f->buf = xcalloc(1, EV_BUF_MAX);
+		memcpy(f->buf + f->len, line, len);
+		f->len += len;
+		if (nl)
+			f->buf[f->len++] = '\n';
+		f->lines++;
+		return 0;
+	}
+	flush_file(el, f);		/* keep the order of lines */
+	if (f->fd == -1 && (f = get_file(el, day, name)) == NULL) {
+		write_failed(el, day, name);
+		return -1;
+	}
+	iov[0].iov_base = (void *)(uintptr_t)line;
+	iov[0].iov_len = len;
+	if (nl) {
+		iov[1].iov_base = (void *)(uintptr_t)"\n";
+		iov[1].iov_len = 1;
+		cnt = 2;
+		total++;
+	}
+	return write_whole(el, f, iov, cnt, total, 1);
+}
+
+void
+event_log_buffered(struct event_log *el, bool on)
+{
+	if (!on)
+		event_flush(el);
+	el->buffered = on;
+}
+
+void
+event_flush(struct event_log *el)
+{
+	if (el == NULL)
+		return;
+	for (int i = 0; i < EV_SLOTS; i++)
+		flush_file(el, &el->files[i]);
 }
 
 struct event_log *
@@ -231,8 +313,11 @@ event_log_close(struct event_log *el)
 {
 	if (el == NULL)
 		return;
-	for (int i = 0; i < EV_SLOTS; i++)
+	event_flush(el);
+	for (int i = 0; i < EV_SLOTS; i++) {
 		slot_close(&el->files[i]);
+		free(el->files[i].buf);
+	}
 	if (el->use_syslog)
 		closelog();
 	jb_free(&el->jb);

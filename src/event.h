@@ -54,6 +54,14 @@ struct event_log;
 /* dir: the data directory; syslog_ident NULL = no syslog (replay, tests). */
 struct event_log *event_log_open(const char *dir, const char *syslog_ident);
 void	 event_log_close(struct event_log *);
+/*
+ * Buffered: lines gather per file and are written (whole, one write(2) per
+ * file) by event_flush, or when a file's buffer is full, or at close.  The
+ * engine flushes at every turn of its loop, so a line is at most a batch
+ * late.  Off (the default): every line is written at once.
+ */
+void	 event_log_buffered(struct event_log *, bool on);
+void	 event_flush(struct event_log *);
 void	 event_emit(struct event_log *, const struct fb_event *);
 /* One conn.jsonl record for a flow that ended (or was blocked). */
 void	 event_conn(struct event_log *, const struct fb_flow *, const char *end_reason,

@@ -23,6 +23,7 @@
  * latest time the table has seen (a backward step only delays expiry, it
  * never skips a flow).
  */
+#include <endian.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -141,11 +142,10 @@ end_name(enum fb_end e)
 static uint64_t
 le64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));	/* one load */
+	return le64toh(v);
 }
 
 static uint64_t
@@ -181,7 +181,7 @@ siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
 static uint32_t
 key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 {
-	uint8_t buf[2 * 18 + 3];
+	uint8_t buf[2 * 18 + 4];		/* 5 words: no partial last word */
 	const struct fb_addr *a = &k->src, *b = &k->dst;
 	uint16_t pa = k->sport, pb = k->dport;
 	int c = memcmp(a->b, b->b, sizeof(a->b));
@@ -201,6 +201,7 @@ key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 	buf[36] = k->proto;
 	buf[37] = (uint8_t)(k->vlan >> 8);
 	buf[38] = (uint8_t)k->vlan;
+	buf[39] = 0;
 	return (uint32_t)siphash(t->k0, t->k1, buf, sizeof(buf));
 }
 

@@ -117,15 +117,27 @@ time_day(fb_ns t, char buf[11])
 void
 time_iso(fb_ns t, char buf[32])
 {
-	struct tm tm;
+	/* The date and time to the second change rarely: made once a second. */
+	static __thread int64_t last_sec = -1;
+	static __thread char date[24];
+	int64_t sec = t < 0 ? 0 : t / FB_NS_PER_SEC;
 	long usec = t < 0 ? 0 : (long)((t % FB_NS_PER_SEC) / 1000);
+	struct tm tm;
 
-	char date[24];
-
-	time_tm(t, &tm);
-	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		fb_strlcpy(date, "0000-00-00T00:00:00", sizeof(date));
-	snprintf(buf, 32, "%.19s.%06ldZ", date, usec);
+	if (sec != last_sec) {
+		time_tm(t, &tm);
+		if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			fb_strlcpy(date, "0000-00-00T00:00:00", sizeof(date));
+		last_sec = sec;
+	}
+	memcpy(buf, date, 19);
+	buf[19] = '.';
+	for (int i = 25; i > 19; i--) {
+		buf[i] = (char)('0' + usec % 10);
+		usec /= 10;
+	}
+	buf[26] = 'Z';
+	buf[27] = '\0';
 }
 
 fb_ns
@@ -254,7 +266,10 @@ jb_raw(struct jbuf *jb, const char *s, size_t n)
 static void
 jb_putc(struct jbuf *jb, char c)
 {
-	jb_raw(jb, &c, 1);
+	if (jb->len + 2 > jb->cap)
+		jb_reserve(jb, 1);
+	jb->p[jb->len++] = c;
+	jb->p[jb->len] = '\0';
 }
 
 /* Length of a valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
@@ -282,37 +297,53 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes that go into a JSON string as they are: printable ASCII but " and \. */
+static inline bool
+jb_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 static void
 jb_quoted(struct jbuf *jb, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	char *o;
+	size_t i = 0, seq;
 
-	jb_reserve(jb, n + 2);
-	jb_putc(jb, '"');
-	for (size_t i = 0; i < n; i++) {
+	jb_reserve(jb, 6 * n + 2);	/* the worst case: every byte as \u00XX */
+	o = jb->p + jb->len;
+	*o++ = '"';
+	while (i < n) {
 		unsigned char c = s[i];
-		size_t seq;
 
-		if (c == '"' || c == '\\') {
-			char e[2] = { '\\', (char)c };
-			jb_raw(jb, e, 2);
-		} else if (c == '\n') {
-			jb_raw(jb, "\\n", 2);
-		} else if (c == '\r') {
-			jb_raw(jb, "\\r", 2);
-		} else if (c == '\t') {
-			jb_raw(jb, "\\t", 2);
-		} else if (c >= 0x20 && c < 0x7f) {
-			jb_putc(jb, (char)c);
-		} else if (c >= 0x80 && (seq = utf8_seq(s + i, n - i)) > 0) {
-			jb_raw(jb, (const char *)s + i, seq);
-			i += seq - 1;
-		} else {
-			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			jb_raw(jb, e, 6);
+		if (jb_plain(c)) {	/* the common case */
+			*o++ = (char)c;
+			i++;
+			continue;
 		}
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			*o++ = '\\';
+			*o++ = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (c >= 0x80 && (seq = utf8_seq(s + i, n - i)) > 0) {
+			memcpy(o, s + i, seq);
+			o += seq;
+			i += seq;
+			continue;
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
+		i++;
 	}
-	jb_putc(jb, '"');
+	*o++ = '"';
+	*o = '\0';
+	jb->len = (size_t)(o - jb->p);
 }
 
 static void
@@ -394,14 +425,24 @@ jb_str(struct jbuf *jb, const char *key, const char *val)
 	jb_strn(jb, key, val, strlen(val));
 }
 
+/* Decimal digits of v, written backwards from end; returns the first. */
+static char *
+fmt_u64(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
 void
 jb_u64(struct jbuf *jb, const char *key, uint64_t val)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)val);
+	char b[24], *p = fmt_u64(b + sizeof(b), val);
 
 	jb_key(jb, key);
-	jb_raw(jb, b, (size_t)n);
+	jb_raw(jb, p, (size_t)(b + sizeof(b) - p));
 }
 
 void
