@@ -1,0 +1,209 @@
+/*
+ * Unit tests of logserver: the RFC 6587 framer (octet counting, LF, mixed,
+ * cut at max, garbage, byte-at-a-time), and the server on 127.0.0.1 with
+ * real sockets: UDP and TCP messages into syslog.jsonl, the per-peer rate
+ * limit, max_peers refusals.
+ */
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "logserver.h"
+
+static char got[16][64];
+static bool got_cut[16];
+static int n_got;
+
+static void
+collect(void *arg, const uint8_t *p, size_t n, bool truncated)
+{
+	(void)arg;
+	if (n_got < 16) {
+		snprintf(got[n_got], sizeof(got[0]), "%.*s", (int)n, (const char *)p);
+		got_cut[n_got] = truncated;
+	}
+	n_got++;
+}
+
+static void
+feed_all(const char *s, size_t max, bool bytewise)
+{
+	struct ls_framer f;
+	size_t n = strlen(s);
+
+	n_got = 0;
+	ls_framer_init(&f, max);
+	if (bytewise)
+		for (size_t i = 0; i < n; i++)
+			ls_framer_feed(&f, (const uint8_t *)s + i, 1, collect, NULL);
+	else
+		ls_framer_feed(&f, (const uint8_t *)s, n, collect, NULL);
+	ls_framer_finish(&f, collect, NULL);
+	ls_framer_free(&f);
+}
+
+static void
+test_framer(void **state)
+{
+	/* Zeek tcp-syslog.pcap's mix: octet-counted and LF frames. */
+	const char *mixed = "12 <13>a: hello<14>b: plain\n5 <15>c"
+	    "\n\n<16>d: tail";
+
+	(void)state;
+	for (int bw = 0; bw < 2; bw++) {
+		feed_all(mixed, 480, bw);
+		assert_int_equal(n_got, 4);
+		assert_string_equal(got[0], "<13>a: hello");
+		assert_string_equal(got[1], "<14>b: plain");
+		assert_string_equal(got[2], "<15>c");
+		assert_string_equal(got[3], "<16>d: tail");
+	}
+	/* Octet count over max: cut, the rest skipped. */
+	feed_all("12 abcdefghijkl3 xyz", 4, false);
+	assert_int_equal(n_got, 2);
+	assert_string_equal(got[0], "abcd");
+	assert_true(got_cut[0]);
+	assert_string_equal(got[1], "xyz");
+	assert_false(got_cut[1]);
+	/* LF line over max: cut, rest of line dropped. */
+	feed_all("abcdefgh\nok\n", 4, true);
+	assert_int_equal(n_got, 2);
+	assert_string_equal(got[0], "abcd");
+	assert_true(got_cut[0]);
+	assert_string_equal(got[1], "ok");
+	/* Digits without "LEN SP" are text. */
+	feed_all("1234567890123 x\n42x\n", 480, false);
+	assert_int_equal(n_got, 2);
+	assert_string_equal(got[0], "1234567890123 x");
+	assert_string_equal(got[1], "42x");
+}
+
+static char tmpdir[256];
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int
+lines_of(const char *needle)
+{
+	char cmd[600], out[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "cat %s/*/syslog.jsonl 2>/dev/null | grep -c -F '%s'",
+	    tmpdir, needle);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(out, sizeof(out), p) == NULL)
+		out[0] = '\0';
+	pclose(p);
+	return atoi(out);
+}
+
+static int
+connect_to(int type, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, type, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+static void
+serve_for(struct logserver *ls, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		logserver_serve(ls, time_now());
+		usleep(1000);
+	}
+}
+
+static void
+test_server(void **state)
+{
+	struct fb_config cfg;
+	struct event_log *ev;
+	struct logserver *ls;
+	struct logserver_stats st;
+	struct syslog_stats ss;
+	char err[256], text[512];
+	unsigned port;
+	int u, t, extra[3];
+
+	(void)state;
+	log_init("test_logserver", 0);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/fblsXXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	/* A port of its own per run (config refuses port 0). */
+	port = (unsigned)(20000 + getpid() % 20000);
+	snprintf(text, sizeof(text), "[honeynet]\nnetworks = 10.0.0.0/24\n"
+	    "[logserver]\nlisten = udp:127.0.0.1:%u, tcp:127.0.0.1:%u\npeer_rate = 20\n"
+	    "max_peers = 2\nmax_message = 480\n", port, port);
+	assert_int_equal(config_load_string("t.conf", text, &cfg, err, sizeof(err)), 0);
+	assert_non_null(ev = event_log_open(tmpdir, NULL));
+	ls = logserver_open(&cfg, ev, err, sizeof(err));
+	assert_non_null(ls);
+	assert_int_equal(logserver_port(ls, 0), port);
+	assert_int_equal(logserver_port(ls, 1), port);
+
+	u = connect_to(SOCK_DGRAM, logserver_port(ls, 0));
+	assert_int_equal(send(u, "<133>Apr  5 12:56:51 robin: Hello, syslog!", 42, 0), 42);
+	t = connect_to(SOCK_STREAM, logserver_port(ls, 1));
+	serve_for(ls, 20);
+	assert_int_equal(send(t, "12 <13>x: octet<13>y: lf\n", 26, 0), 26);
+	/* max_peers = 2: the third connection is refused. */
+	extra[0] = connect_to(SOCK_STREAM, logserver_port(ls, 1));
+	serve_for(ls, 20);
+	extra[1] = connect_to(SOCK_STREAM, logserver_port(ls, 1));
+	serve_for(ls, 50);
+	close(t);
+	serve_for(ls, 20);
+	/* A flood of 200 datagrams: 20 a second pass, the rest dropped. */
+	for (int i = 0; i < 200; i++)
+		(void)send(u, "<13>flood: x", 12, 0);
+	serve_for(ls, 50);
+	logserver_stats(ls, &st, &ss);
+	assert_int_equal(st.tcp_accepted, 2);
+	assert_int_equal(st.tcp_refused, 1);
+	assert_int_equal(st.tcp_closed, 1);
+	assert_int_equal(st.octet_frames, 1);
+	assert_int_equal(st.lf_frames, 1);
+	assert_int_equal(st.udp_datagrams, 201);
+	assert_true(st.rate_dropped >= 170 && st.rate_dropped <= 183);
+	assert_int_equal(ss.messages, 201 + 2 - st.rate_dropped);
+	assert_int_equal(lines_of("\"source\":\"server\",\"transport\":\"udp\",\"peer\":\"127.0.0.1\""),
+	    (int)(ss.messages - 2));
+	assert_int_equal(lines_of("\"facility\":\"local0\",\"severity\":\"notice\",\"timestamp\":\"Apr  5 12:56:51\",\"app\":\"robin\",\"msg\":\"Hello, syslog!\""), 1);
+	assert_int_equal(lines_of("\"transport\":\"tcp\""), 2);
+	assert_int_equal(lines_of("\"app\":\"x\",\"msg\":\"octet\""), 1);
+	assert_int_equal(lines_of("\"app\":\"y\",\"msg\":\"lf\""), 1);
+	close(u);
+	close(extra[0]);
+	close(extra[1]);
+	logserver_close(ls);
+	event_log_close(ev);
+	config_free(&cfg);
+	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_framer),
+		cmocka_unit_test(test_server),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
