@@ -182,6 +182,16 @@ carve_stop(struct carve *cv, enum carve_trunc why)
 		cv->trunc = why;
 }
 
+void
+carve_set_name(struct carve *cv, const char *name)
+{
+	if (cv == NULL)
+		return;
+	free(cv->name);
+	cv->name_cut = false;
+	cv->name = dup_bounded(name, NAME_MAX_KEPT, &cv->name_cut);
+}
+
 bool
 carve_stopped(const struct carve *cv)
 {
@@ -295,6 +305,13 @@ carve_free(struct carve *cv)
 	free(cv->name);
 	free(cv->encoding);
 	free(cv);
+}
+
+void
+carve_discard(struct carve *cv)
+{
+	if (cv != NULL)
+		carve_free(cv);
 }
 
 /* Renames the temporary file to its digest; an existing file of that name

@@ -79,6 +79,10 @@ struct carve *carve_begin(struct layers *, fb_ns ts, const struct carve_meta *);
 void	 carve_write(struct carve *, const uint8_t *p, size_t n);
 /* The file cannot be complete: keep what was written, take no more. */
 void	 carve_stop(struct carve *, enum carve_trunc why);
+/* The name learnt late (FTP: the RETR/STOR line may come after the data). */
+void	 carve_set_name(struct carve *, const char *name);
+/* Not a file after all (an FTP listing): remove it, write no record, free. */
+void	 carve_discard(struct carve *);
 /* Bytes written so far (after decoding), or 0 for NULL. */
 uint64_t carve_size(const struct carve *);
 /* No more bytes will be taken (stopped, or NULL): callers skip decoding. */

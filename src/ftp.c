@@ -30,6 +30,7 @@ struct ftp_link {
 	bool		 used;
 	fb_ns		 expires;
 	uint64_t	 seq;			/* registration order */
+	bool		 claimed;		/* its connection came: kept to be named */
 	struct fb_addr	 listen, connector;
 	uint16_t	 port;
 	bool		 client_listens;	/* PORT/EPRT */
@@ -153,14 +154,17 @@ link_add(struct ftp_links *t, fb_ns ts, const struct fb_addr *listen, uint16_t p
 	e->seq = t->st.registered++;
 }
 
-/* A transfer command names the file of the control's waiting links. */
+/* A transfer command names the file of the control's links that have no
+ * name yet: each PASV/PORT is followed by one transfer.  Claimed links are
+ * named too, since the data may arrive before the command line does (the
+ * stream delivers a line once it is acknowledged). */
 static void
 links_name(struct ftp_links *t, uint64_t ctrl_id, const char *verb, const char *arg)
 {
 	size_t i;
 
 	for (i = 0; i < FTP_LINKS_MAX; i++)
-		if (t->e[i].used && t->e[i].ctrl_id == ctrl_id) {
+		if (t->e[i].used && t->e[i].ctrl_id == ctrl_id && t->e[i].cmd[0] == '\0') {
 			fb_strlcpy(t->e[i].cmd, verb, sizeof(t->e[i].cmd));
 			fb_strlcpy(t->e[i].arg, arg != NULL ? arg : "", sizeof(t->e[i].arg));
 		}
@@ -168,12 +172,22 @@ links_name(struct ftp_links *t, uint64_t ctrl_id, const char *verb, const char *
 
 /* The data analyser */
 
+/* Listings are not files. */
+static bool
+is_listing(const char *verb)
+{
+	return strcmp(verb, "LIST") == 0 || strcmp(verb, "NLST") == 0 ||
+	    strcmp(verb, "MLSD") == 0;
+}
+
 struct ftp_data {
 	struct layers		*l;
 	struct session_info	 info;
 	int			 client_dir;	/* direction sent by the FTP client */
 	bool			 carve;
 	uint64_t		 ctrl_id;
+	size_t			 link;		/* its entry, while seq matches */
+	uint64_t		 link_seq;
 	char			 cmd[8];
 	char			 arg[ARG_MAX];
 	struct carve		*cv[2];
@@ -195,7 +209,7 @@ ftp_data_claim(struct layers *l, const struct session_info *info)
 	for (i = 0; i < FTP_LINKS_MAX && e == NULL; i++) {
 		struct ftp_link *c = &t->e[i];
 
-		if (!c->used)
+		if (!c->used || c->claimed)
 			continue;
 		if (c->port == k->dport && addr_eq(&c->listen, &k->dst) &&
 		    addr_eq(&c->connector, &k->src))
@@ -213,12 +227,12 @@ ftp_data_claim(struct layers *l, const struct session_info *info)
 	/* The listener is the client for PORT, the server for PASV; the
 	 * listener receives the connection, i.e. sends in direction RESP. */
 	fd->client_dir = e->client_listens ? listener_dir : !listener_dir;
+	fd->link = (size_t)(e - t->e);
+	fd->link_seq = e->seq;
 	memcpy(fd->cmd, e->cmd, sizeof(fd->cmd));
 	memcpy(fd->arg, e->arg, sizeof(fd->arg));
-	/* Listings are not files. */
-	fd->carve = strcmp(fd->cmd, "LIST") != 0 && strcmp(fd->cmd, "NLST") != 0 &&
-	    strcmp(fd->cmd, "MLSD") != 0;
-	e->used = false;
+	fd->carve = !is_listing(fd->cmd);
+	e->claimed = true;
 	return fd;
 }
 
@@ -284,11 +298,27 @@ static void
 ftp_data_close(void *st, fb_ns ts)
 {
 	struct ftp_data *fd = st;
+	struct ftp_links *t;
+	int d;
 
 	if (fd == NULL)
 		return;
-	carve_end(fd->cv[0], ts, CARVE_COMPLETE, NULL);
-	carve_end(fd->cv[1], ts, CARVE_COMPLETE, NULL);
+	/* The command may have come after the data: take it from the entry. */
+	t = fd->l->ftp;
+	if (t != NULL && t->e[fd->link].used && t->e[fd->link].seq == fd->link_seq &&
+	    t->e[fd->link].cmd[0] != '\0') {
+		memcpy(fd->cmd, t->e[fd->link].cmd, sizeof(fd->cmd));
+		memcpy(fd->arg, t->e[fd->link].arg, sizeof(fd->arg));
+	}
+	for (d = 0; d < 2; d++) {
+		if (is_listing(fd->cmd)) {
+			carve_discard(fd->cv[d]);
+			continue;
+		}
+		if (fd->arg[0] != '\0')
+			carve_set_name(fd->cv[d], fd->arg);
+		carve_end(fd->cv[d], ts, CARVE_COMPLETE, NULL);
+	}
 	free(fd);
 }
 

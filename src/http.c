@@ -106,6 +106,18 @@ is_version(const uint8_t *p, size_t n)
 	    isdigit(p[7]);
 }
 
+/* p[0..n) (n < 9) could still become "HTTP/d.d". */
+static bool
+version_prefix(const uint8_t *p, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		if (j < 5 ? p[j] != "HTTP/"[j] : j == 6 ? p[j] != '.' : !isdigit(p[j]))
+			return false;
+	return true;
+}
+
 /* A whole request line: 1 = yes, 0 = no, -1 = not enough bytes yet. */
 static int
 request_line(const uint8_t *p, size_t n)
@@ -127,7 +139,7 @@ request_line(const uint8_t *p, size_t n)
 		return 0;
 	i++;
 	if (n - i < 9)
-		return is_version(p + i, 8) || n - i < 8 ? -1 : 0;
+		return version_prefix(p + i, n - i) ? -1 : 0;
 	if (!is_version(p + i, n - i))
 		return 0;
 	i += 8;

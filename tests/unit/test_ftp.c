@@ -255,6 +255,49 @@ test_limits(void **state)
 	assert_null(ftp_data_claim(ly, &di));
 }
 
+/* The data can arrive before the RETR/LIST line (a line is delivered once
+ * acknowledged, the data connection may come first): named at its end;
+ * a listing is then dropped. */
+static void
+test_late_command(void **state)
+{
+	struct session_info si, di;
+	void *f, *d1, *d2;
+	char *rec;
+
+	(void)state;
+	lt_conn(&si, 3, 40000, 21);
+	f = ftp_analyser.open(ly, &si);
+	say(f, 1, 1, "220 ready\r\n");
+	say(f, 0, 2, "PASV\r\n");
+	say(f, 1, 3, "227 ok (203,0,113,80,1,2)\r\n");
+	lt_conn(&di, 4, 40001, 258);
+	d1 = ftp_data_claim(ly, &di);
+	assert_non_null(d1);
+	ftp_data_analyser.data(d1, 1, T(T0, 4), (const uint8_t *)"late data", 9);
+	say(f, 0, 5, "RETR late.bin\r\n");
+	say(f, 0, 6, "PASV\r\n");
+	say(f, 1, 7, "150 go\r\n226 ok\r\n227 ok (203,0,113,80,1,3)\r\n");
+	lt_conn(&di, 5, 40002, 259);
+	d2 = ftp_data_claim(ly, &di);
+	assert_non_null(d2);
+	ftp_data_analyser.data(d2, 1, T(T0, 8), (const uint8_t *)"-rw-r--r-- x\r\n", 14);
+	say(f, 0, 9, "LIST\r\n");
+	/* The second RETR must not rename the first data connection's file. */
+	say(f, 0, 9, "PASV\r\nRETR other\r\n");
+	ftp_data_analyser.close(d2, T(T0, 10));
+	ftp_data_analyser.close(d1, T(T0, 10));
+	ftp_analyser.close(f, T(T0, 11));
+	rec = lt_slurp(DAYDIR "/files.jsonl", NULL);
+	assert_non_null(rec);
+	assert_non_null(strstr(rec, "\"conn\":4,\"ctrl_conn\":3,"));
+	assert_non_null(strstr(rec, "\"name\":\"late.bin\",\"size\":9,"));
+	assert_null(strstr(rec, "\"conn\":5,"));
+	free(rec);
+	lt_check_carved(lt_hex("late data", 9), "late data", 9);
+	assert_int_equal(lt_count_files(), 1);
+}
+
 int
 main(void)
 {
@@ -264,6 +307,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_epsv_stor_port, lt_setup, lt_teardown),
 		cmocka_unit_test_setup_teardown(test_bounce, lt_setup, lt_teardown),
 		cmocka_unit_test_setup_teardown(test_limits, lt_setup, lt_teardown),
+		cmocka_unit_test_setup_teardown(test_late_command, lt_setup, lt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

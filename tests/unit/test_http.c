@@ -56,6 +56,8 @@ test_detect(void **state)
 	assert_true(det("", "HTTP/1.1 200 OK\r\n"));
 	assert_true(det("", "HTTP/1.0 404"));
 	assert_false(det("GET / HTTP/1.1", ""));	/* line not ended yet */
+	assert_false(det("GET /t.sh HT", ""));	/* fuzz: read past a short tail */
+	assert_false(det("GET / HTTX/1.1\r\n", ""));
 	assert_false(det("get / HTTP/1.1\r\n", ""));
 	assert_false(det("GET  / HTTP/1.1\r\n", ""));
 	assert_false(det("GET / FTP/1.1\r\n", ""));
