@@ -65,7 +65,8 @@ record(struct layers *l, fb_ns start, fb_ns ts, const struct key_origin *o,
 	if (raw != NULL)
 		jb_strn(&jb, "raw", raw, rawn);
 	jb_end(&jb);
-	layers_append(l, ts, "keystrokes.jsonl", jb.p, jb.len);
+	if (layers_append(l, ts, "keystrokes.jsonl", jb.p, jb.len) == 0)
+		l->st.keystroke_lines++;
 	jb_free(&jb);
 }
 

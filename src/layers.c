@@ -374,6 +374,12 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "disk_budget", l->cfg->layers_disk_bytes);
 	jb_u64(jb, "disk_refused", l->st.disk_refused);
 	jb_u64(jb, "evasion_events", l->st.evasion_events);
+	jb_u64(jb, "sessions_logged", l->st.sessions_logged);
+	jb_u64(jb, "transcripts", l->st.transcripts);
+	jb_u64(jb, "transcripts_truncated", l->st.transcripts_truncated);
+	jb_u64(jb, "transcript_errors", l->st.transcript_errors);
+	jb_u64(jb, "keystroke_lines", l->st.keystroke_lines);
+	jb_u64(jb, "telnet_sb_overlong", l->st.telnet_sb_overlong);
 	stream_pool_stats(l->streams, &ss);
 	jb_obj_begin(jb, "tcp");
 	jb_u64(jb, "streams", ss.streams);

@@ -44,6 +44,13 @@ struct layers_stats {
 	uint64_t	 disk_refused;		/* writes refused by the day's budget */
 	uint64_t	 disk_used;		/* bytes written today by budgeted layers */
 	uint64_t	 evasion_events;	/* conflict alerts raised */
+	/* session.c, keys.c, telnet.c */
+	uint64_t	 sessions_logged;	/* sessions.jsonl lines */
+	uint64_t	 transcripts;		/* transcript files created */
+	uint64_t	 transcripts_truncated;	/* cut by the cap or the budget */
+	uint64_t	 transcript_errors;	/* transcripts that failed to write */
+	uint64_t	 keystroke_lines;	/* keystrokes.jsonl lines */
+	uint64_t	 telnet_sb_overlong;	/* subnegotiations cut at SB_MAX */
 };
 
 struct layers {

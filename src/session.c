@@ -142,15 +142,59 @@ is_text(uint8_t c)
 }
 
 /*
- * Bytes as transcript text.  Printable ASCII and tabs as they are, '\' as
- * "\\", LF and CR LF as a line break, a lone CR as "\r", everything else
- * "\xNN".  With oneline, line breaks are escaped too ("\r", "\n").
+ * The length of the valid UTF-8 sequence at p (2 to 4 bytes) that a
+ * transcript may show as it is, else 0.  Not shown as is: overlong forms,
+ * surrogates, code points past U+10FFFF (a terminal may decode those in
+ * surprising ways), the C1 controls U+0080..U+009F (CSI U+009B and friends
+ * are escape sequences to many terminals), the line and paragraph
+ * separators and the bidirectional formatting controls (they reorder or
+ * break what a reader sees).  A sequence cut by the end of a chunk is not
+ * valid here: its bytes are escaped.
+ */
+static size_t
+utf8_shown(const uint8_t *p, size_t n)
+{
+	uint32_t cp;
+	size_t len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else
+		return 0;	/* ASCII, a continuation byte, C0/C1 leads, 0xf5.. */
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;	/* overlong, surrogate, out of range */
+	if (cp <= 0x9f || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;	/* C1 controls, separators, bidi controls */
+	return len;
+}
+
+/*
+ * Bytes as transcript text.  Printable ASCII, tabs and valid UTF-8 (see
+ * utf8_shown) as they are, '\' as "\\", LF and CR LF as a line break, a
+ * lone CR as "\r", everything else "\xNN".  With oneline, line breaks are
+ * escaped too ("\r", "\n").
  */
 static void
 escape_bytes(struct tbuf *b, const uint8_t *p, size_t n, bool oneline, bool *at_bol)
 {
 	bool bol = at_bol != NULL ? *at_bol : false;
-	size_t i;
+	size_t i, u;
 
 	tb_grow(b, n * 4);
 	for (i = 0; i < n; i++) {
@@ -177,7 +221,10 @@ escape_bytes(struct tbuf *b, const uint8_t *p, size_t n, bool oneline, bool *at_
 			tb_hex(b, c);	/* '[' at a line start is ours */
 		else if (c == '\t' || (c >= 0x20 && c < 0x7f))
 			tb_add(b, (const char *)&c, 1);
-		else
+		else if ((u = utf8_shown(p + i, n - i)) > 0) {
+			tb_add(b, (const char *)p + i, u);
+			i += u - 1;
+		} else
 			tb_hex(b, c);
 		bol = false;
 	}
@@ -227,6 +274,7 @@ file_create(struct session *s, fb_ns ts)
 			return -1;
 		fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
 		if (fd >= 0) {
+			s->l->st.transcripts++;
 			snprintf(s->rel, sizeof(s->rel), "%s/sessions/%s", day, name);
 			return fd;
 		}
@@ -250,6 +298,7 @@ file_write(struct session *s, fb_ns ts, const char *p, size_t n)
 		if (fd < 0) {
 			log_warn("session: transcript %s", s->path[0] ? s->path : "(none)");
 			s->file_failed = true;
+			s->l->st.transcript_errors++;
 			return;
 		}
 		if (open_fds < MAX_OPEN_FDS) {
@@ -261,6 +310,7 @@ file_write(struct session *s, fb_ns ts, const char *p, size_t n)
 	if (w != (ssize_t)n) {
 		log_warn("session: write %s", s->path);
 		s->file_failed = true;
+		s->l->st.transcript_errors++;
 	}
 	s->written += n;
 	if (fd != s->fd)
@@ -291,6 +341,7 @@ flush_out(struct session *s, fb_ns ts)
 	if (s->truncated || n == 0)
 		return;
 	if (s->written + n + MARKER_ROOM > max || !layers_disk_take(s->l, ts, n)) {
+		s->l->st.transcripts_truncated++;
 		if (s->written + MARKER_ROOM <= max)
 			write_truncated(s, ts);
 		else
@@ -346,10 +397,16 @@ bin_flush(struct session *s)
 static bool
 looks_binary(const uint8_t *p, size_t n)
 {
-	size_t i, odd = 0;
+	size_t i, u, odd = 0;
 
-	for (i = 0; i < n; i++)
-		odd += !is_text(p[i]);
+	for (i = 0; i < n; i++) {
+		if (is_text(p[i]))
+			continue;
+		if ((u = utf8_shown(p + i, n - i)) > 0)
+			i += u - 1;	/* text in another script */
+		else
+			odd++;
+	}
 	return odd * 4 > n;
 }
 
@@ -643,7 +700,8 @@ index_line(struct session *s, fb_ns ts)
 	else
 		jb_null(&jb, "transcript");
 	jb_end(&jb);
-	layers_append(s->l, ts, "sessions.jsonl", jb.p, jb.len);
+	if (layers_append(s->l, ts, "sessions.jsonl", jb.p, jb.len) == 0)
+		s->l->st.sessions_logged++;
 	jb_free(&jb);
 }
 

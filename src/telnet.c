@@ -77,12 +77,12 @@ struct tn_dir {
 };
 
 struct telnet {
+	struct layers	*l;
 	struct keyline	*kl;
 	struct tn_dir	 d[2];
 	struct view	 v;
 	uint8_t		*keys;
 	size_t		 keyscap;
-	uint64_t	 sb_overlong;
 };
 
 /* A negotiation the way a telnet peer opens: IAC then a command byte. */
@@ -113,6 +113,7 @@ telnet_open(struct layers *l, const struct session_info *si)
 	struct key_origin o;
 
 	origin_of(&o, "telnet", si);
+	t->l = l;
 	t->kl = keyline_new(l, &o);
 	return t;
 }
@@ -161,7 +162,7 @@ tn_byte(struct telnet *t, struct tn_dir *d, uint8_t c, int *keyc)
 	case TN_SB:
 	case TN_SB_IAC:
 		if (++d->sblen > SB_MAX) {
-			t->sb_overlong++;
+			t->l->st.telnet_sb_overlong++;
 			d->st = TN_DATA;	/* give up skipping: back to data */
 			return -1;
 		}
@@ -246,7 +247,7 @@ struct rlogin {
 	struct keyline	*kl;
 	unsigned	 nuls;		/* of the handshake, 4 when done */
 	unsigned	 skip;		/* bytes of a window-size message left */
-	unsigned	 ff;		/* FF bytes seen in a row */
+	unsigned	 ff;		/* FF bytes held back (0..2) */
 	uint8_t		*keys;
 	size_t		 keyscap;
 };
@@ -295,9 +296,9 @@ rlogin_data(void *st, int dir, fb_ns ts, const uint8_t *p, size_t n)
 
 	if (dir != 0)
 		return;
-	if (n > r->keyscap) {
-		r->keys = xrealloc(r->keys, 1, n);
-		r->keyscap = n;
+	if (n + 2 > r->keyscap) {	/* + the FF FF held from before */
+		r->keys = xrealloc(r->keys, 1, n + 2);
+		r->keyscap = n + 2;
 	}
 	for (i = 0; i < n; i++) {
 		uint8_t c = p[i];
@@ -312,11 +313,21 @@ rlogin_data(void *st, int dir, fb_ns ts, const uint8_t *p, size_t n)
 		}
 		if (r->ff == 2 && c == 's') {
 			r->skip = 9;	/* the second 's' and 8 bytes of size */
-			r->ff = 0;
-			nk -= FB_MIN(nk, 2);	/* the FF FF were not keys */
+			r->ff = 0;	/* the FF FF were not keys */
 			continue;
 		}
-		r->ff = c == 0xff ? FB_MIN(r->ff + 1, 2) : 0;
+		/* FF bytes wait (in r->ff, across chunks) until the next byte
+		 * says whether they open a window-size message; only the
+		 * last two can. */
+		if (c == 0xff) {
+			if (r->ff == 2)
+				r->keys[nk++] = c;	/* the oldest of three */
+			else
+				r->ff++;
+			continue;
+		}
+		for (; r->ff > 0; r->ff--)
+			r->keys[nk++] = 0xff;	/* they were keys after all */
 		r->keys[nk++] = c;
 	}
 	keyline_feed(r->kl, ts, r->keys, nk);
@@ -337,8 +348,10 @@ rlogin_gap(void *st, int dir, fb_ns ts, uint64_t n)
 static void
 rlogin_close(void *st, fb_ns ts)
 {
+	static const uint8_t ff[2] = { 0xff, 0xff };
 	struct rlogin *r = st;
 
+	keyline_feed(r->kl, ts, ff, r->ff);	/* held back, never followed by 's' */
 	keyline_free(r->kl, ts);
 	free(r->keys);
 	free(r);

@@ -296,6 +296,9 @@ test_telnet_session(void **state)
 	got = slurp("2026-11-26/sessions.jsonl");
 	assert_non_null(strstr(got, "\"protocol\":\"telnet\",\"bytes_orig\":34,\"bytes_resp\":42,"));
 	free(got);
+	assert_int_equal(ly->st.keystroke_lines, 2);
+	assert_int_equal(ly->st.sessions_logged, 1);
+	assert_int_equal(ly->st.telnet_sb_overlong, 0);
 }
 
 static void
@@ -338,6 +341,53 @@ test_rlogin_and_shell(void **state)
 	free(got);
 }
 
+/* rlogin window-size messages (FF FF s s + 8 bytes) split anywhere
+ * between chunks never leak into the keys; FF bytes that do not open one
+ * are keys, in order. */
+static void
+test_rlogin_split(void **state)
+{
+	struct session_info si;
+	struct session *s;
+	char *got;
+
+	(void)state;
+	inbound(&si);
+	si.key.dport = 513;
+	s = session_open(ly, &si);
+	raw(s, 0, T(T0, 0), "\0root\0root\0xterm/38400\0", 23);
+	raw(s, 1, T(T0, 1), "\0", 1);
+	raw(s, 0, T(T0, 2), "l\xff", 2);	/* split after the first FF */
+	raw(s, 0, T(T0, 3), "\xffss\0\x18\0\x50\0\0\0\0s\r", 13);
+	raw(s, 0, T(T0, 4), "id\xff\xff", 4);	/* split after FF FF */
+	raw(s, 0, T(T0, 5), "s", 1);
+	raw(s, 0, T(T0, 6), "s\0\x19\0\x50\0", 6);	/* and inside the size */
+	raw(s, 0, T(T0, 7), "\0\0\0\r", 4);
+	raw(s, 0, T(T0, 8), "a\xff", 2);	/* FF then not 's': keys */
+	raw(s, 0, T(T0, 9), "\xff" "b\xff\xff\xffss\0\0\0\0\0\0\0\0c\r", 17);
+	raw(s, 0, T(T0, 10), "z\xff", 2);	/* held at the end: a key */
+	session_close(s, T(T0, 11));
+	got = slurp("2026-11-26/keystrokes.jsonl");
+	assert_string_equal(got,
+	    "{\"ts\":\"2026-11-26T20:19:23.000003Z\",\"start\":\"2026-11-26T20:19:23.000002Z\","
+	    "\"honeypot\":\"10.0.0.5\",\"source\":\"rlogin\",\"conn_id\":17,"
+	    "\"src\":\"203.0.113.66\",\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":513,"
+	    "\"line\":\"ls\",\"raw\":\"ls\\r\"}\n"
+	    "{\"ts\":\"2026-11-26T20:19:23.000007Z\",\"start\":\"2026-11-26T20:19:23.000004Z\","
+	    "\"honeypot\":\"10.0.0.5\",\"source\":\"rlogin\",\"conn_id\":17,"
+	    "\"src\":\"203.0.113.66\",\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":513,"
+	    "\"line\":\"id\",\"raw\":\"id\\r\"}\n"
+	    "{\"ts\":\"2026-11-26T20:19:23.000009Z\",\"start\":\"2026-11-26T20:19:23.000008Z\","
+	    "\"honeypot\":\"10.0.0.5\",\"source\":\"rlogin\",\"conn_id\":17,"
+	    "\"src\":\"203.0.113.66\",\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":513,"
+	    "\"line\":\"a\\u00ff\\u00ffb\\u00ffc\",\"raw\":\"a\\u00ff\\u00ffb\\u00ffc\\r\"}\n"
+	    "{\"ts\":\"2026-11-26T20:19:23.000011Z\",\"start\":\"2026-11-26T20:19:23.000010Z\","
+	    "\"honeypot\":\"10.0.0.5\",\"source\":\"rlogin\",\"conn_id\":17,"
+	    "\"src\":\"203.0.113.66\",\"sport\":40000,\"dst\":\"10.0.0.5\",\"dport\":513,"
+	    "\"line\":\"z\\u00ff\",\"raw\":\"z\\u00ff\"}\n");
+	free(got);
+}
+
 /* Not a shell, not telnet: an HTTP request on port 23 is HTTP (by content). */
 static void
 test_detection_by_content(void **state)
@@ -366,6 +416,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_line_and_origins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telnet_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rlogin_and_shell, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rlogin_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detection_by_content, setup, teardown),
 	};
 

@@ -196,6 +196,47 @@ test_escaping(void **state)
 	/* Mid-line '[' is harmless; at a line start it is escaped. */
 }
 
+/* Valid UTF-8 is text, shown as it is; controls a terminal would act on
+ * (C1 such as CSI U+009B, bidi overrides, separators) and invalid forms
+ * are escaped byte by byte. */
+static void
+test_utf8(void **state)
+{
+	struct session_info si;
+	struct session *s;
+	char cyr[200];
+	size_t i;
+
+	(void)state;
+	inbound(&si);
+	s = session_open(ly, &si);
+	feed(s, 1, T(T0, 0), "h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e\n");
+	feed(s, 1, T(T0, 1), "csi \xc2\x9b" "31m nel \xc2\x85 nbsp \xc2\xa0\n");
+	feed(s, 1, T(T0, 2), "over \xc0\xaf \xe0\x80\xaf sur \xed\xa0\x80 big \xf4\x90\x80\x80 \xf5\n");
+	feed(s, 1, T(T0, 3), "rlo \xe2\x80\xae ls \xe2\x80\xa8 lone \xa9 cut \xe2\x82");
+	/* 64 bytes and more of Cyrillic: text, not a binary run */
+	for (i = 0; i + 2 <= 100; i += 2)
+		memcpy(cyr + i, "\xd0\x96", 2);
+	cyr[100] = '\n';
+	cyr[101] = '\0';
+	feed(s, 0, T(T0, 4), cyr);
+	session_close(s, T(T0, 5));
+	check_file(TR,
+	    "[2026-11-26T20:19:23.000000Z]" SV
+	    "h\xc3\xa9llo \xe2\x82\xac \xf0\x9d\x84\x9e\n"
+	    "csi \\xc2\\x9b" "31m nel \\xc2\\x85 nbsp \xc2\xa0\n"
+	    "over \\xc0\\xaf \\xe0\\x80\\xaf sur \\xed\\xa0\\x80 big "
+	    "\\xf4\\x90\\x80\\x80 \\xf5\n"
+	    "rlo \\xe2\\x80\\xae ls \\xe2\\x80\\xa8 lone \\xa9 cut \\xe2\\x82\n"
+	    "[2026-11-26T20:19:23.000004Z]" CL
+	    "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+	    "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+	    "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+	    "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+	    "\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96\xd0\x96"
+	    "\n");
+}
+
 static void
 test_binary_run(void **state)
 {
@@ -284,6 +325,7 @@ test_cap(void **state)
 	struct session *s;
 	char line[100], *got;
 	struct stat st;
+	struct jbuf jb;
 	int i;
 
 	(void)state;
@@ -308,6 +350,15 @@ test_cap(void **state)
 	assert_non_null(strstr(got, "\"bytes_resp\":7400,"));
 	assert_non_null(strstr(got, "\"truncated\":true,"));
 	free(got);
+	/* counted once, shown in status */
+	jb_init(&jb);
+	jb_begin(&jb);
+	layers_status_json(ly, &jb);
+	jb_end(&jb);
+	assert_non_null(strstr(jb.p, "\"sessions_logged\":1,\"transcripts\":1,"
+	    "\"transcripts_truncated\":1,\"transcript_errors\":0,\"keystroke_lines\":0,"
+	    "\"telnet_sb_overlong\":0,"));
+	jb_free(&jb);
 }
 
 static void
@@ -418,6 +469,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_text_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_and_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
