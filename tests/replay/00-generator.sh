@@ -11,7 +11,7 @@ case $FB_BUILD in
 *-san) skip "generator checks" "run on the normal build only"; done_testing; exit ;;
 esac
 
-scenarios="tcp_limit syn_retx window total replies udp_flows icmp_out nonhoneypot rate malformed mixed midnight blocked_ends other_release"
+scenarios="tcp_limit syn_retx window total replies udp_flows icmp_out nonhoneypot rate malformed mixed midnight blocked_ends other_release sessions"
 for s in $scenarios; do
 	if ! gen "$s" "$WORK/$s.pcap"; then
 		not_ok "mkpcap $s" "generator failed"
