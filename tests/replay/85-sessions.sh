@@ -215,7 +215,7 @@ check_eq "transcript with a hole: the gap marker where it happened" "$want" \
 
 S='D("sessions.jsonl")["2026-11-26"]'
 check_eq "sessions.jsonl: protocol guessed per session" \
-    "1 telnet;2 unknown;3 rlogin;4 shell;5 unknown" "$(q s "rows($S, 'id', 'protocol')")"
+    "1 telnet;2 http;3 rlogin;4 shell;5 http" "$(q s "rows($S, 'id', 'protocol')")"
 check_eq "sessions.jsonl: the gap counted" "0 0;0 0;0 0;0 0;1 16" "$(q s "rows($S, 'gaps', 'gap_bytes')")"
 check_eq "sessions.jsonl: ends, transcript paths" \
     "fin fin 2026-11-26/sessions/1-10.0.0.5-23.txt false;fin fin 2026-11-26/sessions/2-10.0.0.5-80.txt false;fin fin 2026-11-26/sessions/3-10.0.0.5-513.txt false;fin fin 2026-11-26/sessions/4-10.0.0.5-31337.txt false;fin fin 2026-11-26/sessions/5-10.0.0.5-80.txt false" \
