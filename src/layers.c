@@ -298,8 +298,8 @@ layers_flow_end(struct layers *l, struct fb_flow *f, fb_ns now)
 	if (l == NULL || app == NULL)
 		return;
 	stream_close(app->stream, now);
-	if (app->session != NULL)	/* "end" as in conn.jsonl: the last packet */
-		session_close(app->session, f->last != 0 ? f->last : now);
+	if (app->session != NULL)
+		session_close(app->session, now);
 	free(app);
 	f->app = NULL;
 }
