@@ -5,7 +5,7 @@
 # the tests and the demo ping with their own raw-socket helper (tools.py).
 set -eu
 BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev libssl-dev zlib1g-dev libmagic-dev"
-TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl ethtool procps python3 ngircd libclang-rt-14-dev"
+TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp libclang-rt-14-dev"
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do

@@ -90,6 +90,19 @@ http_stats(struct http_stats *st)
 	*st = stats;
 }
 
+void
+http_status_json(struct jbuf *jb)
+{
+	jb_obj_begin(jb, "http");
+	jb_u64(jb, "requests", stats.requests);
+	jb_u64(jb, "responses", stats.responses);
+	jb_u64(jb, "unanswered", stats.unanswered);
+	jb_u64(jb, "header_overflows", stats.header_overflows);
+	jb_u64(jb, "bad_messages", stats.bad_messages);
+	jb_u64(jb, "gaps", stats.gaps);
+	jb_obj_end(jb);
+}
+
 /* Detection */
 
 static bool

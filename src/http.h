@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "session.h"
+#include "util.h"
 
 #define HTTP_HEADER_MAX		(64 * 1024)	/* one header block */
 #define HTTP_CHUNK_LINE_MAX	1024		/* a chunk-size line */
@@ -40,5 +41,7 @@ struct http_stats {
 	uint64_t	gaps;
 };
 void	 http_stats(struct http_stats *);
+/* The "http" member of the layers' status. */
+void	 http_status_json(struct jbuf *);
 
 #endif

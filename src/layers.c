@@ -20,6 +20,7 @@
 #include "defrag.h"
 #include "files.h"
 #include "ftp.h"
+#include "http.h"
 #include "irc.h"
 #include "keys.h"
 #include "layers.h"
@@ -403,6 +404,7 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_obj_end(jb);
 	carver_status_json(l->carver, jb);
 	ftp_links_status_json(l->ftp, jb);
+	http_status_json(jb);
 	jb_obj_end(jb);
 }
 

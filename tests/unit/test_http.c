@@ -317,6 +317,21 @@ test_bad_input(void **state)
 	feeds(h, 0, T(T0, 3), "\r\n\r\nGET /z HTTP/1.1\r\n\r\n");	/* dead: ignored */
 	http_analyser.close(h, T(T0, 4));
 	http_stats(&after);
+	{
+		struct jbuf jb;
+		char want[200];
+
+		jb_init(&jb);
+		jb_begin(&jb);
+		layers_status_json(ly, &jb);
+		jb_end(&jb);
+		snprintf(want, sizeof(want), "\"http\":{\"requests\":%llu,\"responses\":%llu,",
+		    (unsigned long long)after.requests, (unsigned long long)after.responses);
+		assert_non_null(strstr(jb.p, want));
+		assert_non_null(strstr(jb.p, "\"files\":{\"files\":"));
+		assert_non_null(strstr(jb.p, "\"ftp\":{\"commands\":"));
+		jb_free(&jb);
+	}
 	assert_int_equal(after.header_overflows - before.header_overflows, 1);
 	assert_int_equal(after.bad_messages - before.bad_messages, 1);
 	assert_int_equal(after.requests - before.requests, 1);
