@@ -48,7 +48,7 @@ check_eq "ftp.jsonl: every command and reply, exact" "$want" "$(cat "$day/ftp.js
 want=$(cat <<EOF_
 {"ts":"2026-11-26T08:00:00.037000Z","end":"2026-11-26T08:00:00.037000Z","conn":1,"proto":"http","direction":"download","honeypot":"10.0.0.5","src":"203.0.113.80","sport":80,"dst":"10.0.0.5","dport":40010,"name":"http://203.0.113.80/toolkit.sh","size":67,"announced":67,"sha256":"$SH","mime":"text/x-shellscript","complete":true}
 {"ts":"2026-11-26T08:00:00.037000Z","end":"2026-11-26T08:00:00.037000Z","conn":1,"proto":"http","direction":"download","honeypot":"10.0.0.5","src":"203.0.113.80","sport":80,"dst":"10.0.0.5","dport":40010,"name":"http://203.0.113.80/t.gz","size":1088,"encoding":"gzip","sha256":"$GZ","mime":"text/plain","complete":true}
-{"ts":"2026-11-26T08:00:03.127000Z","end":"2026-11-26T08:00:03.134000Z","conn":3,"ctrl_conn":2,"proto":"ftp","direction":"download","honeypot":"10.0.0.5","src":"203.0.113.21","sport":50000,"dst":"10.0.0.5","dport":40021,"name":"toolkit.tgz","size":3010,"sha256":"$TGZ","mime":"application/gzip","complete":true}
+{"ts":"2026-11-26T08:00:03.127000Z","end":"2026-11-26T08:00:03.819000Z","conn":3,"ctrl_conn":2,"proto":"ftp","direction":"download","honeypot":"10.0.0.5","src":"203.0.113.21","sport":50000,"dst":"10.0.0.5","dport":40021,"name":"toolkit.tgz","size":3010,"sha256":"$TGZ","mime":"application/gzip","complete":true}
 EOF_
 )
 check_eq "files.jsonl: three files, exact" "$want" "$(cat "$day/files.jsonl" 2>&1)"
