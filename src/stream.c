@@ -736,6 +736,12 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 	if (b0 >= b1)
 		return;
 	h->hi = FB_MAX(h->hi, b1);
+	if (s->pool->st.mem_used + sizeof(struct piece) * 2 + (b1 - b0) > s->pool->max) {
+		/* The pool is short: give the bytes already in order to the
+		 * session now (no later copy can then change them) rather than
+		 * drop this segment. */
+		flush_to(s, dir, ts, contiguous_end(h));
+	}
 	insert(s, dir, ts, b0, data + (b0 - (uint64_t)off), b1,
 	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len));
 }

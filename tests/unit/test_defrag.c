@@ -3,7 +3,7 @@
  * exact bytes rebuilt (IPv4 and IPv6), the Sturges-Novak vector for six
  * policies (from /work/shared/testdata, skipped when absent), the
  * suricata-verify bug-6887 captures against the reassembled packets their
- * test.yaml gives, conflicts flagged once per datagram, tiny first
+ * test.yaml gives, Wireshark's fragmented ping and Zeek's fragment traces, conflicts flagged once per datagram, tiny first
  * fragments, duplicates, invalid fragments, timeouts, and the memory cap
  * under a flood (eviction, back to zero).
  */
@@ -568,6 +568,79 @@ test_suricata_verify(void **state)
 	}
 }
 
+/* Other public captures: what each must produce (NOTES.md section 6 item 1). */
+static void
+test_public_captures(void **state)
+{
+	static const struct {
+		const char	*file;
+		uint64_t	 datagrams, conflicts, tiny;
+		bool		 anomaly;	/* some conflict, tiny or invalid fragment */
+		uint32_t	 len;		/* of the first datagram, 0: any */
+	} caps[] = {
+		/* Wireshark's 1400-byte ping in 2 fragments: 1408-byte ICMP. */
+		{ "suricata-verify/tests/exception-policy-defrag-01/ipv4frags.pcap",
+		  1, 0, 0, false, 20 + 1408 },
+		/* Zeek core.reassembly: small, inconsistent, overlapping fragments. */
+		{ "zeek-traces/traces/ipv4/fragmented-1.pcap", 0, 0, 0, true, 0 },
+		{ "zeek-traces/traces/ipv4/fragmented-2.pcap", 0, 0, 0, true, 0 },
+		{ "zeek-traces/traces/ipv4/fragmented-3.pcap", 0, 0, 0, false, 0 },
+		{ "zeek-traces/traces/ipv4/fragmented-4.pcap", 1, 1, 0, true, 0 },
+		{ "zeek-traces/traces/ipv4/fragmented-syn.pcap", 1, 0, 1, true, 0 },
+	};
+	const char *dir = testdata();
+	char path[1024], err[PCAP_ERRBUF_SIZE];
+
+	(void)state;
+	if (dir == NULL) {
+		print_message("# testdata absent: public fragment captures skipped\n");
+		skip();
+	}
+	for (size_t i = 0; i < nitems(caps); i++) {
+		struct stream_pool *sp;
+		struct defrag *d = new_defrag(POLICY_BSD, 1 << 24, &sp);
+		struct defrag_result res;
+		struct defrag_stats st;
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		uint32_t first_len = 0;
+		pcap_t *pc;
+		int lt;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, caps[i].file);
+		if ((pc = pcap_open_offline(path, err)) == NULL) {
+			print_message("# %s: %s (skipped)\n", path, err);
+			defrag_free(d);
+			stream_pool_free(sp);
+			continue;
+		}
+		lt = fb_linktype(pcap_datalink(pc));
+		assert_int_not_equal(lt, -1);
+		while (pcap_next_ex(pc, &h, &data) == 1) {
+			struct fb_packet p;
+
+			if (decode_frame(lt, data, h->caplen, h->len, &p) != 0 ||
+			    !p.is_fragment)
+				continue;
+			defrag_packet(d, &p, T0, &res);
+			if (res.dgram != NULL && first_len == 0)
+				first_len = res.len;
+		}
+		pcap_close(pc);
+		defrag_stats(d, &st);
+		if (st.datagrams != caps[i].datagrams || st.conflicts != caps[i].conflicts ||
+		    st.tiny != caps[i].tiny ||
+		    (st.conflicts + st.tiny + st.invalid > 0) != caps[i].anomaly ||
+		    (caps[i].len != 0 && first_len != caps[i].len))
+			fail_msg("%s: %llu datagrams (len %u), %llu conflicts, %llu tiny, "
+			    "%llu invalid", caps[i].file, (unsigned long long)st.datagrams,
+			    first_len, (unsigned long long)st.conflicts,
+			    (unsigned long long)st.tiny, (unsigned long long)st.invalid);
+		defrag_free(d);
+		stream_pool_free(sp);
+	}
+}
+
 int
 main(void)
 {
@@ -581,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_sturges_novak),
 		cmocka_unit_test(test_suricata_verify),
+		cmocka_unit_test(test_public_captures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
