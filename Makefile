@@ -63,14 +63,26 @@ demo: deps all
 bench: deps all
 	@bench/run.sh
 
+# libFuzzer targets: the library is compiled once with the fuzzer's
+# coverage and the sanitizers, then each target links against it.
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=address,undefined
+FUZZ_OBJS  := $(SRCS:src/%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_BINS  := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_DIR)/%)
+
+$(FUZZ_DIR)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libfishbowl-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DIR)/libfishbowl-fuzz.a $(HDRS)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/libfishbowl-fuzz.a $(LDLIBS)
+
 fuzz: deps
-	@mkdir -p $(BUILD)/fuzz
-	@for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); \
-		echo "  FUZZ $$n"; \
-		clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
-			-o $(BUILD)/fuzz/$$n $$f $(SRCS) $(LDLIBS) || exit 1; \
-	done
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
 fuzz-run: fuzz
 	@fuzz/run.sh $(BUILD)/fuzz $${FUZZ_SECONDS:-20}
