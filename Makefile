@@ -49,8 +49,8 @@ unit: $(UNIT_BINS)
 # The whole suite: unit, replay and network-namespace tests on a normal build,
 # then unit and replay tests again under AddressSanitizer and UBSan.
 check: deps
-	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory BUILD=build-san SANITIZE=address,undefined CC=clang all unit
+	@$(MAKE) --no-print-directory -j$$(nproc) all unit
+	@$(MAKE) --no-print-directory -j$$(nproc) BUILD=build-san SANITIZE=address,undefined CC=clang all unit
 	@tests/run.sh
 
 # Unit and replay tests only, one build (for quick iterations).
