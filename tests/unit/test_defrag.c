@@ -587,6 +587,11 @@ test_public_captures(void **state)
 		{ "zeek-traces/traces/ipv4/fragmented-3.pcap", 0, 0, 0, false, 0 },
 		{ "zeek-traces/traces/ipv4/fragmented-4.pcap", 1, 1, 0, true, 0 },
 		{ "zeek-traces/traces/ipv4/fragmented-syn.pcap", 1, 0, 1, true, 0 },
+		/* Overlapping IPv6 fragments (Uni Potsdam collection); the other
+		 * ipv6-evasion captures nest fragment headers, which the decoder
+		 * refuses as malformed before they reach defrag. */
+		{ "suricata-verify/tests/ipv6-evasion/ipv6-malformed-fragments-1/frag-1.pcap",
+		  1, 1, 0, true, 0 },
 	};
 	const char *dir = testdata();
 	char path[1024], err[PCAP_ERRBUF_SIZE];
