@@ -48,7 +48,7 @@
 #define SLOT_HEADROOM	128u		/* tpacket2_hdr, sockaddr_ll, vnet, reserve */
 #define RING_BLOCK	(128u << 10)	/* allocation unit of the ring */
 #define COPY_MAX	(256u << 10)	/* largest super-frame taken whole */
-#define COPY_ARENA	(2u * COPY_MAX)	/* per leg and batch: over-size frames */
+#define COPY_ARENA	(2u << 20)	/* per leg and batch: over-size frames */
 #define RCVBUF_BYTES	(16 << 20)	/* queue of over-size frames */
 #define TXQ_MAX		1024		/* queued forwards per out leg */
 #define TX_TRIES	8		/* short waits before a frame is given up */
