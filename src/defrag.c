@@ -490,6 +490,13 @@ defrag_packet(struct defrag *d, const struct fb_packet *p, fb_ns ts,
 	ok = p->ipver == 4 ? parse_v4(p, &fr) : p->ipver == 6 && parse_v6(p, &fr);
 	fr.off = p->frag_off;
 	fr.more = p->frag_more;
+	if (ok && fr.more && fr.len % 8 != 0 && fr.len > 8 &&
+	    dg_policy(d, p) == POLICY_LINUX) {
+		/* Linux keeps such a fragment cut to a multiple of 8 (counted);
+		 * BSD and the others drop it. */
+		d->st.invalid++;
+		fr.len &= ~7u;
+	}
 	if (!ok || fr.len == 0 || (fr.more && fr.len % 8 != 0) ||
 	    fr.off + fr.len > DEFRAG_MAX_PAYLOAD) {
 		d->st.invalid++;

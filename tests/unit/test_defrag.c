@@ -295,7 +295,7 @@ test_invalid(void **state)
 	struct defrag_stats st;
 
 	(void)state;
-	feed(d, 4, 3, 8, true, 'x', 12, &res);		/* not a multiple of 8 */
+	feed(d, 4, 3, 8, true, 'x', 12, &res);		/* not a multiple of 8 (bsd) */
 	feed(d, 4, 3, 16, false, 'e', 8, &res);		/* the end: 24 */
 	feed(d, 4, 3, 24, true, 'p', 8, &res);		/* past the end */
 	feed(d, 4, 3, 8, false, 'q', 8, &res);		/* a second, different end */
@@ -307,6 +307,37 @@ test_invalid(void **state)
 	assert_int_equal(res.len, 20 + 24);
 	defrag_free(d);
 	stream_pool_free(sp);
+}
+
+/* A non-last fragment not a multiple of 8: BSD drops it, Linux cuts it. */
+static void
+test_ragged(void **state)
+{
+	struct defrag_result res;
+	struct defrag_stats st;
+
+	(void)state;
+	for (int pol = POLICY_BSD; pol <= POLICY_LINUX; pol += POLICY_LINUX - POLICY_BSD) {
+		struct stream_pool *sp;
+		struct defrag *d = new_defrag((enum fb_policy)pol, 1 << 24, &sp);
+
+		feed(d, 4, 9, 0, true, 'r', 13, &res);		/* 13 bytes, MF */
+		feed(d, 4, 9, 8, false, 'e', 8, &res);
+		defrag_stats(d, &st);
+		assert_int_equal(st.invalid, 1);
+		if (pol == POLICY_LINUX) {
+			char got[8];
+
+			assert_non_null(res.dgram);
+			units(&res, 4, got, sizeof(got));
+			assert_string_equal(got, "re");
+		} else {
+			assert_null(res.dgram);
+			assert_int_equal(st.pending, 1);
+		}
+		defrag_free(d);
+		stream_pool_free(sp);
+	}
 }
 
 static void
@@ -655,6 +686,7 @@ main(void)
 		cmocka_unit_test(test_conflict_once),
 		cmocka_unit_test(test_tiny),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_ragged),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_sturges_novak),
