@@ -25,7 +25,7 @@
 #define TCP_BUDGET	(64 * 1024)	/* bytes per connection per call */
 #define PEER_SLOTS	4096
 
-enum { F_START, F_LEN, F_OCTETS, F_TEXT, F_SKIP_OCTETS, F_SKIP_LINE };
+enum { F_START, F_LEN, F_OCTETS, F_TEXT, F_SKIP_LINE };
 
 /* Framer */
 
@@ -53,27 +53,79 @@ deliver(struct ls_framer *f, ls_msg_fn fn, void *arg)
 	f->state = F_START;
 }
 
-/* A "LEN SP" prefix: up to 9 digits, the first not 0. */
+/* One byte of an LF-terminated frame.  A frame of exactly max bytes is
+ * whole if the LF comes next: it is cut only when a byte beyond max
+ * arrives, so the outcome never depends on where TCP cut the stream. */
 static void
-framer_len_byte(struct ls_framer *f, uint8_t c)
+text_byte(struct ls_framer *f, uint8_t c, ls_msg_fn fn, void *arg)
 {
-	if (c >= '0' && c <= '9' && f->len < 9) {
+	if (c == '\n') {
+		deliver(f, fn, arg);
+	} else if (f->len == f->max) {
+		fn(arg, f->buf, f->len, true);
+		f->len = 0;
+		f->cut = false;
+		f->state = F_SKIP_LINE;	/* the rest of the line is dropped */
+	} else {
 		f->buf[f->len++] = c;
+	}
+}
+
+/* A "LEN SP" prefix: up to 9 digits, the first not 0, accumulated in want
+ * (not in buf, which may be shorter than 9 bytes). */
+static void
+framer_len_byte(struct ls_framer *f, uint8_t c, ls_msg_fn fn, void *arg)
+{
+	char digits[16];
+	int nd;
+
+	if (c >= '0' && c <= '9' && f->want < 100000000) {
+		f->want = f->want * 10 + (uint64_t)(c - '0');
 		return;
 	}
-	if (c == ' ' && f->len > 0) {
-		f->want = 0;
-		for (size_t i = 0; i < f->len; i++)
-			f->want = f->want * 10 + (uint64_t)(f->buf[i] - '0');
-		f->len = 0;
+	if (c == ' ') {
 		f->octet_frames++;
 		f->state = F_OCTETS;
 		return;
 	}
 	/* Not octet counting after all: the digits start a text line. */
+	nd = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)f->want);
+	f->want = 0;
 	f->state = F_TEXT;
 	f->lf_frames++;
-	f->buf[f->len++] = c;	/* len <= 9 < max */
+	for (int k = 0; k < nd && f->state == F_TEXT; k++)
+		text_byte(f, (uint8_t)digits[k], fn, arg);
+	if (f->state == F_TEXT)
+		text_byte(f, c, fn, arg);
+	else if (c == '\n')
+		f->state = F_START;	/* the LF ends the line being skipped */
+}
+
+/* LF-terminated bytes from p[i]; returns the new index. */
+static size_t
+framer_text(struct ls_framer *f, const uint8_t *p, size_t i, size_t n,
+    ls_msg_fn fn, void *arg)
+{
+	const uint8_t *lf = memchr(p + i, '\n', n - i);
+	size_t take = lf != NULL ? (size_t)(lf - (p + i)) : n - i;
+	size_t room = f->max - f->len;
+
+	if (take > room) {
+		/* Too long: keep max bytes, the next one cuts the frame. */
+		memcpy(f->buf + f->len, p + i, room);
+		f->len += room;
+		i += room;
+		text_byte(f, p[i], fn, arg);
+		return i + 1;
+	}
+	memcpy(f->buf + f->len, p + i, take);
+	f->len += take;
+	i += take;
+	if (lf != NULL) {
+		deliver(f, fn, arg);	/* the LF */
+		i++;
+	}
+	return i;
 }
 
 void
@@ -92,16 +144,15 @@ ls_framer_feed(struct ls_framer *f, const uint8_t *p, size_t n, ls_msg_fn fn, vo
 			}
 			if (c >= '1' && c <= '9') {
 				f->state = F_LEN;
+				f->want = 0;
 			} else {
 				f->state = F_TEXT;
 				f->lf_frames++;
 			}
 			break;
 		case F_LEN:
-			framer_len_byte(f, c);
+			framer_len_byte(f, c, fn, arg);
 			i++;
-			if (f->state == F_OCTETS && f->want == 0)
-				deliver(f, fn, arg);
 			break;
 		case F_OCTETS: {
 			size_t take = (size_t)FB_MIN((uint64_t)(n - i), f->want);
@@ -117,27 +168,9 @@ ls_framer_feed(struct ls_framer *f, const uint8_t *p, size_t n, ls_msg_fn fn, vo
 				deliver(f, fn, arg);
 			break;
 		}
-		case F_TEXT: {
-			const uint8_t *lf = memchr(p + i, '\n', n - i);
-			size_t take = lf != NULL ? (size_t)(lf - (p + i)) : n - i;
-			size_t room = f->max - f->len, keep = FB_MIN(take, room);
-
-			memcpy(f->buf + f->len, p + i, keep);
-			f->len += keep;
-			i += keep;
-			if (lf != NULL && keep == take) {
-				i++;		/* the LF */
-				deliver(f, fn, arg);
-			} else if (f->len == f->max) {
-				/* Too long: cut here, drop the rest of the line. */
-				f->cut = true;
-				fn(arg, f->buf, f->len, true);
-				f->len = 0;
-				f->cut = false;
-				f->state = F_SKIP_LINE;
-			}
+		case F_TEXT:
+			i = framer_text(f, p, i, n, fn, arg);
 			break;
-		}
 		case F_SKIP_LINE: {
 			const uint8_t *lf = memchr(p + i, '\n', n - i);
 
@@ -159,6 +192,8 @@ ls_framer_feed(struct ls_framer *f, const uint8_t *p, size_t n, ls_msg_fn fn, vo
 void
 ls_framer_finish(struct ls_framer *f, ls_msg_fn fn, void *arg)
 {
+	if (f->state == F_LEN)
+		framer_len_byte(f, '\n', fn, arg);	/* bare digits: a text line */
 	if (f->len > 0 && (f->state == F_TEXT || f->state == F_OCTETS))
 		deliver(f, fn, arg);
 	f->len = 0;

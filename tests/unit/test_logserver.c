@@ -83,6 +83,55 @@ test_framer(void **state)
 	assert_string_equal(got[1], "42x");
 }
 
+/* Fuzz finding (fuzz_syslog): a line of exactly max bytes was cut when the
+ * LF came in the next segment, whole when it came in the same one. */
+static void
+test_framer_exact_max(void **state)
+{
+	(void)state;
+	for (int bw = 0; bw < 2; bw++) {
+		feed_all("abcd\nefgh\n", 4, bw);
+		assert_int_equal(n_got, 2);
+		assert_string_equal(got[0], "abcd");
+		assert_false(got_cut[0]);
+		assert_string_equal(got[1], "efgh");
+		assert_false(got_cut[1]);
+		/* One byte more is cut, whatever the segments. */
+		feed_all("abcde\nok\n", 4, bw);
+		assert_int_equal(n_got, 2);
+		assert_string_equal(got[0], "abcd");
+		assert_true(got_cut[0]);
+		assert_string_equal(got[1], "ok");
+		assert_false(got_cut[1]);
+	}
+}
+
+/* Fuzz finding (fuzz_syslog): digits that turn out to be text were kept in
+ * the message buffer, which overflowed when max < 10; an LF right after the
+ * digits became part of the message. */
+static void
+test_framer_digits_small_max(void **state)
+{
+	(void)state;
+	for (int bw = 0; bw < 2; bw++) {
+		feed_all("40<13>x\n123\n7\n55", 2, bw);
+		assert_int_equal(n_got, 4);
+		assert_string_equal(got[0], "40");
+		assert_true(got_cut[0]);
+		assert_string_equal(got[1], "12");
+		assert_true(got_cut[1]);
+		assert_string_equal(got[2], "7");
+		assert_false(got_cut[2]);
+		assert_string_equal(got[3], "55");	/* bare digits at the end */
+		assert_false(got_cut[3]);
+		/* An octet count over max is cut too, partial at the end. */
+		feed_all("9 abc", 2, bw);
+		assert_int_equal(n_got, 1);
+		assert_string_equal(got[0], "ab");
+		assert_true(got_cut[0]);
+	}
+}
+
 static char tmpdir[256];
 
 static int
@@ -202,6 +251,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_framer),
+		cmocka_unit_test(test_framer_exact_max),
+		cmocka_unit_test(test_framer_digits_small_max),
 		cmocka_unit_test(test_server),
 	};
 
