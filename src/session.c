@@ -27,6 +27,7 @@
 #include "session.h"
 #include "sha256.h"
 #include "stream.h"
+#include "syslogtcp.h"
 
 /* Protocol analysers, asked in this order: specific ones first, the
  * shell guess (any prompt or command line) last.  Add yours with one line
@@ -39,6 +40,7 @@ static const struct analyser *const analysers[] = {
 	&ftp_analyser,
 	&http_analyser,
 	&irc_analyser,
+	&syslog_analyser,
 	&shell_analyser,	/* keep last: the least specific guess */
 	NULL
 };

