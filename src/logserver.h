@@ -30,8 +30,10 @@
 
 /*
  * RFC 6587 framer of one TCP byte stream.  Each message is handed to fn
- * with truncated set when it was cut to max bytes.  Garbage cannot stall it:
- * a frame that starts with digits but no valid "LEN SP" is read as text.
+ * with truncated set when it was cut to max bytes (any max >= 1).  The
+ * messages do not depend on how the stream was cut into feeds (fuzz_syslog
+ * checks it).  Garbage cannot stall it: a frame that starts with digits
+ * but no valid "LEN SP" is read as text.
  */
 typedef void (*ls_msg_fn)(void *arg, const uint8_t *p, size_t n, bool truncated);
 
