@@ -183,7 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_decode(data, size);
 	if ((ev = event_log_open(dir, NULL)) == NULL)
 		abort();
-	s = sebek_new(&cfg, ev);
+	s = sebek_new(&cfg, ev, NULL);
 	sebek_set_key_ops(s, &kops, NULL);
 	opened = closed = 0;
 	fed = 0;

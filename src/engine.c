@@ -784,7 +784,7 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 		track_listed(e);
 	e->layers = layers_new(cfg, e->data_dir, e->events, e->flows);
 	if (e->layers != NULL)
-		logserver_on_command(e->logserver, layers_syslog_command, e->layers);
+		logserver_set_layers(e->logserver, e->layers);
 	return e;
 }
 

@@ -501,6 +501,8 @@ record(struct irc_conn *c, int dir, fb_ns ts, const struct irc_msg *m,
 	if (flags & F_PARTIAL)
 		jb_bool(jb, "partial", true);
 	jb_end(jb);
+	if (!layers_record_take(c->l, LREC_IRC, ts, jb->len))
+		return;		/* over the day's share: counted by the layers */
 	if (layers_append(c->l, ts, "irc.jsonl", jb->p, jb->len) == 0)
 		c->t->st.records++;
 	else

@@ -31,6 +31,9 @@
 
 #define DAY_NS		(86400LL * FB_NS_PER_SEC)
 
+/* The record layers' names in status and alerts (enum layers_rec). */
+static const char *const rec_names[LREC_N] = { "sebek", "syslog", "irc" };
+
 /* The layer state of one TCP connection (fb_flow.app). */
 struct tcp_app {
 	struct layers		*l;
@@ -333,11 +336,12 @@ layers_new(const struct fb_config *cfg, const char *data_dir, struct event_log *
 	l->streams = stream_pool_new(cfg->layers_memory_bytes);
 	l->defrag = defrag_new(cfg, l->streams);
 	if (cfg->sebek_port != 0) {
-		l->sebek = sebek_new(cfg, ev);
+		l->sebek = sebek_new(cfg, ev, l);
 		sebek_set_key_ops(l->sebek, &sebek_keys, l);
 	}
 	l->wire_syslog = xcalloc(1, sizeof(*l->wire_syslog));
 	l->wire_syslog->events = ev;
+	l->wire_syslog->budget = l;
 	l->carver = carver_new(cfg);	/* loads libmagic: before the privilege drop */
 	l->ftp = ftp_links_new();
 	l->wire_syslog->on_command = layers_syslog_command;
@@ -374,6 +378,15 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "disk_used", l->st.disk_used);
 	jb_u64(jb, "disk_budget", l->cfg->layers_disk_bytes);
 	jb_u64(jb, "disk_refused", l->st.disk_refused);
+	jb_obj_begin(jb, "disk_records");
+	for (int r = 0; r < LREC_N; r++) {
+		jb_obj_begin(jb, rec_names[r]);
+		jb_u64(jb, "used", l->rec[r].used);
+		jb_u64(jb, "budget", l->cfg->layers_disk_bytes / LAYERS_REC_SHARE);
+		jb_u64(jb, "refused", l->rec[r].refused);
+		jb_obj_end(jb);
+	}
+	jb_obj_end(jb);
 	jb_u64(jb, "evasion_events", l->st.evasion_events);
 	jb_u64(jb, "sessions_logged", l->st.sessions_logged);
 	jb_u64(jb, "transcripts", l->st.transcripts);
@@ -410,8 +423,9 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 
 /* Helpers for the modules */
 
-bool
-layers_disk_take(struct layers *l, fb_ns ts, uint64_t n)
+/* A new UTC day: every budget starts again. */
+static void
+disk_day(struct layers *l, fb_ns ts)
 {
 	int64_t day = ts / DAY_NS;
 
@@ -419,7 +433,14 @@ layers_disk_take(struct layers *l, fb_ns ts, uint64_t n)
 		l->disk_day = day;
 		l->st.disk_used = 0;
 		l->disk_alerted = false;
+		memset(l->rec, 0, sizeof(l->rec));
 	}
+}
+
+bool
+layers_disk_take(struct layers *l, fb_ns ts, uint64_t n)
+{
+	disk_day(l, ts);
 	if (l->st.disk_used + n <= l->cfg->layers_disk_bytes) {
 		l->st.disk_used += n;
 		return true;
@@ -434,6 +455,32 @@ layers_disk_take(struct layers *l, fb_ns ts, uint64_t n)
 		    "UTC; pcap capture goes on",
 		    (unsigned long long)(l->cfg->layers_disk_bytes >> 20));
 		layers_event(l, ts, PRIO_HIGH, "layer-budget", msg, NULL, NULL, NULL);
+	}
+	return false;
+}
+
+bool
+layers_record_take(struct layers *l, enum layers_rec r, fb_ns ts, uint64_t n)
+{
+	struct layers_rec_budget *b = &l->rec[r];
+	uint64_t share = l->cfg->layers_disk_bytes / LAYERS_REC_SHARE;
+
+	disk_day(l, ts);
+	if (b->used + n <= share) {
+		b->used += n;
+		return true;
+	}
+	b->refused++;
+	if (!b->alerted) {
+		char msg[200], extra[40];
+
+		b->alerted = true;
+		snprintf(msg, sizeof(msg), "%s records reached their day's disk share "
+		    "(%llu KB): %s.jsonl lines are dropped until midnight UTC; pcap "
+		    "capture goes on", rec_names[r], (unsigned long long)(share >> 10),
+		    rec_names[r]);
+		snprintf(extra, sizeof(extra), "\"layer\":\"%s\"", rec_names[r]);
+		layers_event(l, ts, PRIO_HIGH, "layer-budget", msg, NULL, NULL, extra);
 	}
 	return false;
 }

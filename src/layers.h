@@ -7,10 +7,13 @@
  * forwarded or dropped, live and in replay alike, and nothing here can
  * change a verdict or hold up forwarding; memory is bounded by
  * configuration ([layers] memory_mb for reassembly, per-layer caps), and
- * disk by a per-day budget ([layers] disk_mb) that each layer asks before
- * writing; when a budget is hit a layer degrades and says so (counted,
- * shown in status, alerted once per day) while pcap capture and
- * containment carry on.  Outputs go into the day folder of the data they
+ * disk by per-day budgets that each layer asks before writing: [layers]
+ * disk_mb for transcripts and carved files, and for each layer that writes
+ * a record per thing seen (sebek.jsonl, syslog.jsonl, irc.jsonl) its own
+ * share of disk_mb / LAYERS_REC_SHARE, so a flood of forged records fills
+ * neither the disk nor another layer's budget; when a budget is hit a layer
+ * degrades and says so (counted, shown in status, alerted once per day per
+ * budget) while pcap capture and containment carry on.  Outputs go into the day folder of the data they
  * describe, DIR/YYYY-MM-DD/.
  *
  * Every layer module keeps its state behind one pointer in struct layers
@@ -53,6 +56,16 @@ struct layers_stats {
 	uint64_t	 telnet_sb_overlong;	/* subnegotiations cut at SB_MAX */
 };
 
+/* The record-writing layers, each with its own day budget. */
+enum layers_rec { LREC_SEBEK, LREC_SYSLOG, LREC_IRC, LREC_N };
+#define LAYERS_REC_SHARE	16	/* each gets disk_mb / 16 a day */
+
+struct layers_rec_budget {
+	uint64_t	 used;		/* bytes written today */
+	uint64_t	 refused;	/* records refused today */
+	bool		 alerted;
+};
+
 struct layers {
 	const struct fb_config	*cfg;
 	char			*data_dir;
@@ -61,6 +74,7 @@ struct layers {
 	struct layers_stats	 st;
 	int64_t			 disk_day;	/* UTC day the budget counts */
 	bool			 disk_alerted;
+	struct layers_rec_budget rec[LREC_N];
 
 	/* Module state, each owned by its module. */
 	struct stream_pool	*streams;	/* stream.c */
@@ -99,6 +113,9 @@ void	 layers_syslog_command(void *, fb_ns, const struct syslog_origin *,
 /* May a layer write n more bytes on the day of ts?  Counts what it grants;
  * a refusal is counted and alerted once per day. */
 bool	 layers_disk_take(struct layers *, fb_ns ts, uint64_t n);
+/* May a record layer write a record of n bytes on the day of ts?  Its own
+ * share of the day (LAYERS_REC_SHARE), counted and alerted as above. */
+bool	 layers_record_take(struct layers *, enum layers_rec, fb_ns ts, uint64_t n);
 /* Append one whole line to DIR/DAY/name (e.g. "irc.jsonl") for the day of ts. */
 int	 layers_append(struct layers *, fb_ns ts, const char *name,
 	    const char *line, size_t len);

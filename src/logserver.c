@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "layers.h"
 #include "logserver.h"
 
 #define UDP_BUDGET	256		/* datagrams per socket per call */
@@ -354,6 +355,15 @@ logserver_on_command(struct logserver *ls, syslog_command_fn fn, void *arg)
 		return;
 	ls->sink.on_command = fn;
 	ls->sink.arg = arg;
+}
+
+void
+logserver_set_layers(struct logserver *ls, struct layers *l)
+{
+	if (ls == NULL || l == NULL)
+		return;
+	logserver_on_command(ls, layers_syslog_command, l);
+	ls->sink.budget = l;
 }
 
 uint16_t

@@ -69,6 +69,10 @@ struct logserver *logserver_open(const struct fb_config *, struct event_log *,
 void	 logserver_close(struct logserver *);
 /* Shell command lines go to fn (keystrokes), with arg. */
 void	 logserver_on_command(struct logserver *, syslog_command_fn, void *arg);
+/* The layers: command lines become keystroke lines (layers_syslog_command)
+ * and syslog.jsonl lines count against the layers' syslog share. */
+struct layers;
+void	 logserver_set_layers(struct logserver *, struct layers *);
 /* Serve what is ready now (never waits); now is wall time. */
 void	 logserver_serve(struct logserver *, fb_ns now);
 /* The bound port of listen socket i (tests bind port 0). */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers.h"
 #include "sebek.h"
 
 #define HP_BUCKETS	4096
@@ -46,6 +47,7 @@ struct sebek_proc {
 struct sebek {
 	const struct fb_config	*cfg;
 	struct event_log	*events;
+	struct layers		*budget;
 	struct sebek_stats	 st;
 	struct sebek_hp		*hp[HP_BUCKETS];
 	size_t			 n_hp;
@@ -218,6 +220,8 @@ proc_slot(struct sebek *s, const struct fb_addr *a, const struct sebek_hdr *h)
 static void
 write_line(struct sebek *s, fb_ns ts, struct jbuf *jb)
 {
+	if (s->budget != NULL && !layers_record_take(s->budget, LREC_SEBEK, ts, jb->len))
+		return;
 	if (event_append(s->events, ts, "sebek.jsonl", jb->p, jb->len) != 0)
 		s->st.write_errors++;
 }
@@ -491,12 +495,13 @@ sebek_tick(struct sebek *s, fb_ns now)
 /* Life cycle */
 
 struct sebek *
-sebek_new(const struct fb_config *cfg, struct event_log *ev)
+sebek_new(const struct fb_config *cfg, struct event_log *ev, struct layers *budget)
 {
 	struct sebek *s = xcalloc(1, sizeof(*s));
 
 	s->cfg = cfg;
 	s->events = ev;
+	s->budget = budget;
 	return s;
 }
 

@@ -16,7 +16,9 @@
  * [engine] max_honeypots (counted when full); loss is counted per honeypot
  * from gaps in the record counter; the skew between the honeypot's clock
  * and the packet time is in every record and in status.  Every record is a
- * line of DIR/DAY/sebek.jsonl; docs/formats.md lists the fields.
+ * line of DIR/DAY/sebek.jsonl, within the Sebek share of the day's disk
+ * budget (layers.h; beyond it lines are dropped, counted by the layers);
+ * docs/formats.md lists the fields.
  */
 #ifndef FB_SEBEK_H
 #define FB_SEBEK_H
@@ -95,7 +97,10 @@ struct sebek_key_ops {
 	void	 (*close)(void *arg, void *ctx, fb_ns ts);
 };
 
-struct sebek *sebek_new(const struct fb_config *, struct event_log *);
+struct layers;
+/* layers: whose sebek share of the disk budget bounds sebek.jsonl (NULL:
+ * unbounded, for tests). */
+struct sebek *sebek_new(const struct fb_config *, struct event_log *, struct layers *);
 void	 sebek_free(struct sebek *);
 void	 sebek_set_key_ops(struct sebek *, const struct sebek_key_ops *, void *arg);
 /* A UDP datagram to sebek_port (the caller checked the port). */

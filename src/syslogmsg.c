@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "layers.h"
 #include "syslogmsg.h"
 
 #define HOST_MAX	255
@@ -553,8 +554,11 @@ syslog_sink_message(struct syslog_sink *s, fb_ns ts, const struct syslog_origin 
 	}
 	jb_init(&jb);
 	syslog_json(&jb, ts, o, &m, raw, len);
-	if (s->events == NULL ||
-	    event_append(s->events, ts, "syslog.jsonl", jb.p, jb.len) != 0)
+	/* Over the day's syslog share, the line is dropped (the layers count
+	 * it); the keystroke line above is kept. */
+	if ((s->budget == NULL || layers_record_take(s->budget, LREC_SYSLOG, ts, jb.len)) &&
+	    (s->events == NULL ||
+	    event_append(s->events, ts, "syslog.jsonl", jb.p, jb.len) != 0))
 		s->st.write_errors++;
 	jb_free(&jb);
 }

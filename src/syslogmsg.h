@@ -8,7 +8,8 @@
  * bytes are tolerated, flagged and counted by the sink); parsed fields
  * point into the input.  The sink writes one JSON line per message to
  * DIR/DAY/syslog.jsonl (day of the receive time) with every field escaped
- * by jbuf, and recognises shell command lines (syslog_command) so they can
+ * by jbuf (within the syslog share of the day's disk budget, layers.h, when
+ * the sink has one), and recognises shell command lines (syslog_command) so they can
  * become keystroke lines.  docs/formats.md "syslog.jsonl" lists the fields.
  */
 #ifndef FB_SYSLOGMSG_H
@@ -89,8 +90,10 @@ struct syslog_origin {
 typedef void (*syslog_command_fn)(void *arg, fb_ns ts, const struct syslog_origin *,
 	    const struct syslog_msg *, const uint8_t *cmd, size_t n);
 
+struct layers;
 struct syslog_sink {
 	struct event_log	*events;
+	struct layers		*budget;	/* its syslog share bounds the lines; NULL: none */
 	struct syslog_stats	 st;
 	syslog_command_fn	 on_command;
 	void			*arg;

@@ -222,7 +222,7 @@ test_collector(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, "[honeynet]\nnetworks = 10.0.0.0/24\n"), 0);
 	assert_non_null(ev = event_log_open(tmpdir, NULL));
-	s = sebek_new(&cfg, ev);
+	s = sebek_new(&cfg, ev, NULL);
 
 	/* pid 100 types "ls\r" in three reads; pid 200 types "id\n" between. */
 	n = record(r, SEBEK_READ, 1, 1795724365, 100, 0, 55, "bash", "l", 1);
@@ -305,7 +305,7 @@ test_table_bound(void **state)
 	assert_int_equal(load(&cfg, "[honeynet]\nnetworks = 10.0.0.0/16\n"
 	    "[engine]\nmax_honeypots = 300\n"), 0);
 	assert_non_null(ev = event_log_open(tmpdir, NULL));
-	s = sebek_new(&cfg, ev);
+	s = sebek_new(&cfg, ev, NULL);
 	/* 1000 honeypots: far past the original server's 128. */
 	for (int i = 0; i < 1000; i++) {
 		char a[32];
@@ -349,7 +349,7 @@ test_idle(void **state)
 	(void)state;
 	assert_int_equal(load(&cfg, "[honeynet]\nnetworks = 10.0.0.0/24\nhoneypots = 10.0.0.5\n"), 0);
 	assert_non_null(ev = event_log_open(tmpdir, NULL));
-	s = sebek_new(&cfg, ev);
+	s = sebek_new(&cfg, ev, NULL);
 	n = record(r, SEBEK_READ, 1, 1795724363, 1, 0, 1, "sh", "unfinished", 10);
 	feed(s, T0, MAC_A, "10.0.0.5", false, false, r, n);
 	feed(s, T0, MAC_A, "10.0.0.6", false, false, r, n);	/* in networks, not a honeypot */
