@@ -5,9 +5,11 @@
  * the open connections; each ready socket gets a bounded share of work
  * (UDP_BUDGET datagrams, TCP_BUDGET bytes), so serve() costs little when a
  * peer floods.  Per-peer token buckets live in a direct-mapped table
- * (PEER_SLOTS, by address hash): a newcomer that hashes onto a slot takes
- * it over, so the table never grows; spoofed floods from many addresses
- * are still bounded by the per-call budgets.
+ * (PEER_SLOTS, by address hash), so the table never grows: a newcomer that
+ * hashes onto a slot takes it over only if its owner has been quiet for
+ * PEER_IDLE, else it shares one overflow bucket with every other such
+ * newcomer; spoofed floods from many addresses are still bounded by the
+ * per-call budgets.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #define UDP_BUDGET	256		/* datagrams per socket per call */
 #define TCP_BUDGET	(64 * 1024)	/* bytes per connection per call */
 #define PEER_SLOTS	4096
+#define PEER_IDLE	FB_NS_PER_SEC	/* a slot quiet this long may change hands */
 
 enum { F_START, F_LEN, F_OCTETS, F_TEXT, F_SKIP_LINE };
 
@@ -233,6 +236,7 @@ struct logserver {
 	struct ls_conn		*conns;		/* max_peers slots, fd -1 = free */
 	size_t			 n_conns;
 	struct ls_peer		*peers;		/* PEER_SLOTS */
+	struct ls_peer		 overflow;	/* newcomers on active peers' slots */
 	struct pollfd		*pfd;
 	uint8_t			*dgram;		/* max_message + 1 */
 	fb_ns			 now;
@@ -313,6 +317,7 @@ logserver_open(const struct fb_config *cfg, struct event_log *ev, char *err, siz
 	for (size_t i = 0; i < cfg->log_max_peers; i++)
 		ls->conns[i].fd = -1;
 	ls->peers = xcalloc(PEER_SLOTS, sizeof(*ls->peers));
+	ls->overflow.tokens = cfg->log_peer_rate;
 	ls->pfd = xcalloc(cfg->n_listen + cfg->log_max_peers + 1, sizeof(*ls->pfd));
 	ls->dgram = xcalloc(1, (size_t)cfg->log_max_message + 1);
 	for (size_t i = 0; i < cfg->n_listen; i++) {
@@ -381,23 +386,17 @@ logserver_port(const struct logserver *ls, size_t i)
 	return port;
 }
 
-/* Token bucket of a peer: peer_rate a second, a burst of as many. */
+/* Token bucket: peer_rate a second, a burst of as many. */
 static bool
-peer_allow(struct logserver *ls, const struct fb_addr *a)
+bucket_take(struct logserver *ls, struct ls_peer *p, fb_ns now)
 {
-	struct ls_peer *p = &ls->peers[addr_hash(a, 0x10950) % PEER_SLOTS];
 	double rate = ls->cfg->log_peer_rate;
 
-	if (!p->used || !addr_eq(&p->addr, a)) {
-		p->used = true;
-		p->addr = *a;
-		p->tokens = rate;
-		p->last = ls->now;
-	} else if (ls->now > p->last) {
-		p->tokens += (double)(ls->now - p->last) * rate / FB_NS_PER_SEC;
+	if (now > p->last) {
+		p->tokens += (double)(now - p->last) * rate / FB_NS_PER_SEC;
 		if (p->tokens > rate)
 			p->tokens = rate;
-		p->last = ls->now;
+		p->last = now;
 	}
 	if (p->tokens < 1.0) {
 		ls->st.rate_dropped++;
@@ -407,11 +406,34 @@ peer_allow(struct logserver *ls, const struct fb_addr *a)
 	return true;
 }
 
+/*
+ * A peer's slot is taken over by another address only when its owner has
+ * been quiet for PEER_IDLE: a newcomer on an active peer's slot (spoofed
+ * sources picked to collide, or bad luck) is counted against the shared
+ * overflow bucket, so it can neither reset nor drain the active peer's.
+ */
+bool
+logserver_peer_allow(struct logserver *ls, const struct fb_addr *a, fb_ns now)
+{
+	struct ls_peer *p = &ls->peers[addr_hash(a, 0x10950) % PEER_SLOTS];
+
+	if (!p->used || (!addr_eq(&p->addr, a) && now - p->last > PEER_IDLE)) {
+		p->used = true;
+		p->addr = *a;
+		p->tokens = ls->cfg->log_peer_rate;
+		p->last = now;
+	} else if (!addr_eq(&p->addr, a)) {
+		ls->st.peer_overflow++;
+		p = &ls->overflow;
+	}
+	return bucket_take(ls, p, now);
+}
+
 static void
 message(struct logserver *ls, const struct syslog_origin *o, const uint8_t *p,
     size_t n, bool truncated)
 {
-	if (!peer_allow(ls, &o->peer))
+	if (!logserver_peer_allow(ls, &o->peer, ls->now))
 		return;
 	if (truncated)
 		ls->st.truncated++;
@@ -607,6 +629,7 @@ logserver_status_json(const struct logserver *ls, struct jbuf *jb)
 	jb_u64(jb, "octet_counted", st.octet_frames);
 	jb_u64(jb, "lf_framed", st.lf_frames);
 	jb_u64(jb, "rate_dropped", st.rate_dropped);
+	jb_u64(jb, "peer_overflow", st.peer_overflow);
 	jb_u64(jb, "truncated", st.truncated);
 	jb_u64(jb, "errors", st.errors);
 	syslog_stats_json(&ss, jb);

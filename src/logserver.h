@@ -9,7 +9,8 @@
  * counting and LF-terminated alike, even mixed in one connection; a message
  * longer than [logserver] max_message is cut (flagged "truncated",
  * counted); each peer address gets a token bucket of peer_rate messages a
- * second (excess dropped, counted); at most max_peers TCP connections are
+ * second (excess dropped, counted) that no other address can reset or
+ * drain while the peer is active; at most max_peers TCP connections are
  * open (more are accepted and closed at once, counted), and a connection
  * quiet for LS_IDLE is closed.  Every message becomes a syslog.jsonl line
  * with source "server" (syslogmsg.h).  Live only: replay has no server.
@@ -56,6 +57,7 @@ struct logserver_stats {
 	uint64_t	 udp_datagrams, tcp_accepted, tcp_refused, tcp_closed, tcp_idle;
 	uint64_t	 tcp_bytes, octet_frames, lf_frames;
 	uint64_t	 rate_dropped;	/* over a peer's token bucket */
+	uint64_t	 peer_overflow;	/* counted against the shared overflow bucket */
 	uint64_t	 truncated;	/* cut to max_message */
 	uint64_t	 errors;	/* recv/accept failures */
 };
@@ -73,6 +75,10 @@ void	 logserver_on_command(struct logserver *, syslog_command_fn, void *arg);
  * and syslog.jsonl lines count against the layers' syslog share. */
 struct layers;
 void	 logserver_set_layers(struct logserver *, struct layers *);
+/* The rate limit each message passes (the peer's token bucket, or the
+ * shared overflow bucket when the peer's slot belongs to another address
+ * active within the last second); counted when false.  Public for tests. */
+bool	 logserver_peer_allow(struct logserver *, const struct fb_addr *, fb_ns now);
 /* Serve what is ready now (never waits); now is wall time. */
 void	 logserver_serve(struct logserver *, fb_ns now);
 /* The bound port of listen socket i (tests bind port 0). */

@@ -132,6 +132,70 @@ test_framer_digits_small_max(void **state)
 	}
 }
 
+/* Two addresses whose rate slots collide (the table's hash). */
+static void
+colliding(struct fb_addr *a, struct fb_addr *b)
+{
+	char s[32];
+	uint32_t want;
+
+	assert_int_equal(addr_parse("192.0.2.1", a), 0);
+	want = addr_hash(a, 0x10950) % 4096;
+	for (uint32_t i = 2; i < 1u << 24; i++) {
+		snprintf(s, sizeof(s), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+		assert_int_equal(addr_parse(s, b), 0);
+		if (addr_hash(b, 0x10950) % 4096 == want)
+			return;
+	}
+	fail();
+}
+
+/* A newcomer on an active peer's slot neither resets nor drains its
+ * bucket: it is counted against the shared overflow bucket; the slot
+ * changes hands only after a second of quiet. */
+static void
+test_peer_slots(void **state)
+{
+	struct fb_config cfg;
+	struct logserver *ls;
+	struct logserver_stats st;
+	struct fb_addr a, b;
+	char err[256];
+	fb_ns t = 1795651200LL * FB_NS_PER_SEC;
+
+	(void)state;
+	assert_int_equal(config_load_string("t.conf",
+	    "[honeynet]\nnetworks = 10.0.0.0/24\n[logserver]\npeer_rate = 2\n",
+	    &cfg, err, sizeof(err)), 0);
+	assert_non_null(ls = logserver_open(&cfg, NULL, err, sizeof(err)));
+	colliding(&a, &b);
+	/* a spends its burst of 2. */
+	assert_true(logserver_peer_allow(ls, &a, t));
+	assert_true(logserver_peer_allow(ls, &a, t + 1));
+	assert_false(logserver_peer_allow(ls, &a, t + 2));
+	/* b collides while a is active: the overflow bucket (burst 2). */
+	assert_true(logserver_peer_allow(ls, &b, t + 3));
+	assert_true(logserver_peer_allow(ls, &b, t + 4));
+	assert_false(logserver_peer_allow(ls, &b, t + 5));
+	/* a's bucket was not reset by b: still empty. */
+	assert_false(logserver_peer_allow(ls, &a, t + 6));
+	logserver_stats(ls, &st, NULL);
+	assert_int_equal(st.peer_overflow, 3);
+	assert_int_equal(st.rate_dropped, 3);
+	/* Half a second on, a has one token again (2 a second). */
+	assert_true(logserver_peer_allow(ls, &a, t + FB_NS_PER_SEC / 2 + 6));
+	assert_false(logserver_peer_allow(ls, &a, t + FB_NS_PER_SEC / 2 + 7));
+	/* After more than a second of quiet, b takes the slot, full burst. */
+	t += FB_NS_PER_SEC / 2 + 7 + FB_NS_PER_SEC + 1;
+	assert_true(logserver_peer_allow(ls, &b, t));
+	assert_true(logserver_peer_allow(ls, &b, t + 1));
+	assert_false(logserver_peer_allow(ls, &b, t + 2));
+	logserver_stats(ls, &st, NULL);
+	assert_int_equal(st.peer_overflow, 3);
+	logserver_close(ls);
+	config_free(&cfg);
+}
+
 static char tmpdir[256];
 
 static int
@@ -253,6 +317,7 @@ main(void)
 		cmocka_unit_test(test_framer),
 		cmocka_unit_test(test_framer_exact_max),
 		cmocka_unit_test(test_framer_digits_small_max),
+		cmocka_unit_test(test_peer_slots),
 		cmocka_unit_test(test_server),
 	};
 
