@@ -3,9 +3,10 @@
 # Only what is missing is installed; running it again does nothing.
 # curl: tests/netns/gateway.sh and the demo fetch over HTTP.  No iputils-ping:
 # the tests and the demo ping with their own raw-socket helper (tools.py).
+# rsyslog, bsdutils (logger): tests/netns/logserver.sh runs its own rsyslogd.
 set -eu
 BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev libssl-dev zlib1g-dev libmagic-dev"
-TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp libclang-rt-14-dev"
+TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp rsyslog bsdutils libclang-rt-14-dev"
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do
