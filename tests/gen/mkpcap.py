@@ -1021,6 +1021,52 @@ def bench(path, size_mb, nsec=False):
     return w.frames
 
 
+@scenario
+def evict(n, arg):
+    """max_flows = 16; tcp = 5/hour, udp = 2/hour, icmp = 1/hour.  10.0.0.5
+    opens 3 outbound connections, each answered (established):
+      0 s    TCP :40001 -> 198.51.100.1:80 (handshake, request, response)
+      1 s    UDP :44000 -> 198.51.100.2:9999 and a reply
+      2 s    ICMP echo id 7 -> 198.51.100.3 and the reply
+    10 s     40 inbound SYNs 203.0.113.1..40:50000 -> :22, 10 ms apart,
+             none answered (half-open: they evict one another, not the 3)
+    11 s     a mid-stream TCP segment and a datagram on the 3 connections
+    20 s     16 inbound connections 203.0.113.101..116:50001 -> :22, each
+             SYN, SYN-ACK, ACK, 10 ms apart (established: once the half-open
+             ones are gone they push out the 3 outbound ones, ICMP first)
+    30 s     the honeypot's next segment of the TCP connection (no flow:
+             dropped), then 100 ms apart a datagram of the same UDP flow and
+             an echo request with the same id (new connections: counted)"""
+    srv_tcp, srv_udp, srv_icmp = "198.51.100.1", "198.51.100.2", "198.51.100.3"
+    req = b"GET / HTTP/1.0\r\n\r\n"
+    resp = b"HTTP/1.0 200 OK\r\n\r\nhello\n"
+    n.session(T0, HP, srv_tcp, 40001, 80, isn_c=1000, isn_s=5000, req=req,
+              resp=resp, close=False)
+    c, s = 1001 + len(req), 5001 + len(resp)
+    n.udp(T0 + SEC, HP, srv_udp, 44000, 9999, b"u0")
+    n.udp(T0 + SEC + 10 * MS, srv_udp, HP, 9999, 44000, b"r0")
+    n.ping(T0 + 2 * SEC, HP, srv_icmp, 7, 1)
+    n.ping(T0 + 2 * SEC + 20 * MS, srv_icmp, HP, 7, 1, reply=True)
+    t = T0 + 10 * SEC
+    for i in range(40):
+        n.tcp(t + i * 10 * MS, "203.0.113.%d" % (i + 1), HP, 50000, 22,
+              70000 + i, 0, SYN, options=MSS)
+    t = T0 + 11 * SEC
+    n.tcp(t, HP, srv_tcp, 40001, 80, c, s, PSH | ACK, b"more1")
+    c += 5
+    n.udp(t + 100 * MS, HP, srv_udp, 44000, 9999, b"u1")
+    t = T0 + 20 * SEC
+    for i in range(16):
+        cli, ti, isn = "203.0.113.%d" % (101 + i), t + i * 10 * MS, 80000 + i
+        n.tcp(ti, cli, HP, 50001, 22, isn, 0, SYN, options=MSS)
+        n.tcp(ti + MS, HP, cli, 22, 50001, 90000 + i, isn + 1, SYN | ACK, options=MSS)
+        n.tcp(ti + 2 * MS, cli, HP, 50001, 22, isn + 1, 90001 + i, ACK)
+    t = T0 + 30 * SEC
+    n.tcp(t, HP, srv_tcp, 40001, 80, c, s, PSH | ACK, b"more2")
+    n.udp(t + 100 * MS, HP, srv_udp, 44000, 9999, b"u2")
+    n.ping(t + 200 * MS, HP, srv_icmp, 7, 2)
+
+
 # ---------------------------------------------------------------- main
 
 
