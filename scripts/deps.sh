@@ -4,9 +4,11 @@
 # curl: tests/netns/gateway.sh and the demo fetch over HTTP.  No iputils-ping:
 # the tests and the demo ping with their own raw-socket helper (tools.py).
 # rsyslog, bsdutils (logger): tests/netns/logserver.sh runs its own rsyslogd.
+# dnsmasq-base, busybox (udhcpc), util-linux (unshare, runuser, mount):
+# tests/netns/gateway2.sh.
 set -eu
 BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev libssl-dev zlib1g-dev libmagic-dev"
-TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp rsyslog bsdutils libclang-rt-14-dev"
+TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp rsyslog bsdutils libclang-rt-14-dev dnsmasq-base busybox util-linux"
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do

@@ -99,6 +99,7 @@ struct engine {
 
 	struct fb_frame		 batch[BATCH_MAX];
 	uint8_t			 verdict[BATCH_MAX];
+	uint8_t			 reason[BATCH_MAX];
 };
 
 static void	on_flow_end(struct fb_flow *, enum fb_end, void *);
@@ -644,7 +645,7 @@ process_batch(struct engine *e, int n)
 		tick(e);
 		v = decide(e, fr, &p, &reason);
 		e->verdict[i] = (uint8_t)v;
-		account(e, fr, v, reason);
+		e->reason[i] = (uint8_t)reason;
 		/* Here, not after forwarding: the flow this frame belongs to is
 		 * the one decide() just saw, before a later frame's timers or
 		 * evictions can end it. */
@@ -654,18 +655,23 @@ process_batch(struct engine *e, int n)
 	}
 	if (capture_flush(e->capture) != 0)
 		failed = true;
+	/* Counted only now: a forward withheld for capture is a drop. */
 	if (capture_blocks(e, failed)) {
 		for (i = 0; i < n; i++) {
-			if (e->verdict[i] != VERDICT_FORWARD)
-				continue;
-			e->c.withheld++;
-			e->c.by_reason[REASON_CAPTURE_FAILED]++;
+			if (e->verdict[i] == VERDICT_FORWARD) {
+				e->c.withheld++;
+				account(e, &e->batch[i], VERDICT_DROP, REASON_CAPTURE_FAILED);
+			} else {
+				account(e, &e->batch[i], VERDICT_DROP,
+				    (enum fb_reason)e->reason[i]);
+			}
 		}
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		struct fb_frame *fr = &e->batch[i];
 
+		account(e, fr, (enum fb_verdict)e->verdict[i], (enum fb_reason)e->reason[i]);
 		if (e->verdict[i] == VERDICT_FORWARD)
 			e->io->ops->forward(e->io, fr,
 			    fr->leg == LEG_INSIDE ? LEG_OUTSIDE : LEG_INSIDE);
