@@ -23,10 +23,21 @@
 
 #define HEAD_BYTES	4096	/* what libmagic sees */
 #define NAME_MAX_KEPT	2048	/* longer names are cut (and say so) */
+#define MIME_SLOTS	256	/* MIME types remembered by content hash */
+#define MIME_MAX	96
+
+/* libmagic costs far more than carving (tens of regex passes per call),
+ * and a honeynet sees the same toolkit fetched again and again: the type of
+ * a content hash is looked up once.  Same hash, same bytes, same type. */
+struct mime_slot {
+	char	sha[SHA256_HEXLEN];
+	char	mime[MIME_MAX];
+};
 
 struct carver {
 	const struct fb_config	*cfg;
 	magic_t			 magic;
+	struct mime_slot	 mime[MIME_SLOTS];
 	uint64_t		 seq;
 	struct carver_stats	 st;
 };
@@ -118,6 +129,7 @@ carver_status_json(const struct carver *c, struct jbuf *jb)
 	jb_u64(jb, "complete", c->st.complete);
 	jb_u64(jb, "truncated", c->st.truncated);
 	jb_u64(jb, "duplicates", c->st.duplicates);
+	jb_u64(jb, "mime_cached", c->st.mime_cached);
 	jb_u64(jb, "bytes", c->st.bytes);
 	jb_u64(jb, "errors", c->st.errors);
 	jb_obj_end(jb);
@@ -347,15 +359,38 @@ carve_commit(struct carve *cv, const char *hex)
 	return true;
 }
 
+/* The MIME type of the carved bytes (hex: their SHA-256), or NULL. */
+static const char *
+carve_mime(struct carve *cv, const char *hex)
+{
+	struct mime_slot *slot;
+	const char *mime;
+	unsigned i = 0;
+
+	if (cv->c->magic == NULL)
+		return NULL;
+	for (int k = 0; k < 2 && hex[k] != '\0'; k++)
+		i = i * 16 + (unsigned)(hex[k] <= '9' ? hex[k] - '0' : hex[k] - 'a' + 10);
+	slot = &cv->c->mime[i % MIME_SLOTS];
+	if (strcmp(slot->sha, hex) == 0) {
+		cv->c->st.mime_cached++;
+		return slot->mime;
+	}
+	mime = magic_buffer(cv->c->magic, cv->head, cv->head_len);
+	if (mime == NULL || strlen(mime) >= sizeof(slot->mime))
+		return mime;
+	fb_strlcpy(slot->sha, hex, sizeof(slot->sha));
+	fb_strlcpy(slot->mime, mime, sizeof(slot->mime));
+	return slot->mime;
+}
+
 static void
 carve_record(struct carve *cv, fb_ns ts, const char *hex)
 {
 	char a[FB_ADDRSTRLEN];
-	const char *mime = NULL;
+	const char *mime = carve_mime(cv, hex);
 	struct jbuf jb;
 
-	if (cv->c->magic != NULL)
-		mime = magic_buffer(cv->c->magic, cv->head, cv->head_len);
 	jb_init(&jb);
 	jb_begin(&jb);
 	jb_time(&jb, "ts", cv->start);

@@ -50,6 +50,7 @@ struct carver_stats {
 	uint64_t	duplicates;	/* content already in files/ that day */
 	uint64_t	bytes;		/* written to files/ */
 	uint64_t	errors;		/* open/write/rename failures */
+	uint64_t	mime_cached;	/* MIME types known from an earlier copy */
 };
 
 /* What is known of a file when its first byte arrives. */

@@ -65,6 +65,8 @@ test_complete_and_duplicate(void **state)
 	assert_int_equal(st.complete, 2);
 	assert_int_equal(st.duplicates, 1);
 	assert_int_equal(st.bytes, 42);
+	/* The second copy's type came from the first, not from libmagic. */
+	assert_int_equal(st.mime_cached, 1);
 }
 
 static void
