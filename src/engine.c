@@ -648,8 +648,11 @@ process_batch(struct engine *e, int n)
 		e->reason[i] = (uint8_t)reason;
 		/* Here, not after forwarding: the flow this frame belongs to is
 		 * the one decide() just saw, before a later frame's timers or
-		 * evictions can end it. */
-		layers_packet(e->layers, &p, fr->ts);
+		 * evictions can end it.  Spoofed frames reached no one: were
+		 * they reassembled, an attacker could write the other side's
+		 * words into a transcript. */
+		if (reason != REASON_SPOOF_INSIDE && reason != REASON_SPOOF_OUTSIDE)
+			layers_packet(e->layers, &p, fr->ts);
 		if (capture_write(e->capture, fr->ts, fr->data, fr->caplen, fr->wirelen) != 0)
 			failed = true;
 	}

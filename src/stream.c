@@ -7,7 +7,8 @@
  * target policies decide overlaps by comparing the extents of the old and
  * the new segment (policy_new_wins, shared with defrag).  Held bytes are
  * delivered when the peer acknowledges them (the receiving stack took
- * them, so a later copy can no longer change what it saw), when the FIN
+ * them, so a later copy can no longer change what it saw), when the peer
+ * itself sends data (so the two sides stay in the order they spoke), when the FIN
  * is reached in sequence, when the per-direction limit is hit, or at the
  * end; until then a conflicting copy is resolved by the policy, as an IDS
  * that flushes on ACK does.  Holes are delivered as gaps of their exact
@@ -746,6 +747,31 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len));
 }
 
+/*
+ * The other side sends data: the bytes this side sent before, as far as they
+ * are contiguous, are delivered now, even unacknowledged.  Otherwise a reply
+ * that crossed an unacknowledged segment on the wire (a banner, then a
+ * password typed before the banner arrived) would reach the transcript
+ * after it, and the two sides' words would be out of the order in which
+ * they were spoken.  Holes still wait for their ACK or the end.
+ */
+static void
+peer_spoke(struct stream *s, int dir, fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+	uint64_t end;
+
+	if (!h->have_base || h->ended)
+		return;
+	end = contiguous_end(h);
+	if (h->fin && end > h->fin_off)
+		end = h->fin_off;
+	if (end > h->next) {
+		flush_to(s, dir, ts, end);
+		check_fin(s, dir, ts);
+	}
+}
+
 void
 stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 {
@@ -788,6 +814,8 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 		h->have_base = true;
 		h->base = data_seq;
 	}
+	if (p->payload_len > 0)
+		peer_spoke(s, !dir, ts);
 	if (h->have_base && !h->ended && (p->payload_len > 0 || (fl & TH_FIN)))
 		on_data(s, dir, p, data_seq, ts);
 	if (fl & TH_ACK)

@@ -28,6 +28,8 @@ struct rec {
 	int		 conflicts;
 	char		 kept[256], other[256];
 	uint64_t	 conf_off;
+	char		 order[64];	/* direction of each data call: C or S */
+	size_t		 norder;
 };
 
 static void
@@ -50,6 +52,8 @@ cb_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
 	assert_int_equal(r->ends[dir], 0);
 	assert_true(n > 0);
 	rec_put(r, dir, (const char *)p, n);
+	if (r->norder + 1 < sizeof(r->order))
+		r->order[r->norder++] = dir == STREAM_ORIG ? 'C' : 'S';
 }
 
 static void
@@ -166,6 +170,34 @@ test_in_order_on_ack(void **state)
 	assert_int_equal(r.how[0], STREAM_END_CLOSE);
 	assert_int_equal(r.ends[1], 1);
 	assert_int_equal(r.n[1], 0);
+	stream_pool_free(sp);
+}
+
+/*
+ * A banner and a typed line cross on the wire (the client's segment does not
+ * acknowledge the banner): the banner, sent first, is delivered first, when
+ * the client speaks; the line when the server answers.
+ */
+static void
+test_crossing_keeps_spoken_order(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct rec r;
+	struct stream *s = open_stream(sp, POLICY_LINUX, &r);
+
+	(void)state;
+	seg(s, STREAM_RESP, TH_ACK | TH_PUSH, ISN_S + 1, ISN_C + 1, "login: ");
+	assert_int_equal(r.norder, 0);		/* nobody spoke after it yet */
+	cdata(s, 0, "admin\n");			/* acknowledges nothing */
+	assert_string_equal(r.order, "S");
+	assert_string_equal(r.out[1], "login: ");
+	seg(s, STREAM_RESP, TH_ACK | TH_PUSH, ISN_S + 8, ISN_C + 7, "Password: ");
+	assert_string_equal(r.order, "SC");
+	assert_string_equal(r.out[0], "admin\n");
+	seg(s, STREAM_ORIG, TH_ACK, ISN_C + 7, ISN_S + 18, NULL);
+	assert_string_equal(r.order, "SCS");
+	assert_string_equal(r.out[1], "login: Password: ");
+	stream_close(s, T0);
 	stream_pool_free(sp);
 }
 
@@ -977,6 +1009,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_order_on_ack),
 		cmocka_unit_test(test_out_of_order),
+		cmocka_unit_test(test_crossing_keeps_spoken_order),
 		cmocka_unit_test(test_gap_at_close),
 		cmocka_unit_test(test_leading_gap),
 		cmocka_unit_test(test_gap_acked_past),
