@@ -126,3 +126,43 @@ if [ "$out_frames" != "$frames" ]; then
 	echo "WARNING: fishbowl captured $out_frames frames of $frames" >&2
 	exit 1
 fi
+
+# ---------------------------------------------------------------------------
+# Every capture layer on (reassembly, transcripts, HTTP/FTP/IRC, carving)
+# against tcpflow -r (stream reassembly into one file per flow direction) on
+# a smaller capture of the same generator (BENCH_LAYERS_MB, default 100):
+# both create one file per connection, and on the full capture that is
+# hundreds of thousands of files whatever the tool.
+LMB=${BENCH_LAYERS_MB:-100}
+if ! command -v tcpflow >/dev/null; then
+	echo "layers:   skipped (tcpflow is not installed; scripts/deps.sh installs it)"
+	exit 0
+fi
+LIN="$DIR/replay-${LMB}MB-$sum.pcap"
+[ -s "$LIN" ] || python3 tests/gen/mkpcap.py bench "$LIN" --arg "$LMB"
+sed '/^\[layers\]/,$d' "$DIR/replay.conf" >"$DIR/replay-layers.conf"
+cat "$LIN" >/dev/null
+best_l="" best_f=""
+for r in $(seq "$RUNS"); do
+	rm -rf "$DIR/out-l" "$DIR/out-tf"
+	mkdir -p "$DIR/out-tf"
+	t0=$(now)
+	timeout "$LIMIT" "$FISHBOWL" replay -c "$DIR/replay-layers.conf" -r "$LIN" -o "$DIR/out-l" \
+	    >/dev/null 2>&1 || { echo "bench/replay.sh: fishbowl replay with layers failed" >&2; exit 1; }
+	t1=$(now)
+	tcpflow -r "$LIN" -o "$DIR/out-tf" >/dev/null 2>&1
+	t2=$(now)
+	l=$(calc "$t1 - $t0")
+	f=$(calc "$t2 - $t1")
+	echo "layers run $r: fishbowl replay (all layers) $l s, tcpflow -r $f s"
+	if [ -z "$best_l" ] || [ "$(calc "$l < $best_l" 0)" = 1 ]; then best_l=$l; fi
+	if [ -z "$best_f" ] || [ "$(calc "$f < $best_f" 0)" = 1 ]; then best_f=$f; fi
+done
+sessions=$(cat "$DIR"/out-l/*/sessions.jsonl 2>/dev/null | wc -l)
+flows=$(find "$DIR/out-tf" -type f | wc -l)
+rm -rf "$DIR/out-l" "$DIR/out-tf"
+echo
+echo "capture:  $LIN, $(($(stat -c %s "$LIN") / 1000000)) MB"
+echo "fishbowl: $best_l s, all layers on ($sessions transcripts)"
+echo "tcpflow:  $best_f s ($flows files)"
+echo "ratio:    $(calc "$best_l / $best_f" 2) (fishbowl replay with every layer / tcpflow -r, best of $RUNS)"

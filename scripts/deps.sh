@@ -10,6 +10,7 @@ set -eu
 BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccomp-dev libssl-dev zlib1g-dev libmagic-dev"
 TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp rsyslog bsdutils libclang-rt-14-dev dnsmasq-base busybox util-linux"
 TEST="$TEST inetutils-telnetd inetutils-telnet expect"	# tests/netns/telnet.sh, the demo
+TEST="$TEST tcpflow"	# bench/replay.sh: the capture layers against tcpflow
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do
