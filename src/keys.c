@@ -65,7 +65,10 @@ record(struct layers *l, fb_ns start, fb_ns ts, const struct key_origin *o,
 	if (raw != NULL)
 		jb_strn(&jb, "raw", raw, rawn);
 	jb_end(&jb);
-	if (layers_append(l, ts, "keystrokes.jsonl", jb.p, jb.len) == 0)
+	/* Its own day's share: a flood of forged Sebek records or syslog
+	 * lines must not fill the disk through keystrokes.jsonl either. */
+	if (layers_record_take(l, LREC_KEYS, ts, jb.len) &&
+	    layers_append(l, ts, "keystrokes.jsonl", jb.p, jb.len) == 0)
 		l->st.keystroke_lines++;
 	jb_free(&jb);
 }

@@ -32,7 +32,7 @@
 #define DAY_NS		(86400LL * FB_NS_PER_SEC)
 
 /* The record layers' names in status and alerts (enum layers_rec). */
-static const char *const rec_names[LREC_N] = { "sebek", "syslog", "irc" };
+static const char *const rec_names[LREC_N] = { "sebek", "syslog", "irc", "keystrokes" };
 
 /* The layer state of one TCP connection (fb_flow.app). */
 struct tcp_app {

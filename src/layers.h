@@ -57,7 +57,7 @@ struct layers_stats {
 };
 
 /* The record-writing layers, each with its own day budget. */
-enum layers_rec { LREC_SEBEK, LREC_SYSLOG, LREC_IRC, LREC_N };
+enum layers_rec { LREC_SEBEK, LREC_SYSLOG, LREC_IRC, LREC_KEYS, LREC_N };
 #define LAYERS_REC_SHARE	16	/* each gets disk_mb / 16 a day */
 
 struct layers_rec_budget {

