@@ -19,7 +19,7 @@
 # Each measurement starts the gateway afresh (new capture), stops it (SIGINT
 # for tcpdump, SIGTERM for fishbowl: both flush), counts the pcap, deletes it.
 #
-#   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 FB_BUILD=build bench/live.sh
+#   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 BENCH_LAYERS=yes FB_BUILD=build bench/live.sh
 #   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"  BENCH_TESTS="tcp udp conn"
 #
 # Prints a final table (also saved to build/bench/live-results.txt) with
@@ -34,6 +34,7 @@ FISHBOWL=$FB_BUILD/fishbowl
 T=${BENCH_T:-5}
 RUNS=${BENCH_RUNS:-3}
 RING=${BENCH_RING_MB:-16}
+LAYERS=${BENCH_LAYERS:-yes}
 OFFLOADS=${BENCH_OFFLOADS:-on off}
 MODES=${BENCH_MODES:-bridge fishbowl}
 TESTS=${BENCH_TESTS:-tcp udp conn}
@@ -92,6 +93,9 @@ rate = allow
 
 [engine]
 ring_mb = $RING
+
+[layers]
+enable = $LAYERS
 EOF
 }
 
