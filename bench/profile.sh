@@ -62,9 +62,15 @@ conn)	inO $PY conn_rate $HP 7000 "$T" >"$FBN_WORK/load.out" 2>&1 & ;;
 *)	die "BENCH_LOAD: tcp, udp or conn" ;;
 esac
 LOAD_PID=$!
-sleep 2
-perf record -a -g -o "$DATA" -- sleep $((T - 4)) >/dev/null 2>&1
+cpu() { awk '{print $14 + $15}' /proc/$FBN_FB_PID/stat; }	# utime + stime, ticks
+frames() { fbn_json 'g(s, "totals.forwarded.frames", 0) + g(s, "totals.dropped.frames", 0)'; }
+C0=$(cpu); F0=$(frames)
+if [ -n "${BENCH_NOPERF:-}" ]; then sleep $((T - 1)); else
+perf record -a -g -o "$DATA" -- sleep $((T - 4)) >/dev/null 2>&1; fi
+C1=$(cpu); F1=$(frames)
 wait $LOAD_PID
+echo "== fishbowl CPU: $(( (C1 - C0) * 10 )) ms for $((F1 - F0)) frames:" \
+    "$(awk -v c=$((C1 - C0)) -v f=$((F1 - F0)) -v hz=$(getconf CLK_TCK) 'BEGIN { printf("%.2f", f ? c / hz * 1e6 / f : 0) }') us per frame"
 echo "== load ($LOAD, offloads $OFF, layers $LAYERS)"
 tail -4 "$FBN_WORK/load.out"
 echo "== fishbowl status"

@@ -8,7 +8,11 @@
  * with its header written in one write(2); records are appended whole, in
  * batches, with write(2) straight to the file (no stdio buffer that a kill -9
  * would lose): after capture_flush() returns 0 every frame given so far is in
- * the kernel, so a crash can lose at most a partial last record.  A failed or
+ * the kernel, so a crash can lose at most a partial last record (live, with
+ * mapped_end, small batches are copied into a mapped, reserved end of the
+ * file instead, followed by an end mark: same promise, no system call; the
+ * file is cut to its records when closed, or by the next capture_open after
+ * a crash).  A failed or
  * short write is rolled back with ftruncate to the last whole record and
  * counted; the caller (engine) then applies on_failure.  Files rotate at
  * rotate_bytes and at UTC midnight; capture_tick() applies retention
@@ -43,6 +47,7 @@ struct capture_opts {
 	uint32_t	 keep_days;	/* 0 = keep */
 	uint64_t	 min_free_bytes;
 	uint32_t	 snaplen;	/* 0 = 262144 */
+	bool		 mapped_end;	/* small batches through a mapping (live) */
 };
 
 struct capture;

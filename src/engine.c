@@ -710,6 +710,7 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		.dir = e->data_dir, .linktype = e->linktype,
 		.rotate_bytes = e->cfg->rotate_bytes, .keep_days = e->cfg->keep_days,
 		.min_free_bytes = e->cfg->min_free_bytes,
+		.mapped_end = e->opts.live,
 	};
 	char *state_dir;
 
