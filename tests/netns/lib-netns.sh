@@ -441,7 +441,8 @@ def ping(dst, count, interval="0.2", wait="1.0"):
     print(sent, len(got))
 
 def pcap_count(*paths):
-    """Frames in classic pcap files (header to header, no decoding)."""
+    """Frames in classic pcap files (header to header, no decoding; a
+    file being written ends at its end mark)."""
     import struct
     n = 0
     for p in paths:
@@ -453,7 +454,10 @@ def pcap_count(*paths):
                 h = f.read(16)
                 if len(h) < 16:
                     break
-                f.seek(struct.unpack(e + "I", h[8:12])[0], 1)
+                caplen = struct.unpack(e + "I", h[8:12])[0]
+                if caplen > 262144:
+                    break   # the end mark of a file being written
+                f.seek(caplen, 1)
                 n += 1
     print(n)
 
