@@ -12,6 +12,8 @@
 #   conn   new TCP connections per second: one python3 client, connect and
 #          RST, for BENCH_T seconds; counted by the client; median of
 #          BENCH_RUNS runs
+#   rss    per measurement, the peak resident size (VmHWM) of tcpdump or
+#          fishbowl (its ring, flow table and buffers: sized by configuration)
 #   loss   per measurement, frames the gateway's two legs received (kernel
 #          rx counters) minus frames in the pcap; for tcpdump also its
 #          "dropped by kernel", for fishbowl its status kernel_drops
@@ -127,6 +129,7 @@ gw_stop() {
 	sleep 0.5	# the last frames in flight reach the gateway
 	if [ "$1" = bridge ]; then
 		RX1=$(gw_rx)
+		RSS=$(peak_rss "$TD_PID")
 		kill -INT "$TD_PID"; wait "$TD_PID" 2>/dev/null
 		KDROP=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$W/cap/tcpdump.err")
 		fbn_unbridge
@@ -135,6 +138,7 @@ gw_stop() {
 		KDROP=$(fbn_json 'g(s, "totals.capture.kernel_drops", "?")')
 		FBLOST=$(fbn_json 'g(s, "totals.capture.lost_frames", "?")')
 		RX1=$(gw_rx)
+		RSS=$(peak_rss "$FBN_FB_PID")
 		fbn_stop || log "fishbowl exited non-zero: $(tail -3 "$FBN_FB_LOG")"
 		files=$(fbn_pcaps)
 	fi
@@ -145,12 +149,17 @@ gw_stop() {
 	[ "$1" = fishbowl ] && rm -rf "$FBN_DATA"
 	rm -rf "$W/cap"
 }
+# peak_rss PID: the process's peak resident size (VmHWM), MB
+peak_rss() {
+	awk '/^VmHWM:/ { printf("%.1f", $2 / 1024) }' "/proc/$1/status" 2>/dev/null || echo '?'
+}
 # record KEY VALUE
 declare -A R
 record() { R[$1]=$2; }
 lossrec() {	# lossrec MODE OFF TEST
 	record "loss.$1.$2.$3" "$LOST/$RXD k$KDROP"
-	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}"
+	record "rss.$1.$2.$3" "$RSS"
+	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}, peak RSS ${RSS:-?} MB"
 }
 
 measure() {	# measure MODE OFF
@@ -232,6 +241,10 @@ ratio() {
 		for k in tcp udp conn; do
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
 			    "${R[loss.bridge.$off.$k]:--}" "${R[loss.fishbowl.$off.$k]:--}" ""
+		done
+		for k in tcp udp conn; do
+			printf '%-9s %-38s %22s %22s %8s\n' "$off" "peak RSS MB, $k (tcpdump; fishbowl)" \
+			    "${R[rss.bridge.$off.$k]:--}" "${R[rss.fishbowl.$off.$k]:--}" ""
 		done
 	done
 } | tee "$RESULTS"
