@@ -217,29 +217,6 @@ carve_size(const struct carve *cv)
 }
 
 static bool
-carve_open(struct carve *cv)
-{
-	char dir[400];
-
-	if (layers_day_dir(cv->l, cv->start, "files", dir, sizeof(dir)) != 0)
-		return false;
-	if ((size_t)snprintf(cv->tmp, sizeof(cv->tmp), "%s/.part-%llu-%llu", dir,
-	    (unsigned long long)cv->conn_id,
-	    (unsigned long long)++cv->c->seq) >= sizeof(cv->tmp))
-		return false;
-	cv->fd = open(cv->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (cv->fd < 0)
-		return false;
-	if (sha256_init(&cv->hash) != 0) {
-		close(cv->fd);
-		cv->fd = -1;
-		unlink(cv->tmp);
-		return false;
-	}
-	return true;
-}
-
-static bool
 write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -255,6 +232,22 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return true;
 }
 
+/* Creates the temporary file and writes what the head holds so far. */
+static bool
+carve_open(struct carve *cv)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), ".part-%llu-%llu", (unsigned long long)cv->conn_id,
+	    (unsigned long long)++cv->c->seq);
+	cv->fd = layers_day_open(cv->l, cv->start, "files", name,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640,
+	    cv->tmp, sizeof(cv->tmp));
+	if (cv->fd < 0)
+		return false;
+	return write_all(cv->fd, cv->head, cv->head_len);
+}
+
 static void
 carve_fail(struct carve *cv)
 {
@@ -263,6 +256,14 @@ carve_fail(struct carve *cv)
 	carve_stop(cv, CARVE_ERROR);
 }
 
+/*
+ * A file's first HEAD_BYTES stay in memory (libmagic wants them anyway)
+ * and the temporary file is created only when more come: a small file
+ * whose digest is already in files/ -- the same page or toolkit fetched
+ * again -- then costs no file at all.  Creating and unlinking a temporary
+ * file per duplicate was most of the replay's system time (ext4 scans its
+ * recently deleted inodes on every create).
+ */
 void
 carve_write(struct carve *cv, const uint8_t *p, size_t n)
 {
@@ -284,11 +285,15 @@ carve_write(struct carve *cv, const uint8_t *p, size_t n)
 		carve_stop(cv, CARVE_DISK);
 		return;
 	}
-	if (cv->fd < 0 && !carve_open(cv)) {
+	if (cv->size == 0 && sha256_init(&cv->hash) != 0) {
 		carve_fail(cv);
 		return;
 	}
-	if (!write_all(cv->fd, p, n)) {
+	if (cv->fd < 0 && cv->head_len + n > HEAD_BYTES && !carve_open(cv)) {
+		carve_fail(cv);
+		return;
+	}
+	if (cv->fd >= 0 && !write_all(cv->fd, p, n)) {
 		carve_fail(cv);
 		return;
 	}
@@ -327,36 +332,51 @@ carve_discard(struct carve *cv)
 }
 
 /* Renames the temporary file to its digest; an existing file of that name
- * has the same content, so ours goes. */
+ * has the same content, so ours goes.  A file still all in the head gets
+ * its temporary file only when no such file exists. */
 static bool
 carve_commit(struct carve *cv, const char *hex)
 {
-	char final[512], *slash;
+	char final[512];
 	struct stat sb;
 	int fd = cv->fd;
 
 	cv->fd = -1;
-	if (close(fd) != 0) {
+	if (fd >= 0 && close(fd) != 0) {
 		unlink(cv->tmp);
 		return false;
 	}
-	fb_strlcpy(final, cv->tmp, sizeof(final));
-	if ((slash = strrchr(final, '/')) == NULL)
-		return false;
-	slash[1] = '\0';
-	if (strlen(final) + SHA256_HEXLEN > sizeof(final))
-		return false;
+	if (layers_day_path(cv->l, cv->start, "files", final, sizeof(final)) != 0 ||
+	    strlen(final) + 1 + SHA256_HEXLEN > sizeof(final))
+		goto fail;
+	strcat(final, "/");
 	strcat(final, hex);
 	if (lstat(final, &sb) == 0) {
 		cv->c->st.duplicates++;
-		unlink(cv->tmp);
+		if (fd >= 0)
+			unlink(cv->tmp);
 		return true;
 	}
-	if (rename(cv->tmp, final) != 0) {
-		unlink(cv->tmp);
-		return false;
+	if (fd < 0) {
+		if (!carve_open(cv))
+			goto fail;
+		fd = cv->fd;
+		cv->fd = -1;
+		if (close(fd) != 0)
+			goto fail;
 	}
+	if (rename(cv->tmp, final) != 0)
+		goto fail;
 	return true;
+fail:
+	if (fd >= 0)
+		unlink(cv->tmp);
+	else if (cv->fd >= 0) {
+		close(cv->fd);
+		cv->fd = -1;
+		unlink(cv->tmp);
+	}
+	return false;
 }
 
 /* The MIME type of the carved bytes (hex: their SHA-256), or NULL. */
@@ -447,7 +467,9 @@ carve_end(struct carve *cv, fb_ns ts, enum carve_trunc why, char sha[SHA256_HEXL
 		return false;
 	if (cv->trunc == CARVE_COMPLETE)
 		cv->trunc = why;
-	if (cv->fd >= 0) {
+	/* Bytes on disk or in the head; a file that could not be created
+	 * (CARVE_ERROR with nothing on disk) has no record, as before. */
+	if (cv->fd >= 0 || (cv->size > 0 && cv->trunc != CARVE_ERROR)) {
 		sha256_final(&cv->hash, d);
 		sha256_hex(d, hex);
 		if (carve_commit(cv, hex)) {

@@ -12,6 +12,8 @@
  * stream matters to the analyst, whichever side sent the bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,7 +494,7 @@ layers_append(struct layers *l, fb_ns ts, const char *name, const char *line, si
 }
 
 int
-layers_day_dir(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t len)
+layers_day_path(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t len)
 {
 	char day[11];
 
@@ -501,7 +503,39 @@ layers_day_dir(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t le
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	return 0;
+}
+
+int
+layers_day_dir(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t len)
+{
+	if (layers_day_path(l, ts, sub, buf, len) == -1)
+		return -1;
 	return mkdir_p(buf, 0750);
+}
+
+/* The directory exists for all but the first file of a day: trying the
+ * open first saves the mkdir_p walk (one failed mkdir per path component)
+ * on every file, and a directory removed under us is still made again. */
+int
+layers_day_open(struct layers *l, fb_ns ts, const char *sub, const char *name,
+    int flags, unsigned mode, char *path, size_t len)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (layers_day_path(l, ts, sub, dir, sizeof(dir)) == -1)
+		return -1;
+	if ((size_t)snprintf(path, len, "%s/%s", dir, name) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, flags, mode);
+	if (fd >= 0 || errno != ENOENT || !(flags & O_CREAT))
+		return fd;
+	if (mkdir_p(dir, 0750) == -1)
+		return -1;
+	return open(path, flags, mode);
 }
 
 void

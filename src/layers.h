@@ -122,6 +122,13 @@ int	 layers_append(struct layers *, fb_ns ts, const char *name,
 /* DIR/DAY/sub (created) for the day of ts into buf; 0 or -1. */
 int	 layers_day_dir(struct layers *, fb_ns ts, const char *sub, char *buf,
 	    size_t len);
+/* DIR/DAY/sub for the day of ts into buf, not created; 0 or -1. */
+int	 layers_day_path(struct layers *, fb_ns ts, const char *sub, char *buf,
+	    size_t len);
+/* open(2) of DIR/DAY/sub/name (its path into path), creating DIR/DAY/sub
+ * only when the open says it is missing; a descriptor or -1 (errno). */
+int	 layers_day_open(struct layers *, fb_ns ts, const char *sub, const char *name,
+	    int flags, unsigned mode, char *path, size_t len);
 /* An event in alerts.jsonl (honeypot and flow optional). */
 void	 layers_event(struct layers *, fb_ns ts, enum fb_prio, const char *type,
 	    const char *msg, const struct fb_addr *honeypot, const struct fb_flow *,

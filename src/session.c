@@ -252,14 +252,12 @@ fd_close(struct session *s)
 static int
 file_create(struct session *s, fb_ns ts)
 {
-	char dir[PATH_MAX], hp[FB_ADDRSTRLEN], day[11], name[100], *c;
+	char hp[FB_ADDRSTRLEN], day[11], name[100], *c;
 	const struct fb_addr *h = &s->info.honeypot;
 	int k, fd;
 
 	if (addr_is_unspecified(h))
 		h = &s->info.key.dst;
-	if (layers_day_dir(s->l, ts, "sessions", dir, sizeof(dir)) == -1)
-		return -1;
 	addr_fmt(h, hp);
 	for (c = hp; *c != '\0'; c++)
 		if (*c == ':')
@@ -272,10 +270,9 @@ file_create(struct session *s, fb_ns ts)
 		else
 			snprintf(name, sizeof(name), "%llu-%s-%u-%d.txt",
 			    (unsigned long long)s->info.conn_id, hp, s->info.key.dport, k);
-		if ((size_t)snprintf(s->path, sizeof(s->path), "%s/%s", dir, name) >=
-		    sizeof(s->path))
-			return -1;
-		fd = open(s->path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+		fd = layers_day_open(s->l, ts, "sessions", name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640,
+		    s->path, sizeof(s->path));
 		if (fd >= 0) {
 			s->l->st.transcripts++;
 			snprintf(s->rel, sizeof(s->rel), "%s/sessions/%s", day, name);
