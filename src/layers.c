@@ -317,6 +317,7 @@ layers_tick(struct layers *l, fb_ns now)
 		return;
 	defrag_tick(l->defrag, now);
 	sebek_tick(l->sebek, now);
+	session_tick(l, now);
 }
 
 /* Life cycle */

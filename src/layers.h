@@ -85,6 +85,8 @@ struct layers {
 	struct sebek		*sebek;		/* sebek.c */
 	struct irc_totals	*irc;		/* irc.c, made by its first connection */
 	struct syslog_sink	*wire_syslog;	/* syslogmsg.c: UDP 514 on the wire */
+	struct session		*unwritten[2];	/* session.c: head, tail of transcripts
+						 * with bytes to write, oldest first */
 };
 
 /* NULL when cfg->layers is off. */

@@ -53,6 +53,8 @@ static const struct analyser *const analysers[] = {
 #define HEADER_EVERY	FB_NS_PER_SEC	/* same direction: new header after 1 s */
 #define MARKER_ROOM	80	/* kept free under the cap for "[truncated]" */
 #define MAX_OPEN_FDS	128	/* transcripts kept open; others reopen per write */
+#define WRITE_AT	(16 * 1024)	/* accepted bytes written once this many wait */
+#define WRITE_AGE	FB_NS_PER_SEC	/* ... or once the oldest waited this long */
 
 /* Descriptors are a process resource: one count for every layers instance. */
 static int open_fds;
@@ -96,7 +98,14 @@ struct session {
 	int			 bin_dir;
 	uint64_t		 bin_n;
 	struct sha256		 bin_hash;
+	/* out[0, acc) was accepted (cap, budget) and waits to be written;
+	 * out[acc, len) is the chunk being built. */
 	struct tbuf		 out;
+	size_t			 acc;
+	fb_ns			 file_ts;	/* of the first accepted byte: the day */
+	fb_ns			 acc_since;	/* of the oldest byte waiting */
+	struct session		*unw_prev, *unw_next;	/* layers' unwritten list */
+	bool			 unw_linked;
 
 	/* index line */
 	uint64_t		 bytes[2], gaps[2], gap_bytes[2], conflicts;
@@ -312,9 +321,94 @@ file_write(struct session *s, fb_ns ts, const char *p, size_t n)
 		s->file_failed = true;
 		s->l->st.transcript_errors++;
 	}
-	s->written += n;
 	if (fd != s->fd)
 		close(fd);
+}
+
+/*
+ * Accepted bytes wait in memory and go out in one write(2) when WRITE_AT of
+ * them wait, when the oldest waited WRITE_AGE (session_tick), when the
+ * transcript is truncated and when the session closes: a short connection
+ * costs one open, one write and one close, instead of a write per chunk
+ * (and a reopen per write past MAX_OPEN_FDS).  The bytes and their order
+ * are what per-chunk writes gave.
+ */
+static void
+unw_link(struct session *s, fb_ns ts)
+{
+	struct session **ends = s->l->unwritten;
+
+	if (s->unw_linked)
+		return;
+	s->unw_linked = true;
+	s->acc_since = ts;
+	s->unw_next = NULL;
+	s->unw_prev = ends[1];
+	if (ends[1] != NULL)
+		ends[1]->unw_next = s;
+	else
+		ends[0] = s;
+	ends[1] = s;
+}
+
+static void
+unw_unlink(struct session *s)
+{
+	struct session **ends = s->l->unwritten;
+
+	if (!s->unw_linked)
+		return;
+	s->unw_linked = false;
+	if (s->unw_prev != NULL)
+		s->unw_prev->unw_next = s->unw_next;
+	else
+		ends[0] = s->unw_next;
+	if (s->unw_next != NULL)
+		s->unw_next->unw_prev = s->unw_prev;
+	else
+		ends[1] = s->unw_prev;
+	s->unw_prev = s->unw_next = NULL;
+}
+
+/* Writes out[0, acc) and keeps the chunk being built. */
+static void
+write_out(struct session *s)
+{
+	size_t n = s->acc;
+
+	unw_unlink(s);
+	if (n == 0)
+		return;
+	file_write(s, s->file_ts, s->out.p, n);
+	s->acc = 0;
+	s->out.len -= n;
+	if (s->out.len > 0)
+		memmove(s->out.p, s->out.p + n, s->out.len);
+	else {
+		/* An idle session holds no buffer (flows linger in the table). */
+		free(s->out.p);
+		s->out.p = NULL;
+		s->out.cap = 0;
+	}
+}
+
+/* out[acc, len) (n bytes) is accepted into the transcript. */
+static void
+accept_out(struct session *s, fb_ns ts)
+{
+	size_t n = s->out.len - s->acc;
+
+	if (s->file_failed) {
+		s->out.len = s->acc;
+		return;
+	}
+	if (s->written == 0)
+		s->file_ts = ts;
+	s->written += n;
+	s->acc = s->out.len;
+	unw_link(s, ts);
+	if (s->acc >= WRITE_AT || ts - s->acc_since >= WRITE_AGE)
+		write_out(s);
 }
 
 static void
@@ -326,21 +420,26 @@ write_truncated(struct session *s, fb_ns ts)
 	s->truncated = true;
 	time_iso(ts, iso);
 	n = snprintf(m, sizeof(m), "%s[%s] [truncated]\n", s->at_bol ? "" : "\n", iso);
-	file_write(s, ts, m, (size_t)n);
+	tb_add(&s->out, m, (size_t)n);
+	accept_out(s, ts);
+	write_out(s);
 	fd_close(s);
 }
 
-/* Writes s->out under the cap and the day's budget, then empties it. */
+/* Accepts the chunk out[acc, len) under the cap and the day's budget, or
+ * drops it. */
 static void
 flush_out(struct session *s, fb_ns ts)
 {
 	uint64_t max = s->l->cfg->transcript_max_bytes;
-	size_t n = s->out.len;
+	size_t n = s->out.len - s->acc;
 
-	s->out.len = 0;
-	if (s->truncated || n == 0)
+	if (s->truncated || n == 0) {
+		s->out.len = s->acc;
 		return;
+	}
 	if (s->written + n + MARKER_ROOM > max || !layers_disk_take(s->l, ts, n)) {
+		s->out.len = s->acc;
 		s->l->st.transcripts_truncated++;
 		if (s->written + MARKER_ROOM <= max)
 			write_truncated(s, ts);
@@ -348,7 +447,18 @@ flush_out(struct session *s, fb_ns ts)
 			s->truncated = true;
 		return;
 	}
-	file_write(s, ts, s->out.p, n);
+	accept_out(s, ts);
+}
+
+void
+session_tick(struct layers *l, fb_ns now)
+{
+	struct session *s;
+
+	if (l == NULL)
+		return;
+	while ((s = l->unwritten[0]) != NULL && now - s->acc_since >= WRITE_AGE)
+		write_out(s);
 }
 
 /* Chunks, headers, markers */
@@ -661,7 +771,8 @@ session_end(struct session *s, int dir, fb_ns ts, int how)
 	s->end_how[dir] = how;
 	detect_stop(s);
 	snprintf(m, sizeof(m), "[end: %s]", stream_end_name(how));
-	if (!s->truncated && s->rel[0] != '\0')
+	/* Only a transcript that has bytes gets end markers. */
+	if (!s->truncated && s->written > 0 && !s->file_failed)
 		t_marker(s, dir, ts, m);
 }
 
@@ -723,6 +834,7 @@ session_close(struct session *s, fb_ns ts)
 		s->at_bol = true;
 		flush_out(s, ts);
 	}
+	write_out(s);
 	if (s->an != NULL && s->an->close != NULL)
 		s->an->close(s->ast, ts);
 	if (s->first_data == 0)

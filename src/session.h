@@ -67,5 +67,8 @@ void	 session_conflict(struct session *, int dir, fb_ns ts, uint64_t off,
 void	 session_end(struct session *, int dir, fb_ns ts, int how);	/* enum stream_end */
 /* Writes the index line, closes the transcript and the analyser; frees. */
 void	 session_close(struct session *, fb_ns ts);
+/* Writes out transcript bytes that waited WRITE_AGE (a second) or more:
+ * a transcript is written in few large writes, yet lags at most that. */
+void	 session_tick(struct layers *, fb_ns now);
 
 #endif
