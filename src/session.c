@@ -138,19 +138,28 @@ tb_str(struct tbuf *b, const char *s)
 	tb_add(b, s, strlen(s));
 }
 
-static void
-tb_hex(struct tbuf *b, uint8_t c)
-{
-	char x[5];
+/* Byte classes, by table: the transcript looks at every byte it shows. */
+#define C_TEXT		1	/* is_text: printable ASCII, tab, CR, LF */
+#define C_PLAIN		2	/* shown as it is anywhere but a line's start */
 
-	snprintf(x, sizeof(x), "\\x%02x", c);
-	tb_add(b, x, 4);
-}
+#define P	C_TEXT | C_PLAIN
+#define P4(c)	[c] = P, [c + 1] = P, [c + 2] = P, [c + 3] = P
+#define P16(c)	P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
+static const uint8_t byte_class[256] = {
+	['\t'] = P, ['\r'] = C_TEXT, ['\n'] = C_TEXT,
+	P16(0x20), P16(0x30), P16(0x40),
+	P4(0x50), P4(0x54), P4(0x58) /* to '[' */, ['\\'] = C_TEXT /* doubled */,
+	[0x5d] = P, [0x5e] = P, [0x5f] = P,
+	P16(0x60), P4(0x70), P4(0x74), P4(0x78), [0x7c] = P, [0x7d] = P, [0x7e] = P,
+};
+#undef P16
+#undef P4
+#undef P
 
 static bool
 is_text(uint8_t c)
 {
-	return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\r' || c == '\n';
+	return (byte_class[c] & C_TEXT) != 0;
 }
 
 /*
@@ -205,41 +214,52 @@ utf8_shown(const uint8_t *p, size_t n)
 static void
 escape_bytes(struct tbuf *b, const uint8_t *p, size_t n, bool oneline, bool *at_bol)
 {
+	static const char hex[] = "0123456789abcdef";
 	bool bol = at_bol != NULL ? *at_bol : false;
-	size_t i, u;
+	size_t i = 0, u;
+	char *o;
 
-	tb_grow(b, n * 4);
-	for (i = 0; i < n; i++) {
+	tb_grow(b, n * 4);	/* the worst case: every byte as \xNN */
+	o = b->p + b->len;
+	while (i < n) {
 		uint8_t c = p[i];
 
-		if (!oneline && c == '\n') {
-			tb_add(b, "\n", 1);
+		if ((byte_class[c] & C_PLAIN) && !(c == '[' && bol)) {
+			/* A run of bytes shown as they are, copied at once. */
+			size_t j = i + 1;
+
+			while (j < n && (byte_class[p[j]] & C_PLAIN))
+				j++;
+			memcpy(o, p + i, j - i);
+			o += j - i;
+			i = j;
+			bol = false;
+			continue;
+		}
+		if (!oneline && (c == '\n' || (c == '\r' && i + 1 < n && p[i + 1] == '\n'))) {
+			*o++ = '\n';
+			i += c == '\r' ? 2 : 1;
 			bol = true;
 			continue;
 		}
-		if (!oneline && c == '\r' && i + 1 < n && p[i + 1] == '\n') {
-			tb_add(b, "\n", 1);
-			i++;
-			bol = true;
-			continue;
-		}
-		if (c == '\\')
-			tb_add(b, "\\\\", 2);
-		else if (c == '\r')
-			tb_add(b, "\\r", 2);
-		else if (c == '\n')
-			tb_add(b, "\\n", 2);
-		else if (c == '[' && bol)
-			tb_hex(b, c);	/* '[' at a line start is ours */
-		else if (c == '\t' || (c >= 0x20 && c < 0x7f))
-			tb_add(b, (const char *)&c, 1);
-		else if ((u = utf8_shown(p + i, n - i)) > 0) {
-			tb_add(b, (const char *)p + i, u);
+		if (c == '\\' || c == '\r' || c == '\n') {
+			*o++ = '\\';
+			*o++ = c == '\\' ? '\\' : c == '\r' ? 'r' : 'n';
+		} else if (c >= 0xc2 && (u = utf8_shown(p + i, n - i)) > 0) {
+			memcpy(o, p + i, u);
+			o += u;
 			i += u - 1;
-		} else
-			tb_hex(b, c);
+		} else {	/* other bytes, and '[' at a line start (ours) */
+			o[0] = '\\';
+			o[1] = 'x';
+			o[2] = hex[c >> 4];
+			o[3] = hex[c & 15];
+			o += 4;
+		}
+		i++;
 		bol = false;
 	}
+	b->len = (size_t)(o - b->p);
 	if (at_bol != NULL)
 		*at_bol = bol;
 }
