@@ -41,6 +41,7 @@ struct ftp_link {
 
 struct ftp_links {
 	struct ftp_link		 e[FTP_LINKS_MAX];
+	size_t			 nused;	/* entries with used set: none, no scan */
 	struct ftp_links_stats	 st;
 };
 
@@ -117,9 +118,10 @@ links_expire(struct ftp_links *t, fb_ns now)
 {
 	size_t i;
 
-	for (i = 0; i < FTP_LINKS_MAX; i++)
+	for (i = 0; i < FTP_LINKS_MAX && t->nused > 0; i++)
 		if (t->e[i].used && t->e[i].expires <= now) {
 			t->e[i].used = false;
+			t->nused--;
 			t->st.expired++;
 		}
 }
@@ -142,7 +144,8 @@ link_add(struct ftp_links *t, fb_ns ts, const struct fb_addr *listen, uint16_t p
 			if (t->e[i].seq < e->seq)
 				e = &t->e[i];
 		t->st.replaced++;
-	}
+	} else
+		t->nused++;
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->expires = ts + FTP_LINK_TTL;
@@ -203,8 +206,8 @@ ftp_data_claim(struct layers *l, const struct session_info *info)
 	size_t i;
 	int listener_dir = STREAM_RESP;
 
-	if (l == NULL || (t = l->ftp) == NULL)
-		return NULL;
+	if (l == NULL || (t = l->ftp) == NULL || t->nused == 0)
+		return NULL;	/* every connection asks: most when none is expected */
 	links_expire(t, info->start);
 	for (i = 0; i < FTP_LINKS_MAX && e == NULL; i++) {
 		struct ftp_link *c = &t->e[i];
