@@ -133,7 +133,18 @@ fi
 # a smaller capture of the same generator (BENCH_LAYERS_MB, default 100):
 # both create one file per connection, and on the full capture that is
 # hundreds of thousands of files whatever the tool.
+#
+# Most of either tool's time is the kernel creating files, and that cost
+# swings with what was deleted just before: ext4 without a journal skips
+# inodes freed in the last seconds when it allocates one, so a run right
+# after `rm -rf` of the previous run's tens of thousands of files pays for
+# a scan over them.  Each run therefore writes into fresh directories that
+# are removed only after the last run, the two tools take turns going first,
+# and the summary gives the best and the median of BENCH_LAYERS_RUNS runs
+# (default 7) with user and system CPU.  BENCH_STRACE=1 adds one run of
+# each under `strace -c -f` (system calls made; not timed).
 LMB=${BENCH_LAYERS_MB:-100}
+LRUNS=${BENCH_LAYERS_RUNS:-7}
 if ! command -v tcpflow >/dev/null; then
 	echo "layers:   skipped (tcpflow is not installed; scripts/deps.sh installs it)"
 	exit 0
@@ -142,27 +153,53 @@ LIN="$DIR/replay-${LMB}MB-$sum.pcap"
 [ -s "$LIN" ] || python3 tests/gen/mkpcap.py bench "$LIN" --arg "$LMB"
 sed '/^\[layers\]/,$d' "$DIR/replay.conf" >"$DIR/replay-layers.conf"
 cat "$LIN" >/dev/null
-best_l="" best_f=""
-for r in $(seq "$RUNS"); do
-	rm -rf "$DIR/out-l" "$DIR/out-tf"
-	mkdir -p "$DIR/out-tf"
-	t0=$(now)
-	timeout "$LIMIT" "$FISHBOWL" replay -c "$DIR/replay-layers.conf" -r "$LIN" -o "$DIR/out-l" \
-	    >/dev/null 2>&1 || { echo "bench/replay.sh: fishbowl replay with layers failed" >&2; exit 1; }
-	t1=$(now)
-	tcpflow -r "$LIN" -o "$DIR/out-tf" >/dev/null 2>&1
-	t2=$(now)
-	l=$(calc "$t1 - $t0")
-	f=$(calc "$t2 - $t1")
-	echo "layers run $r: fishbowl replay (all layers) $l s, tcpflow -r $f s"
-	if [ -z "$best_l" ] || [ "$(calc "$l < $best_l" 0)" = 1 ]; then best_l=$l; fi
-	if [ -z "$best_f" ] || [ "$(calc "$f < $best_f" 0)" = 1 ]; then best_f=$f; fi
+LOUT="$DIR/layers-runs"
+rm -rf "$LOUT"
+mkdir -p "$LOUT"
+TIMEFORMAT='%R %U %S'
+run_fb() {	# run_fb OUTDIR -> "real user sys" on stdout
+	{ time timeout "$LIMIT" "$FISHBOWL" replay -c "$DIR/replay-layers.conf" -r "$LIN" \
+	    -o "$1" >/dev/null 2>&1 ; } 2>&1 || {
+		echo "bench/replay.sh: fishbowl replay with layers failed" >&2; exit 1; }
+}
+run_tf() {
+	mkdir -p "$1"
+	{ time tcpflow -r "$LIN" -o "$1" >/dev/null 2>&1 ; } 2>&1
+}
+: >"$LOUT/times"
+for r in $(seq "$LRUNS"); do
+	if [ $((r % 2)) = 1 ]; then
+		l=$(run_fb "$LOUT/fb-$r") || exit 1
+		f=$(run_tf "$LOUT/tf-$r")
+	else
+		f=$(run_tf "$LOUT/tf-$r")
+		l=$(run_fb "$LOUT/fb-$r") || exit 1
+	fi
+	set -- $l $f
+	echo "$1 $4" >>"$LOUT/times"
+	echo "layers run $r ($([ $((r % 2)) = 1 ] && echo "fishbowl first" || echo "tcpflow first")):" \
+	    "fishbowl replay (all layers) $1 s (user $2, sys $3), tcpflow -r $4 s (user $5, sys $6)"
 done
-sessions=$(cat "$DIR"/out-l/*/sessions.jsonl 2>/dev/null | wc -l)
-flows=$(find "$DIR/out-tf" -type f | wc -l)
-rm -rf "$DIR/out-l" "$DIR/out-tf"
+stat_of() {	# stat_of COLUMN best|median
+	awk -v c="$1" '{ print $c }' "$LOUT/times" | sort -g |
+	    awk -v w="$2" '{ v[NR] = $1 } END { if (w == "best") print v[1];
+		else if (NR % 2) print v[(NR + 1) / 2]; else printf("%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+best_l=$(stat_of 1 best) best_f=$(stat_of 2 best)
+med_l=$(stat_of 1 median) med_f=$(stat_of 2 median)
+sessions=$(cat "$LOUT"/fb-1/*/sessions.jsonl 2>/dev/null | wc -l)
+flows=$(find "$LOUT/tf-1" -type f | wc -l)
 echo
 echo "capture:  $LIN, $(($(stat -c %s "$LIN") / 1000000)) MB"
-echo "fishbowl: $best_l s, all layers on ($sessions transcripts)"
-echo "tcpflow:  $best_f s ($flows files)"
-echo "ratio:    $(calc "$best_l / $best_f" 2) (fishbowl replay with every layer / tcpflow -r, best of $RUNS)"
+echo "fishbowl: best $best_l s, median $med_l s, all layers on ($sessions transcripts)"
+echo "tcpflow:  best $best_f s, median $med_f s ($flows files)"
+echo "ratio:    $(calc "$best_l / $best_f" 2) best, $(calc "$med_l / $med_f" 2) median (fishbowl replay with every layer / tcpflow -r, $LRUNS runs)"
+if [ "${BENCH_STRACE:-0}" = 1 ] && command -v strace >/dev/null; then
+	strace -c -f -o "$LOUT/strace-fb" "$FISHBOWL" replay -c "$DIR/replay-layers.conf" \
+	    -r "$LIN" -o "$LOUT/fb-strace" >/dev/null 2>&1
+	mkdir -p "$LOUT/tf-strace"
+	strace -c -f -o "$LOUT/strace-tf" tcpflow -r "$LIN" -o "$LOUT/tf-strace" >/dev/null 2>&1
+	sys_total() { awk '$NF == "total" { print $4 }' "$1"; }
+	echo "syscalls: fishbowl $(sys_total "$LOUT/strace-fb"), tcpflow $(sys_total "$LOUT/strace-tf") (strace -c -f, one run each)"
+fi
+rm -rf "$LOUT"
