@@ -46,6 +46,7 @@ static const struct analyser *const analysers[] = {
 };
 
 #define DETECT_MAX	4096	/* bytes kept per direction for detection */
+#define SEEN_FIRST	512	/* ... first allocated for them */
 #define PEND_MAX	64	/* chunks buffered before detection gives up */
 #define BINARY_PROBE	512	/* bytes of a chunk looked at to call it binary */
 #define BINARY_MIN	64	/* a shorter chunk is always shown as text */
@@ -80,13 +81,13 @@ struct session {
 
 	bool			 detecting;
 	uint8_t			*seen[2];
-	size_t			 nseen[2];
+	size_t			 nseen[2], seen_cap[2];
 	struct pending		 pend[PEND_MAX];
 	unsigned		 npend;
 
 	/* transcript */
 	char			 rel[160];	/* DAY/sessions/NAME, "" before the first write */
-	char			 path[PATH_MAX];
+	char			*path;		/* NULL before the transcript exists */
 	int			 fd;
 	bool			 file_failed;
 	bool			 truncated;
@@ -281,7 +282,7 @@ fd_close(struct session *s)
 static int
 file_create(struct session *s, fb_ns ts)
 {
-	char hp[FB_ADDRSTRLEN], day[11], name[100], *c;
+	char hp[FB_ADDRSTRLEN], day[11], name[100], path[PATH_MAX], *c;
 	const struct fb_addr *h = &s->info.honeypot;
 	int k, fd;
 
@@ -292,6 +293,7 @@ file_create(struct session *s, fb_ns ts)
 		if (*c == ':')
 			*c = '_';	/* IPv6: no colons in file names */
 	time_day(ts, day);
+	path[0] = '\0';
 	for (k = 1; k < 100; k++) {
 		if (k == 1)
 			snprintf(name, sizeof(name), "%llu-%s-%u.txt",
@@ -301,16 +303,20 @@ file_create(struct session *s, fb_ns ts)
 			    (unsigned long long)s->info.conn_id, hp, s->info.key.dport, k);
 		fd = layers_day_open(s->l, ts, "sessions", name,
 		    O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640,
-		    s->path, sizeof(s->path));
+		    path, sizeof(path));
 		if (fd >= 0) {
 			s->l->st.transcripts++;
 			snprintf(s->rel, sizeof(s->rel), "%s/sessions/%s", day, name);
-			return fd;
+			break;
 		}
 		if (errno != EEXIST)
-			return -1;
+			break;
 	}
-	return -1;
+	/* For the messages (errno kept for them), and a reopen. */
+	k = errno;
+	s->path = path[0] != '\0' ? xstrdup(path) : NULL;
+	errno = k;
+	return fd;
 }
 
 static void
@@ -325,7 +331,7 @@ file_write(struct session *s, fb_ns ts, const char *p, size_t n)
 		fd = s->rel[0] == '\0' ? file_create(s, ts) :
 		    open(s->path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd < 0) {
-			log_warn("session: transcript %s", s->path[0] ? s->path : "(none)");
+			log_warn("session: transcript %s", s->path != NULL ? s->path : "(none)");
 			s->file_failed = true;
 			s->l->st.transcript_errors++;
 			return;
@@ -483,23 +489,54 @@ session_tick(struct layers *l, fb_ns now)
 
 /* Chunks, headers, markers */
 
+/* Appends n bytes to a header line being built, within its room. */
+static char *
+line_add(char *o, const char *end, const char *p, size_t n)
+{
+	n = FB_MIN(n, (size_t)(end - o));
+	memcpy(o, p, n);
+	return o + n;
+}
+
+/*
+ * "[TIME] >> client ADDR:PORT[ MARKER]" (IPv6 in brackets), by hand: one
+ * or more per chunk.  Cut at HEADER_MAX - 1 bytes as the snprintf into a
+ * HEADER_MAX buffer it replaces did.
+ */
+#define HEADER_MAX	200
+
 static void
 header(struct session *s, int dir, fb_ns ts, const char *marker)
 {
 	const struct fb_flowkey *k = &s->info.key;
 	const struct fb_addr *a = dir == STREAM_ORIG ? &k->src : &k->dst;
-	char iso[32], ab[FB_ADDRSTRLEN], line[200];
+	char iso[32], ab[FB_ADDRSTRLEN], line[HEADER_MAX], num[8], *o = line;
+	const char *end = line + sizeof(line) - 1;
 	unsigned port = dir == STREAM_ORIG ? k->sport : k->dport;
+	bool v4 = addr_is_v4(a);
+	int d = (int)sizeof(num);
 
 	if (!s->at_bol)
 		tb_add(&s->out, "\n", 1);
 	time_iso(ts, iso);
 	addr_fmt(a, ab);
-	snprintf(line, sizeof(line), addr_is_v4(a) ? "[%s] %s %s %s:%u%s%s\n" :
-	    "[%s] %s %s [%s]:%u%s%s\n", iso, dir == STREAM_ORIG ? ">>" : "<<",
-	    dir == STREAM_ORIG ? "client" : "server", ab, port,
-	    marker != NULL ? " " : "", marker != NULL ? marker : "");
-	tb_str(&s->out, line);
+	do
+		num[--d] = (char)('0' + port % 10);
+	while ((port /= 10) > 0);
+	o = line_add(o, end, "[", 1);
+	o = line_add(o, end, iso, strlen(iso));
+	o = line_add(o, end, dir == STREAM_ORIG ? "] >> client " : "] << server ", 12);
+	if (!v4)
+		o = line_add(o, end, "[", 1);
+	o = line_add(o, end, ab, strlen(ab));
+	o = line_add(o, end, v4 ? ":" : "]:", v4 ? 1 : 2);
+	o = line_add(o, end, num + d, sizeof(num) - (size_t)d);
+	if (marker != NULL) {
+		o = line_add(o, end, " ", 1);
+		o = line_add(o, end, marker, strlen(marker));
+	}
+	o = line_add(o, end, "\n", 1);
+	tb_add(&s->out, line, (size_t)(o - line));
 	s->at_bol = true;
 	/* After a marker the next data gets its own header. */
 	s->last_dir = marker == NULL ? dir : -1;
@@ -632,6 +669,7 @@ detect_done(struct session *s, const struct analyser *a)
 	free(s->seen[0]);
 	free(s->seen[1]);
 	s->seen[0] = s->seen[1] = NULL;
+	s->seen_cap[0] = s->seen_cap[1] = 0;
 }
 
 static const struct analyser *
@@ -655,8 +693,16 @@ detect_keep(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 
 	if (s->npend == PEND_MAX || n > DETECT_MAX - s->nseen[dir])
 		return false;
-	if (s->seen[dir] == NULL)
-		s->seen[dir] = xcalloc(1, DETECT_MAX);
+	if (s->nseen[dir] + n > s->seen_cap[dir]) {
+		/* Most protocols are known from their first chunk: grow to
+		 * DETECT_MAX only when detection takes longer. */
+		size_t cap = FB_MIN(DETECT_MAX, FB_MAX(SEEN_FIRST,
+		    FB_MAX(2 * s->seen_cap[dir], s->nseen[dir] + n)));
+
+		s->seen[dir] = xrealloc(s->seen[dir], 1, cap);
+		memset(s->seen[dir] + s->seen_cap[dir], 0, cap - s->seen_cap[dir]);
+		s->seen_cap[dir] = cap;
+	}
 	memcpy(s->seen[dir] + s->nseen[dir], p, n);
 	e = &s->pend[s->npend++];
 	e->gap = 0;
@@ -864,5 +910,6 @@ session_close(struct session *s, fb_ns ts)
 	if (s->bin_open)
 		sha256_abort(&s->bin_hash);
 	free(s->out.p);
+	free(s->path);
 	free(s);
 }
