@@ -241,17 +241,24 @@ jb_reset(struct jbuf *jb)
 }
 
 static void
-jb_reserve(struct jbuf *jb, size_t extra)
+jb_grow(struct jbuf *jb, size_t need)
 {
-	size_t need = jb->len + extra + 1;
-
-	if (need <= jb->cap)
-		return;
 	size_t cap = jb->cap ? jb->cap : 256;
+
 	while (cap < need)
 		cap *= 2;
 	jb->p = xrealloc(jb->p, cap, 1);
 	jb->cap = cap;
+}
+
+/* Room for extra more bytes and the NUL. */
+static inline void
+jb_reserve(struct jbuf *jb, size_t extra)
+{
+	size_t need = jb->len + extra + 1;
+
+	if (unlikely(need > jb->cap))
+		jb_grow(jb, need);
 }
 
 static void
@@ -297,27 +304,73 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Bytes that go into a JSON string as they are: printable ASCII but " and \. */
+/* Bytes that go into a JSON string as they are: printable ASCII but " and \\. */
 static inline bool
 jb_plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-static void
-jb_quoted(struct jbuf *jb, const unsigned char *s, size_t n)
+#define JB_ONES		0x0101010101010101ULL
+#define JB_HIGHS	0x8080808080808080ULL
+
+/* Nonzero if some byte of v is below n (n <= 128); exact as a yes or no. */
+static inline uint64_t
+jb_has_below(uint64_t v, uint64_t n)
+{
+	return (v - JB_ONES * n) & ~v & JB_HIGHS;
+}
+
+/*
+ * The 8 bytes at s are all plain (jb_plain): checked as one word, since
+ * almost every string we write is plain ASCII and the check per byte was
+ * the costliest part of a conn.jsonl line.
+ */
+static inline bool
+jb_plain8(const unsigned char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, sizeof(v));
+	return (jb_has_below(v, 0x20) | (v & JB_HIGHS) |
+	    jb_has_below(v ^ (JB_ONES * 0x7f), 1) |
+	    jb_has_below(v ^ (JB_ONES * '"'), 1) |
+	    jb_has_below(v ^ (JB_ONES * '\\'), 1)) == 0;
+}
+
+/*
+ * s[0..n) as a JSON string at o (room for 6 * n + 2 bytes, the worst case:
+ * every byte as \u00XX, and 7 more for a whole last word); returns the
+ * end.  Plain bytes go 8 at a time, the last few through a word padded
+ * with plain bytes, so a plain string costs a word check per 8 bytes.
+ */
+static char *
+jb_quote_to(char *o, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	char *o;
 	size_t i = 0, seq;
 
-	jb_reserve(jb, 6 * n + 2);	/* the worst case: every byte as \u00XX */
-	o = jb->p + jb->len;
 	*o++ = '"';
 	while (i < n) {
-		unsigned char c = s[i];
+		unsigned char c, w[8];
 
-		if (jb_plain(c)) {	/* the common case */
+		if (n - i >= 8 && jb_plain8(s + i)) {	/* the common case */
+			memcpy(o, s + i, 8);
+			o += 8;
+			i += 8;
+			continue;
+		}
+		if (n - i < 8) {
+			memset(w, 'a', sizeof(w));
+			memcpy(w, s + i, n - i);
+			if (jb_plain8(w)) {
+				memcpy(o, w, 8);	/* the padding is overwritten later */
+				o += n - i;
+				break;
+			}
+		}
+		c = s[i];
+		if (jb_plain(c)) {
 			*o++ = (char)c;
 			i++;
 			continue;
@@ -342,6 +395,36 @@ jb_quoted(struct jbuf *jb, const unsigned char *s, size_t n)
 		i++;
 	}
 	*o++ = '"';
+	return o;
+}
+
+/* Bytes to reserve for a quoted string of n bytes (see jb_quote_to). */
+#define JB_QUOTED_MAX(n)	(6 * (n) + 2 + 8)
+
+/* The comma if one is due, and "key": unless key is NULL (arrays); with
+ * room reserved for extra more bytes after it. */
+static char *
+jb_key_to(struct jbuf *jb, const char *key, size_t extra)
+{
+	size_t kn = key != NULL ? strlen(key) : 0;
+	char *o;
+
+	jb_reserve(jb, 1 + JB_QUOTED_MAX(kn) + 1 + extra);
+	o = jb->p + jb->len;
+	if (jb->need_comma)
+		*o++ = ',';
+	jb->need_comma = true;
+	if (key != NULL) {
+		o = jb_quote_to(o, (const unsigned char *)key, kn);
+		*o++ = ':';
+	}
+	return o;
+}
+
+/* End what was written through o; keeps the buffer a C string. */
+static void
+jb_done(struct jbuf *jb, char *o)
+{
 	*o = '\0';
 	jb->len = (size_t)(o - jb->p);
 }
@@ -349,13 +432,7 @@ jb_quoted(struct jbuf *jb, const unsigned char *s, size_t n)
 static void
 jb_key(struct jbuf *jb, const char *key)
 {
-	if (jb->need_comma)
-		jb_putc(jb, ',');
-	jb->need_comma = true;
-	if (key != NULL) {
-		jb_quoted(jb, (const unsigned char *)key, strlen(key));
-		jb_putc(jb, ':');
-	}
+	jb_done(jb, jb_key_to(jb, key, 0));
 }
 
 void
@@ -411,8 +488,9 @@ jb_arr_end(struct jbuf *jb)
 void
 jb_strn(struct jbuf *jb, const char *key, const void *val, size_t n)
 {
-	jb_key(jb, key);
-	jb_quoted(jb, val, n);
+	char *o = jb_key_to(jb, key, JB_QUOTED_MAX(n));
+
+	jb_done(jb, jb_quote_to(o, val, n));
 }
 
 void
@@ -440,9 +518,11 @@ void
 jb_u64(struct jbuf *jb, const char *key, uint64_t val)
 {
 	char b[24], *p = fmt_u64(b + sizeof(b), val);
+	size_t n = (size_t)(b + sizeof(b) - p);
+	char *o = jb_key_to(jb, key, n);
 
-	jb_key(jb, key);
-	jb_raw(jb, p, (size_t)(b + sizeof(b) - p));
+	memcpy(o, p, n);
+	jb_done(jb, o + n);
 }
 
 void

@@ -1,4 +1,6 @@
 /* Unit tests of util: JSON escaping of hostile strings, day names, midnight. */
+#include <stdio.h>
+
 #include "testutil.h"
 #include "util.h"
 
@@ -16,6 +18,57 @@ test_json_escapes_hostile_bytes(void **state)
 	jb_end(&jb);
 	assert_string_equal(jb.p,
 	    "{\"t\":\"a\\\"b\\\\c\\n\\u0001\\u00ff\xc3\xa9</script>\",\"n\":42}\n");
+	jb_free(&jb);
+}
+
+/* One byte as the escaper must write it when it stands alone among ASCII. */
+static size_t
+ref_escape(unsigned char c, char *o)
+{
+	if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c == '"' || c == '\\')
+		return (size_t)sprintf(o, "\\%c", c);
+	if (c == '\n')
+		return (size_t)sprintf(o, "\\n");
+	if (c == '\r')
+		return (size_t)sprintf(o, "\\r");
+	if (c == '\t')
+		return (size_t)sprintf(o, "\\t");
+	return (size_t)sprintf(o, "\\u%04x", c);
+}
+
+/* Strings are checked 8 bytes at a time: every byte value at every place
+ * of a word, and a UTF-8 sequence across a word boundary. */
+static void
+test_json_escapes_every_byte_everywhere(void **state)
+{
+	char in[20], want[64];
+	struct jbuf jb;
+
+	(void)state;
+	jb_init(&jb);
+	for (int c = 0; c < 256; c++) {
+		for (size_t at = 0; at < sizeof(in); at++) {
+			size_t w = 0;
+
+			memset(in, 'a', sizeof(in));
+			in[at] = (char)c;
+			want[w++] = '"';
+			for (size_t i = 0; i < sizeof(in); i++)
+				w += ref_escape((unsigned char)in[i], want + w);
+			want[w++] = '"';
+			want[w] = '\0';
+			jb_reset(&jb);
+			jb_strn(&jb, NULL, in, sizeof(in));
+			assert_string_equal(jb.p, want);
+		}
+	}
+	jb_reset(&jb);
+	jb_strn(&jb, NULL, "abcdefg\xc3\xa9hijklmnop\xe2\x82", 20);
+	assert_string_equal(jb.p, "\"abcdefg\xc3\xa9hijklmnop\\u00e2\\u0082\"");
 	jb_free(&jb);
 }
 
@@ -60,6 +113,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_escapes_hostile_bytes),
+		cmocka_unit_test(test_json_escapes_every_byte_everywhere),
 		cmocka_unit_test(test_json_nested),
 		cmocka_unit_test(test_time_day_and_midnight),
 	};
