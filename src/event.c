@@ -343,12 +343,15 @@ proto_name(uint8_t proto, char buf[4])
 	return buf;
 }
 
+/* An address member, key a literal (JB_LIT). */
+#define jb_kaddr(jb, key, a)	jb_addr_lit((jb), JB_LIT(key), (a))
+
 static void
-jb_addr(struct jbuf *jb, const char *key, const struct fb_addr *a)
+jb_addr_lit(struct jbuf *jb, const char *qkey, size_t qn, const struct fb_addr *a)
 {
 	char b[FB_ADDRSTRLEN];
 
-	jb_str(jb, key, addr_fmt(a, b));
+	jb_str_lit(jb, qkey, qn, addr_fmt(a, b));
 }
 
 static void
@@ -357,11 +360,11 @@ jb_endpoints(struct jbuf *jb, uint8_t proto, const struct fb_addr *src, uint16_t
 {
 	char pb[4];
 
-	jb_str(jb, "proto", proto_name(proto, pb));
-	jb_addr(jb, "src", src);
-	jb_u64(jb, "sport", sport);
-	jb_addr(jb, "dst", dst);
-	jb_u64(jb, "dport", dport);
+	jb_kstr(jb, "proto", proto_name(proto, pb));
+	jb_kaddr(jb, "src", src);
+	jb_ku64(jb, "sport", sport);
+	jb_kaddr(jb, "dst", dst);
+	jb_ku64(jb, "dport", dport);
 }
 
 /* syslog(3) the message with control bytes replaced: one line, ours. */
@@ -390,18 +393,18 @@ event_emit(struct event_log *el, const struct fb_event *ev)
 		prio = PRIO_CRITICAL;
 	jb_reset(jb);
 	jb_begin(jb);
-	jb_time(jb, "ts", ev->ts);
-	jb_str(jb, "prio", prio_name((enum fb_prio)prio));
-	jb_str(jb, "type", ev->type != NULL ? ev->type : "event");
-	jb_str(jb, "msg", msg);
+	jb_ktime(jb, "ts", ev->ts);
+	jb_kstr(jb, "prio", prio_name((enum fb_prio)prio));
+	jb_kstr(jb, "type", ev->type != NULL ? ev->type : "event");
+	jb_kstr(jb, "msg", msg);
 	if (ev->has_honeypot)
-		jb_addr(jb, "honeypot", &ev->honeypot);
+		jb_kaddr(jb, "honeypot", &ev->honeypot);
 	if (ev->flow != NULL) {
 		const struct fb_flowkey *k = &ev->flow->key;
 
-		jb_u64(jb, "flow_id", ev->flow->id);
+		jb_ku64(jb, "flow_id", ev->flow->id);
 		jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
-		jb_str(jb, "dir", dir_name(ev->flow->dir));
+		jb_kstr(jb, "dir", dir_name(ev->flow->dir));
 	} else if (ev->pkt != NULL && ev->pkt->ipver != 0) {
 		const struct fb_packet *p = ev->pkt;
 
@@ -427,26 +430,26 @@ event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason
 
 	jb_reset(jb);
 	jb_begin(jb);
-	jb_time(jb, "ts", f->first);
-	jb_time(jb, "end", f->last);
-	jb_u64(jb, "id", f->id);
-	jb_str(jb, "dir", dir_name(f->dir));
+	jb_ktime(jb, "ts", f->first);
+	jb_ktime(jb, "end", f->last);
+	jb_ku64(jb, "id", f->id);
+	jb_kstr(jb, "dir", dir_name(f->dir));
 	if (f->dir != DIR_EXTERNAL)
-		jb_addr(jb, "honeypot", &f->honeypot);
+		jb_kaddr(jb, "honeypot", &f->honeypot);
 	jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
-	jb_u64(jb, "pkts_orig", f->pkts[0]);
-	jb_u64(jb, "bytes_orig", f->bytes[0]);
-	jb_u64(jb, "pkts_resp", f->pkts[1]);
-	jb_u64(jb, "bytes_resp", f->bytes[1]);
-	jb_u64(jb, "dropped_orig", f->dropped[0]);
-	jb_u64(jb, "dropped_resp", f->dropped[1]);
-	jb_str(jb, "tcp_state", tcp_state_name(f->tcp_state));
-	jb_str(jb, "class", f->cls < CLASS_MAX ? class_name((enum fb_class)f->cls) :
+	jb_ku64(jb, "pkts_orig", f->pkts[0]);
+	jb_ku64(jb, "bytes_orig", f->bytes[0]);
+	jb_ku64(jb, "pkts_resp", f->pkts[1]);
+	jb_ku64(jb, "bytes_resp", f->bytes[1]);
+	jb_ku64(jb, "dropped_orig", f->dropped[0]);
+	jb_ku64(jb, "dropped_resp", f->dropped[1]);
+	jb_kstr(jb, "tcp_state", tcp_state_name(f->tcp_state));
+	jb_kstr(jb, "class", f->cls < CLASS_MAX ? class_name((enum fb_class)f->cls) :
 	    "unknown");
-	jb_bool(jb, "counted", f->counted);
-	jb_str(jb, "verdict", f->verdict == VERDICT_FORWARD ? "forward" : "drop");
-	jb_str(jb, "reason", reason_name((enum fb_reason)f->reason));
-	jb_str(jb, "end_reason", end_reason != NULL ? end_reason : "unknown");
+	jb_kbool(jb, "counted", f->counted);
+	jb_kstr(jb, "verdict", f->verdict == VERDICT_FORWARD ? "forward" : "drop");
+	jb_kstr(jb, "reason", reason_name((enum fb_reason)f->reason));
+	jb_kstr(jb, "end_reason", end_reason != NULL ? end_reason : "unknown");
 	jb_end(jb);
 
 	el->st.conn_records++;

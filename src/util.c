@@ -429,6 +429,22 @@ jb_done(struct jbuf *jb, char *o)
 	jb->len = (size_t)(o - jb->p);
 }
 
+/* The comma if one is due and the quoted key qkey[0..qn) (JB_LIT), with
+ * room reserved for extra more bytes after it. */
+static char *
+jb_lit_to(struct jbuf *jb, const char *qkey, size_t qn, size_t extra)
+{
+	char *o;
+
+	jb_reserve(jb, 1 + qn + extra);
+	o = jb->p + jb->len;
+	if (jb->need_comma)
+		*o++ = ',';
+	jb->need_comma = true;
+	memcpy(o, qkey, qn);
+	return o + qn;
+}
+
 static void
 jb_key(struct jbuf *jb, const char *key)
 {
@@ -598,4 +614,54 @@ jb_members(struct jbuf *jb, const char *members)
 		jb_putc(jb, ',');
 	jb_raw(jb, members, strlen(members));
 	jb->need_comma = true;
+}
+
+void
+jb_str_lit(struct jbuf *jb, const char *qkey, size_t qn, const char *val)
+{
+	size_t n;
+	char *o;
+
+	if (val == NULL) {
+		o = jb_lit_to(jb, qkey, qn, 4);
+		memcpy(o, "null", 4);
+		jb_done(jb, o + 4);
+		return;
+	}
+	n = strlen(val);
+	o = jb_lit_to(jb, qkey, qn, JB_QUOTED_MAX(n));
+	jb_done(jb, jb_quote_to(o, (const unsigned char *)val, n));
+}
+
+void
+jb_u64_lit(struct jbuf *jb, const char *qkey, size_t qn, uint64_t val)
+{
+	char b[24], *p = fmt_u64(b + sizeof(b), val);
+	size_t n = (size_t)(b + sizeof(b) - p);
+	char *o = jb_lit_to(jb, qkey, qn, n);
+
+	memcpy(o, p, n);
+	jb_done(jb, o + n);
+}
+
+void
+jb_bool_lit(struct jbuf *jb, const char *qkey, size_t qn, bool val)
+{
+	char *o = jb_lit_to(jb, qkey, qn, 5);
+
+	memcpy(o, val ? "true" : "false", val ? 4 : 5);
+	jb_done(jb, o + (val ? 4 : 5));
+}
+
+/* time_iso's text is plain (digits, "-:.TZ"): copied without a check. */
+void
+jb_time_lit(struct jbuf *jb, const char *qkey, size_t qn, fb_ns t)
+{
+	char b[32], *o = jb_lit_to(jb, qkey, qn, 29);
+
+	time_iso(t, b);
+	*o++ = '"';
+	memcpy(o, b, 27);
+	o[27] = '"';
+	jb_done(jb, o + 28);
 }

@@ -94,6 +94,21 @@ void	 jb_dbl(struct jbuf *, const char *key, double val);
 void	 jb_bool(struct jbuf *, const char *key, bool val);
 void	 jb_null(struct jbuf *, const char *key);
 void	 jb_time(struct jbuf *, const char *key, fb_ns t);	/* RFC 3339 string */
+/*
+ * The same members with a key that is a string literal of plain characters
+ * (anything else does not compile): the key is copied with its quotes and
+ * colon, neither measured nor escaped.  For the lines written once per
+ * connection or alert (conn.jsonl, alerts.jsonl).
+ */
+#define JB_LIT(key)		"\"" key "\":", sizeof(key) + 2
+#define jb_kstr(jb, key, val)	jb_str_lit((jb), JB_LIT(key), (val))
+#define jb_ku64(jb, key, val)	jb_u64_lit((jb), JB_LIT(key), (val))
+#define jb_kbool(jb, key, val)	jb_bool_lit((jb), JB_LIT(key), (val))
+#define jb_ktime(jb, key, t)	jb_time_lit((jb), JB_LIT(key), (t))
+void	 jb_str_lit(struct jbuf *, const char *qkey, size_t qn, const char *val);
+void	 jb_u64_lit(struct jbuf *, const char *qkey, size_t qn, uint64_t val);
+void	 jb_bool_lit(struct jbuf *, const char *qkey, size_t qn, bool val);
+void	 jb_time_lit(struct jbuf *, const char *qkey, size_t qn, fb_ns t);
 /* key may be NULL inside arrays. */
 /* Raw text (not JSON): printf-append, for text reports built in a jbuf. */
 void	 jb_printf(struct jbuf *, const char *fmt, ...) FB_PRINTF(2, 3);
