@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FB_ADDRSTRLEN	46
 
@@ -34,11 +35,16 @@ struct fb_dest {
 static inline bool
 addr_is_v4(const struct fb_addr *a)
 {
+	/* ::ffff:0:0/96, compared as two words: this runs for every frame */
 	static const uint8_t mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
-	for (int i = 0; i < 12; i++)
-		if (a->b[i] != mapped[i])
-			return false;
-	return true;
+	uint64_t x, mx;
+	uint32_t y, my;
+
+	memcpy(&x, a->b, 8);
+	memcpy(&y, a->b + 8, 4);
+	memcpy(&mx, mapped, 8);
+	memcpy(&my, mapped + 8, 4);
+	return x == mx && y == my;
 }
 
 void	 addr_from_v4(struct fb_addr *, const uint8_t v4[4]);

@@ -177,6 +177,34 @@ siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/* SipHash-2-4 of the 16 bytes m0, m1 (little-endian words), unrolled. */
+static inline uint64_t
+siphash2(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
+	const uint64_t b = (uint64_t)16 << 56;
+
+	v3 ^= m0;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m0;
+	v3 ^= m1;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= m1;
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
 /* Endpoints in canonical order (lower address/port first): direction-free. */
 static uint32_t
 key_hash(const struct flow_table *t, const struct fb_flowkey *k)
@@ -191,6 +219,17 @@ key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 		b = &k->src;
 		pa = k->dport;
 		pb = k->sport;
+	}
+	if (addr_is_v4(a) && addr_is_v4(b)) {
+		/* IPv4, nearly every flow: two words, a third of the rounds */
+		uint32_t a4, b4;
+
+		memcpy(&a4, a->b + 12, 4);
+		memcpy(&b4, b->b + 12, 4);
+		return (uint32_t)siphash2(t->k0, t->k1,
+		    (uint64_t)a4 | (uint64_t)pa << 32 | (uint64_t)pb << 48,
+		    (uint64_t)b4 | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40 |
+		    (uint64_t)4 << 56);
 	}
 	memcpy(buf, a->b, 16);
 	buf[16] = (uint8_t)(pa >> 8);
