@@ -5,7 +5,8 @@
  * for every record, so each frame of a batch is copied into the arena; the
  * copies stay valid until the next call to next_batch, as io.h promises.
  * Classic pcap files (the common case, and what we write) skip libpcap's
- * per-record reads: the file is read in 8 MiB chunks and frames point into
+ * per-record reads: the file is read 1 MiB at a time (into an 8 MiB buffer, room
+ * for the largest record) and frames point into
  * the chunk (no copy), the records parsed here with every length checked;
  * libpcap still opens the file (its checks, its errors, pcapng).
  * Frames come with leg LEG_UNKNOWN (the engine infers it) and no vnet
@@ -27,7 +28,11 @@
 
 #define ARENA_BYTES	(4u << 20)	/* per batch; more frames wait for the next */
 #define FRAME_CAP	(256u << 10)	/* larger records are cut (caplen < wirelen) */
-#define RBUF_BYTES	(8u << 20)	/* classic pcap: read this much at a time */
+#define RBUF_BYTES	(8u << 20)	/* classic pcap: the buffer, for the largest record */
+#ifndef READ_BYTES
+#define READ_BYTES	(1u << 20)	/* read this much at a time: frames are still
+					 * in the cache when decoded and copied */
+#endif
 #define REC_HDR		16
 #define REC_MAX		(RBUF_BYTES / 2)	/* a bigger record: a damaged file */
 
@@ -78,7 +83,8 @@ own_refill(struct io_pc *c)
 	c->rlen -= c->rpos;
 	c->rpos = 0;
 	while (c->rlen < RBUF_BYTES) {
-		n = pread(c->fd, c->rbuf + c->rlen, RBUF_BYTES - c->rlen, c->off);
+		n = pread(c->fd, c->rbuf + c->rlen, FB_MIN(RBUF_BYTES - c->rlen, READ_BYTES),
+		    c->off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -91,6 +97,8 @@ own_refill(struct io_pc *c)
 		}
 		c->rlen += (size_t)n;
 		c->off += n;
+		if (c->rlen >= READ_BYTES)
+			break;
 	}
 	return 0;
 }
