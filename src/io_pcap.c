@@ -5,9 +5,9 @@
  * for every record, so each frame of a batch is copied into the arena; the
  * copies stay valid until the next call to next_batch, as io.h promises.
  * Classic pcap files (the common case, and what we write) skip libpcap's
- * per-record reads: the file is read 1 MiB at a time (into an 8 MiB buffer, room
- * for the largest record) and frames point into
- * the chunk (no copy), the records parsed here with every length checked;
+ * per-record reads: the file is read 1 MiB at a time (into an 8 MiB buffer,
+ * room for the largest record) and frames point into the buffer (no copy),
+ * the records parsed here with every length checked;
  * libpcap still opens the file (its checks, its errors, pcapng).
  * Frames come with leg LEG_UNKNOWN (the engine infers it) and no vnet
  * header; forward and flush only count.  Timestamps are read at nanosecond
