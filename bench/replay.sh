@@ -15,6 +15,10 @@
 #
 # Prints one summary line per tool and the ratio fishbowl/tcpdump (lower is
 # better; 1.0 means replay costs no more than a plain pcap copy).
+#
+# BENCH_CALLGRIND=1 also counts instructions (valgrind --tool=callgrind,
+# repeatable on a busy machine) of both on a BENCH_CALLGRIND_MB (default 50)
+# capture of the same generator, and prints that ratio too.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -125,6 +129,31 @@ echo "ratio:    $(calc "$best_fb / $best_td" 2) (fishbowl replay / tcpdump -r -w
 if [ "$out_frames" != "$frames" ]; then
 	echo "WARNING: fishbowl captured $out_frames frames of $frames" >&2
 	exit 1
+fi
+
+# ---------------------------------------------------------------------------
+# Instruction counts on a small capture (BENCH_CALLGRIND=1).
+if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+	CMB=${BENCH_CALLGRIND_MB:-50}
+	CIN="$DIR/replay-${CMB}MB-$sum.pcap"
+	[ -s "$CIN" ] || python3 tests/gen/mkpcap.py bench "$CIN" --arg "$CMB"
+	ir() {	# ir OUTFILE COMMAND...: instructions the command ran
+		valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$1" "${@:2}" \
+		    >/dev/null 2>"$1.log" || { echo "bench/replay.sh: callgrind failed" >&2; exit 1; }
+		sed -n 's/^==[0-9]*== Collected : *//p' "$1.log"
+	}
+	rm -rf "$DIR/out-cg"
+	ir_fb=$(ir "$DIR/callgrind.fishbowl" "$FISHBOWL" replay -c "$DIR/replay.conf" -r "$CIN" -o "$DIR/out-cg")
+	# as root tcpdump -w switches to its own user, who cannot write the counts
+	zroot=()
+	[ "$(id -u)" = 0 ] && zroot=(-Z root)
+	ir_td=$(ir "$DIR/callgrind.tcpdump" tcpdump "${zroot[@]}" -n -r "$CIN" -w "$DIR/out-cg.pcap")
+	rm -rf "$DIR/out-cg" "$DIR/out-cg.pcap"
+	echo
+	echo "callgrind: $CIN ($(($(stat -c %s "$CIN") / 1000000)) MB)"
+	echo "fishbowl: $ir_fb instructions (callgrind_annotate $DIR/callgrind.fishbowl)"
+	echo "tcpdump:  $ir_td instructions"
+	echo "ratio:    $(calc "$ir_fb / $ir_td" 2) (instructions, fishbowl replay / tcpdump -r -w)"
 fi
 
 # ---------------------------------------------------------------------------
