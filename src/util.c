@@ -338,21 +338,47 @@ jb_plain8(const unsigned char *s)
 	    jb_has_below(v ^ (JB_ONES * '\\'), 1)) == 0;
 }
 
+/* memcpy for the few bytes of a key or a number: two overlapping loads
+ * instead of a call. */
+static inline void
+copy_small(char *o, const void *src, size_t n)
+{
+	const char *s = src;
+	uint64_t a, b;
+	uint32_t c, d;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&c, s, 4);
+		memcpy(&d, s + n - 4, 4);
+		memcpy(o, &c, 4);
+		memcpy(o + n - 4, &d, 4);
+	} else {
+		memcpy(o, s, n);
+	}
+}
+
 /*
  * s[0..n) as a JSON string at o (room for 6 * n + 2 bytes, the worst case:
- * every byte as \u00XX, and 7 more for a whole last word); returns the
- * end.  Plain bytes go 8 at a time, the last few through a word padded
- * with plain bytes, so a plain string costs a word check per 8 bytes.
+ * every byte as \u00XX, and 8 more); returns the end.  Plain bytes go 8
+ * at a time, the last few as the string's last word (overlapping), so a
+ * plain string costs a word check per 8 bytes.
  */
 static char *
 jb_quote_to(char *o, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i = 0, seq;
+	char *start;
 
 	*o++ = '"';
+	start = o;
 	while (i < n) {
-		unsigned char c, w[8];
+		unsigned char c;
 
 		if (n - i >= 8 && jb_plain8(s + i)) {	/* the common case */
 			memcpy(o, s + i, 8);
@@ -360,14 +386,13 @@ jb_quote_to(char *o, const unsigned char *s, size_t n)
 			i += 8;
 			continue;
 		}
-		if (n - i < 8) {
-			memset(w, 'a', sizeof(w));
-			memcpy(w, s + i, n - i);
-			if (jb_plain8(w)) {
-				memcpy(o, w, 8);	/* the padding is overwritten later */
-				o += n - i;
-				break;
-			}
+		if (n - i < 8 && n >= 8 && (size_t)(o - start) == i &&
+		    jb_plain8(s + n - 8)) {
+			/* the last word, overlapping bytes already copied as
+			 * they are (nothing was escaped so far) */
+			memcpy(o - (8 - (n - i)), s + n - 8, 8);
+			o += n - i;
+			break;
 		}
 		c = s[i];
 		if (jb_plain(c)) {
@@ -441,7 +466,7 @@ jb_lit_to(struct jbuf *jb, const char *qkey, size_t qn, size_t extra)
 	if (jb->need_comma)
 		*o++ = ',';
 	jb->need_comma = true;
-	memcpy(o, qkey, qn);
+	copy_small(o, qkey, qn);
 	return o + qn;
 }
 
@@ -640,7 +665,7 @@ jb_u64_lit(struct jbuf *jb, const char *qkey, size_t qn, uint64_t val)
 	size_t n = (size_t)(b + sizeof(b) - p);
 	char *o = jb_lit_to(jb, qkey, qn, n);
 
-	memcpy(o, p, n);
+	copy_small(o, p, n);
 	jb_done(jb, o + n);
 }
 
