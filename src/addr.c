@@ -9,6 +9,7 @@
  * seed so that table layouts cannot be predicted from outside.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +148,27 @@ addr_parse(const char *s, struct fb_addr *a)
 	return 0;
 }
 
+/* "0".."255" and their lengths, made once (addr_init_octets). */
+struct octet {
+	char	s[4];
+	uint8_t	n;
+};
+static struct octet octets[256];
+
+__attribute__((constructor)) static void
+addr_init_octets(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		struct octet *o = &octets[v];
+
+		if (v >= 100)
+			o->s[o->n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			o->s[o->n++] = (char)('0' + v / 10 % 10);
+		o->s[o->n++] = (char)('0' + v % 10);
+	}
+}
+
 const char *
 addr_fmt(const struct fb_addr *a, char buf[FB_ADDRSTRLEN])
 {
@@ -155,15 +177,13 @@ addr_fmt(const struct fb_addr *a, char buf[FB_ADDRSTRLEN])
 
 		/* Dotted quad by hand: this runs for every logged address. */
 		for (int i = 12; i < 16; i++) {
-			unsigned v = a->b[i];
+			const struct octet *o = &octets[a->b[i]];
 
-			if (v >= 100)
-				*p++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*p++ = (char)('0' + v / 10 % 10);
-			*p++ = (char)('0' + v % 10);
-			*p++ = i < 15 ? '.' : '\0';
+			memcpy(p, o->s, 4);	/* a whole word: the rest is overwritten */
+			p += o->n;
+			*p++ = '.';
 		}
+		p[-1] = '\0';
 		return buf;
 	}
 	if (inet_ntop(AF_INET6, a->b, buf, FB_ADDRSTRLEN) == NULL)
@@ -256,18 +276,27 @@ prefix_fmt(const struct fb_prefix *p, char buf[FB_ADDRSTRLEN + 4])
 	return buf;
 }
 
+/* The first bits bits of a 64-bit big-endian word (0..64). */
+static uint64_t
+mask_bits(unsigned bits)
+{
+	return bits == 0 ? 0 : bits >= 64 ? ~(uint64_t)0 : ~(uint64_t)0 << (64 - bits);
+}
+
+/* Two masked word compares: this runs several times for every frame. */
 bool
 prefix_contains(const struct fb_prefix *p, const struct fb_addr *a)
 {
-	unsigned full = p->len / 8, rest = p->len % 8;
+	uint64_t p0, p1, a0, a1;
 
 	if (p->len > 128)
 		return false;
-	if (memcmp(p->addr.b, a->b, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((p->addr.b[full] ^ a->b[full]) & (0xff << (8 - rest)) & 0xff) == 0;
+	memcpy(&p0, p->addr.b, 8);
+	memcpy(&p1, p->addr.b + 8, 8);
+	memcpy(&a0, a->b, 8);
+	memcpy(&a1, a->b + 8, 8);
+	return ((be64toh(p0) ^ be64toh(a0)) & mask_bits(p->len)) == 0 &&
+	    ((be64toh(p1) ^ be64toh(a1)) & mask_bits(p->len > 64 ? p->len - 64u : 0)) == 0;
 }
 
 int

@@ -463,6 +463,40 @@ test_dest_match(void **state)
 	assert_true(dest_match(&d, &v6, 200, 0));
 }
 
+/* Dotted quads come from a table of octets: every value in every place,
+ * and prefixes as two masked words: every length against a bit count. */
+static void
+test_fmt_every_octet_and_prefix_len(void **state)
+{
+	struct fb_addr a, b;
+	struct fb_prefix p;
+	char got[FB_ADDRSTRLEN], want[32];
+	uint8_t v4[4];
+
+	(void)state;
+	for (int v = 0; v < 256; v++) {
+		for (int at = 0; at < 4; at++) {
+			memset(v4, 7, sizeof(v4));
+			v4[at] = (uint8_t)v;
+			addr_from_v4(&a, v4);
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", v4[0], v4[1], v4[2], v4[3]);
+			assert_string_equal(addr_fmt(&a, got), want);
+		}
+	}
+	memset(&a, 0, sizeof(a));
+	for (unsigned len = 0; len <= 128; len++) {
+		for (unsigned bit = 0; bit < 128; bit++) {
+			memset(&p, 0, sizeof(p));
+			p.len = (uint8_t)len;
+			b = a;
+			b.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+			/* an address differing in one bit is inside iff the bit is a host bit */
+			assert_int_equal(prefix_contains(&p, &b), bit >= len);
+		}
+		assert_true(prefix_contains(&p, &a));
+	}
+}
+
 int
 main(void)
 {
@@ -471,6 +505,7 @@ main(void)
 		cmocka_unit_test(test_parse_v6),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_fmt_round_trip),
+		cmocka_unit_test(test_fmt_every_octet_and_prefix_len),
 		cmocka_unit_test(test_eq_cmp),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_hash),
