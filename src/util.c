@@ -368,6 +368,25 @@ copy_small(char *o, const void *src, size_t n)
  * at a time, the last few as the string's last word (overlapping), so a
  * plain string costs a word check per 8 bytes.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* The 16 bytes at s are all plain: the signed compare with 0x20 also
+ * catches 0x80..0xff. */
+static inline bool
+jb_plain16(const unsigned char *s)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i bad = _mm_or_si128(
+	    _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+		_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+	return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
 static char *
 jb_quote_to(char *o, const unsigned char *s, size_t n)
 {
@@ -380,6 +399,14 @@ jb_quote_to(char *o, const unsigned char *s, size_t n)
 	while (i < n) {
 		unsigned char c;
 
+#ifdef __SSE2__
+		if (n - i >= 16 && jb_plain16(s + i)) {
+			memcpy(o, s + i, 16);
+			o += 16;
+			i += 16;
+			continue;
+		}
+#endif
 		if (n - i >= 8 && jb_plain8(s + i)) {	/* the common case */
 			memcpy(o, s + i, 8);
 			o += 8;
