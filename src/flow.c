@@ -212,25 +212,31 @@ key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 	uint8_t buf[2 * 18 + 4];		/* 5 words: no partial last word */
 	const struct fb_addr *a = &k->src, *b = &k->dst;
 	uint16_t pa = k->sport, pb = k->dport;
-	int c = memcmp(a->b, b->b, sizeof(a->b));
+	int c;
 
+	if (addr_is_v4(a) && addr_is_v4(b)) {
+		/* IPv4, nearly every flow: each endpoint (address, port) as
+		 * one 48-bit number, lower first; two words and SipHash-1-3,
+		 * a third of the rounds of SipHash-2-4 over 40 bytes */
+		uint32_t a4, b4;
+		uint64_t x, y, lo, hi;
+
+		memcpy(&a4, a->b + 12, 4);
+		memcpy(&b4, b->b + 12, 4);
+		x = (uint64_t)be32toh(a4) << 16 | pa;
+		y = (uint64_t)be32toh(b4) << 16 | pb;
+		lo = FB_MIN(x, y);
+		hi = FB_MAX(x, y);
+		return (uint32_t)siphash13_2(t->k0, t->k1,
+		    lo | (uint64_t)k->proto << 48 | (uint64_t)4 << 56,
+		    hi | (uint64_t)k->vlan << 48);
+	}
+	c = memcmp(a->b, b->b, sizeof(a->b));
 	if (c > 0 || (c == 0 && pa > pb)) {
 		a = &k->dst;
 		b = &k->src;
 		pa = k->dport;
 		pb = k->sport;
-	}
-	if (addr_is_v4(a) && addr_is_v4(b)) {
-		/* IPv4, nearly every flow: two words and SipHash-1-3, a
-		 * third of the rounds of SipHash-2-4 over 40 bytes */
-		uint32_t a4, b4;
-
-		memcpy(&a4, a->b + 12, 4);
-		memcpy(&b4, b->b + 12, 4);
-		return (uint32_t)siphash13_2(t->k0, t->k1,
-		    (uint64_t)a4 | (uint64_t)pa << 32 | (uint64_t)pb << 48,
-		    (uint64_t)b4 | (uint64_t)k->proto << 32 | (uint64_t)k->vlan << 40 |
-		    (uint64_t)4 << 56);
 	}
 	memcpy(buf, a->b, 16);
 	buf[16] = (uint8_t)(pa >> 8);
