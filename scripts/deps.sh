@@ -11,6 +11,7 @@ BUILD="gcc clang make pkg-config libpcap-dev libinih-dev libcmocka-dev libseccom
 TEST="tcpdump tshark iproute2 nmap hping3 iperf3 netcat-openbsd socat curl wget ethtool procps python3 ngircd vsftpd ftp rsyslog bsdutils libclang-rt-14-dev dnsmasq-base busybox util-linux"
 TEST="$TEST inetutils-telnetd inetutils-telnet expect"	# tests/netns/telnet.sh, the demo
 TEST="$TEST tcpflow"	# bench/replay.sh: the capture layers against tcpflow
+TEST="$TEST tcpreplay time"	# bench/flood.sh: a replayed SYN flood, /usr/bin/time -v
 set -- $BUILD $TEST
 missing=""
 for p in "$@"; do
