@@ -80,7 +80,7 @@ fbn_init || die "cannot make a work directory"
 W=$FBN_WORK
 PY="python3 $W/tools.py"
 HP=$FBN_HP_ADDR
-LST=203.0.113.10
+LST=$FBN_ATTACKER	# a real address of OUT: UDP replies come from it (iperf3 -u)
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 say() { echo "$*" | tee -a "$RESULTS"; }
