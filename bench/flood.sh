@@ -16,9 +16,11 @@
 #                                               arenas, capture and event
 #                                               buffers, fragment slots)
 #   FLOW_B = 168 (struct fb_flow) + 4 (bucket) + 112 (tcp_app) + 360 (stream)
-#            + 6616 (session) + 2 x 4096 (detection buffers) + 6 x 16 (malloc)
-#          = 15,548 B with layers on (a connection that carried data); 172 B
-#            with layers off.  Sizes from gdb `p sizeof(struct ...)` on
+#            + 2592 (session) + 2 x 4096 (detection buffers, at most)
+#            + 100 (transcript path) + 7 x 16 (malloc headers)
+#          = 11,640 B with layers on (a connection that carried data; a
+#            SYN-only one costs 172 + 472 + 32 = 676 B); 172 B with layers
+#            off.  Sizes from gdb `p sizeof(struct ...)` on
 #            build/fishbowl (x86-64); FIXED_MB = 32.
 #
 # Scenarios (BENCH_SCEN, default "a b c"):
@@ -58,7 +60,7 @@ NSRC=${BENCH_SOURCES:-1000000}
 RATES=${BENCH_RATES:-512kbit 10mbit}
 RS=${BENCH_RATE_S:-10}
 SCEN=${BENCH_SCEN:-a b c}
-FLOW_B=15548
+FLOW_B=11640
 FIXED_MB=32
 OUTD=$ROOT/build/bench
 RESULTS=$OUTD/flood-results.txt
