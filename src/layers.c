@@ -494,13 +494,24 @@ layers_append(struct layers *l, fb_ns ts, const char *name, const char *line, si
 	return event_append(l->events, ts, name, line, len);
 }
 
+/* Every transcript and carved file names its day: strftime once a day. */
+const char *
+layers_day(struct layers *l, fb_ns ts)
+{
+	int64_t day = ts < 0 ? 0 : ts / DAY_NS;
+
+	if (!l->name_valid || day != l->name_day) {
+		time_day(ts, l->name);
+		l->name_day = day;
+		l->name_valid = true;
+	}
+	return l->name;
+}
+
 int
 layers_day_path(struct layers *l, fb_ns ts, const char *sub, char *buf, size_t len)
 {
-	char day[11];
-
-	time_day(ts, day);
-	if ((size_t)snprintf(buf, len, "%s/%s/%s", l->data_dir, day, sub) >= len) {
+	if ((size_t)snprintf(buf, len, "%s/%s/%s", l->data_dir, layers_day(l, ts), sub) >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

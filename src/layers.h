@@ -73,6 +73,9 @@ struct layers {
 	struct flow_table	*flows;
 	struct layers_stats	 st;
 	int64_t			 disk_day;	/* UTC day the budget counts */
+	int64_t			 name_day;	/* layers_day: the day last named */
+	bool			 name_valid;
+	char			 name[11];	/* ... as YYYY-MM-DD */
 	bool			 disk_alerted;
 	struct layers_rec_budget rec[LREC_N];
 
@@ -124,6 +127,8 @@ int	 layers_append(struct layers *, fb_ns ts, const char *name,
 /* DIR/DAY/sub (created) for the day of ts into buf; 0 or -1. */
 int	 layers_day_dir(struct layers *, fb_ns ts, const char *sub, char *buf,
 	    size_t len);
+/* YYYY-MM-DD of ts (UTC), valid until the next call. */
+const char *layers_day(struct layers *, fb_ns ts);
 /* DIR/DAY/sub for the day of ts into buf, not created; 0 or -1. */
 int	 layers_day_path(struct layers *, fb_ns ts, const char *sub, char *buf,
 	    size_t len);

@@ -292,7 +292,7 @@ file_create(struct session *s, fb_ns ts)
 	for (c = hp; *c != '\0'; c++)
 		if (*c == ':')
 			*c = '_';	/* IPv6: no colons in file names */
-	time_day(ts, day);
+	fb_strlcpy(day, layers_day(s->l, ts), sizeof(day));
 	path[0] = '\0';
 	for (k = 1; k < 100; k++) {
 		if (k == 1)
@@ -572,9 +572,12 @@ looks_binary(const uint8_t *p, size_t n)
 	 * it (it once took most of the gateway's CPU under iperf3). */
 	n = FB_MIN(n, BINARY_PROBE);
 	for (i = 0; i < n; i++) {
-		if (is_text(p[i]))
+		uint8_t c = p[i];
+
+		if (is_text(c))
 			continue;
-		if ((u = utf8_shown(p + i, n - i)) > 0)
+		/* Only 0xc2..0xf4 can lead a sequence utf8_shown shows. */
+		if (c >= 0xc2 && c <= 0xf4 && (u = utf8_shown(p + i, n - i)) > 0)
 			i += u - 1;	/* text in another script */
 		else if (++odd * 4 > n)
 			return true;
