@@ -145,6 +145,11 @@ get_file(struct event_log *el, int64_t day, const char *name)
 		if (f->fd == -1 || (victim->fd != -1 && f->used < victim->used))
 			victim = f;
 	}
+	/* checked here, once per file: an open slot's name was checked */
+	if (!name_ok(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if ((fd = open_day_file(el, day, name)) == -1)
 		return NULL;
 	flush_file(el, victim);
@@ -228,13 +233,8 @@ write_line(struct event_log *el, fb_ns t, const char *name, const char *line, si
 	bool nl = len == 0 || line[len - 1] != '\n';
 	int cnt = 1;
 
-	if (!name_ok(name)) {
-		errno = EINVAL;
-		write_failed(el, day, "(bad name)");
-		return -1;
-	}
 	if ((f = get_file(el, day, name)) == NULL) {
-		write_failed(el, day, name);
+		write_failed(el, day, name_ok(name) ? name : "(bad name)");
 		return -1;
 	}
 	if (el->buffered && len + 1 <= EV_BUF_MAX) {
