@@ -617,6 +617,8 @@ flow_update(struct flow_table *t, struct fb_flow *f, const struct fb_packet *p,
 	if (f->key.proto == IPPROTO_TCP && p->proto == IPPROTO_TCP && p->l4 != NULL)
 		tcp_advance(f, p, reverse);
 	l = list_of(f);
+	if (l == f->list && t->lru[l].head == idx(t, f))
+		return;		/* already the newest of its list: a burst */
 	lru_unlink(t, f);
 	lru_push(t, f, l);
 }
