@@ -519,8 +519,9 @@ test_kill9(void **state)
 	pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files - 1);
 	n = count_records(path, &clean);
 	assert_true(clean);
-	assert_true(n > 0);
-	assert_true(file_size(path) > 24 + 16 * n);
+	/* (the kill may have struck just after a rotation: a header alone) */
+	assert_true(n >= 0);
+	assert_true(file_size(path) >= 24 + 76 * n);
 	assert_true(file_size(path) <= 24 + 1530 * n);
 	capture_close(c);
 }
