@@ -42,6 +42,8 @@
 #      included), from second 2 to the end (the first seconds spend the
 #      bucket's burst, max(100 ms of rate, 64 KiB)).  PASS: UDP within 5 %
 #      of the cap; TCP and flood runs at most 5 % over it.
+#      BENCH_RATE_OFFLOADS=off: TSO and GSO off on the honeypot (MTU-sized
+#      frames instead of GSO super-frames reach the cap).
 #
 #   BENCH_FLOOD_S=5 BENCH_RING_MB=16 BENCH_MAX_FLOWS=4096 BENCH_MEM_MB=16
 #   BENCH_SOURCES=1000000 FB_BUILD=build bench/flood.sh
@@ -321,8 +323,9 @@ except Exception: print("nan")' "$W/ip.json")
 	fbn_stop; rm -rf "$FBN_DATA"
 }
 scen_c() {
-	say "== c: rate cap, honeypot -> outside, $RS s per run, rate from second 2 (gwo tx bytes, frames incl. Ethernet header)"
+	say "== c: rate cap, honeypot -> outside, $RS s per run, rate from second 2 (gwo tx bytes, frames incl. Ethernet header), honeypot offloads ${BENCH_RATE_OFFLOADS:-on}"
 	bed
+	[ "${BENCH_RATE_OFFLOADS:-on}" = off ] && inH ethtool -K h0 tso off gso off >/dev/null 2>&1
 	local cap proto flood b v
 	for cap in $RATES; do
 		b=$(bps "$cap")

@@ -31,7 +31,13 @@
  *   bytes) are saved at the next tick.  A state file that cannot be parsed
  *   makes control_new fail: the operator must look, we never start open.
  * - The rate cap is a token bucket per honeypot: rate_bps / 8 bytes per
- *   second, burst max(100 ms of rate, 64 KiB).  A frame passes if the bucket
+ *   second, burst max(RATE_BURST_DIV-th of a second of rate = 250 ms,
+ *   64 KiB).  The burst outlasts TCP's minimum retransmission timeout
+ *   (200 ms): a policed TCP sender that loses a window's tail stays silent
+ *   for that long, and with a 100 ms burst the bucket overflowed during the
+ *   wait, so one connection got 48 % of a 10 Mbit/s cap (bench/flood.sh);
+ *   with 250 ms it gets 98 %.  Over any span T at most rate * T + burst
+ *   passes.  A frame passes if the bucket
  *   holds its size, or if the bucket is full (so a frame bigger than the
  *   burst is not blocked for ever; the bucket then goes into debt, which
  *   keeps the long-run rate exact).
@@ -55,6 +61,7 @@
 #define DENY_EVENT_GAP		(60 * FB_NS_PER_SEC)	/* one "denied" per honeypot per minute */
 #define FULL_EVENT_GAP		(60 * FB_NS_PER_SEC)
 #define RATE_MIN_BURST		(64 * 1024)
+#define RATE_BURST_DIV		32	/* burst: 1/4 s of rate, in bytes (bits / 8 / 4) */
 #define STATE_MAGIC		"fishbowl-control 1"
 #define STATE_MAX_N		65535
 #define NS_PER_SEC_BITS		(8 * FB_NS_PER_SEC)	/* ns per second, times bits per byte */
@@ -858,6 +865,8 @@ control_free(struct control *c)
 	free(c);
 }
 
+static int64_t burst_of(const struct control *c);
+
 void
 control_reload(struct control *c, const struct fb_config *cfg)
 {
@@ -870,7 +879,7 @@ control_reload(struct control *c, const struct fb_config *cfg)
 		for (int j = 0; j < CLASS_MAX; j++)
 			win_resize(&h->w[j], &c->limit[j]);
 		/* A smaller burst applies at once. */
-		burst = (int64_t)FB_MAX(c->rate_bps / 80, (uint64_t)RATE_MIN_BURST);
+		burst = burst_of(c);
 		if (h->tokens > burst)
 			h->tokens = burst;
 	}
@@ -1115,7 +1124,7 @@ control_outbound(struct control *c, const struct fb_addr *hpa, enum fb_class cls
 static int64_t
 burst_of(const struct control *c)
 {
-	return (int64_t)FB_MAX(c->rate_bps / 80, (uint64_t)RATE_MIN_BURST);
+	return (int64_t)FB_MAX(c->rate_bps / RATE_BURST_DIV, (uint64_t)RATE_MIN_BURST);
 }
 
 static void

@@ -511,7 +511,7 @@ test_rate_cap(void **state)
 	assert_int_equal(count_events(x, "rate", "medium", NULL), 2);
 	/* A frame larger than the burst still passes when the bucket is full. */
 	t += 60 * SEC;
-	assert_int_equal(control_rate(c, &x->hp, 200000, t), VERDICT_FORWARD);
+	assert_int_equal(control_rate(c, &x->hp, 400000, t), VERDICT_FORWARD);
 	assert_int_equal(control_rate(c, &x->hp, 1500, t), VERDICT_DROP);
 	control_free(c);
 
@@ -531,6 +531,54 @@ test_rate_cap(void **state)
 	c = open_ctl(x, NULL);
 	for (int i = 0; i < 100000; i++)
 		assert_int_equal(control_rate(c, &x->hp, 9000, T0), VERDICT_FORWARD);
+	control_free(c);
+}
+
+/*
+ * The burst outlasts TCP's minimum retransmission timeout (200 ms).  A
+ * policed TCP sender that lost a window's tail is silent for that long; the
+ * bucket must keep what it earned meanwhile, or the connection only gets
+ * part of its cap (48 % of 10 Mbit/s with a 100 ms burst, bench/flood.sh).
+ * Still bounded: over any span at most rate * span + burst passes, and the
+ * burst is 250 ms of rate (64 KiB at least).
+ */
+static void
+test_rate_burst_outlasts_rto(void **state)
+{
+	struct ctx *x = *state;
+	struct control *c;
+	const uint64_t rate = 10000000;			/* 1.25 MB/s */
+	const uint64_t per_200ms = rate / 8 / 5;	/* 250,000 bytes */
+	uint64_t passed;
+	fb_ns t = T0;
+
+	x->cfg.rate_bps = rate;
+	c = open_ctl(x, NULL);
+	/* Empty the bucket, then 200 ms of silence (the RTO)... */
+	while (control_rate(c, &x->hp, 1500, t) == VERDICT_FORWARD)
+		;
+	t += 200 * FB_NS_PER_MSEC;
+	/* ...and what the silence earned can all be sent at once. */
+	passed = 0;
+	while (control_rate(c, &x->hp, 1500, t) == VERDICT_FORWARD)
+		passed += 1500;
+	assert_true(passed >= per_200ms - 1500);
+	/* A long silence earns no more than 250 ms of rate. */
+	t += 10 * SEC;
+	passed = 0;
+	while (control_rate(c, &x->hp, 1500, t) == VERDICT_FORWARD)
+		passed += 1500;
+	assert_true(passed >= rate / 8 / 4 - 1500);
+	assert_true(passed <= rate / 8 / 4 + 1500);
+	control_free(c);
+
+	/* Slow rates keep the 64 KiB floor. */
+	x->cfg.rate_bps = 512000;
+	c = open_ctl(x, NULL);
+	passed = 0;
+	while (control_rate(c, &x->hp, 1000, T0) == VERDICT_FORWARD)
+		passed += 1000;
+	assert_true(passed >= 65536 - 1000 && passed <= 65536 + 1000);
 	control_free(c);
 }
 
@@ -895,6 +943,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_allow_and_block_classes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_burst_outlasts_rto, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistence_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_failure_drops, setup, teardown),
