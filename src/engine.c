@@ -364,6 +364,22 @@ decide_inside_flow(struct engine *e, struct fb_flow *f, const struct fb_packet *
 	return VERDICT_DROP;
 }
 
+/*
+ * The per-honeypot rate cap, last: only a frame that would leave spends the
+ * honeypot's bytes.  Charged before the verdict, the honeypot's answers to
+ * an inbound flood (RSTs and SYN-ACKs for flows the flood evicted, refused
+ * SYNs) ate the bucket its real traffic needed.
+ */
+static enum fb_verdict
+rate_cap(struct engine *e, const struct fb_packet *p, enum fb_verdict v,
+    enum fb_reason *reason)
+{
+	if (v == VERDICT_FORWARD &&
+	    control_rate(e->control, &p->src, p->wirelen, e->now) == VERDICT_DROP)
+		return drop(e, REASON_RATE, reason);
+	return v;
+}
+
 static enum fb_verdict
 decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *reason)
 {
@@ -392,20 +408,16 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	if (config_in_networks(e->cfg, &p->dst))
 		return drop(e, REASON_INTERNAL, reason);
 
-	if (control_rate(e->control, &p->src, p->wirelen, e->now) == VERDICT_DROP)
-		return drop(e, REASON_RATE, reason);
-
 	if (p->is_fragment && !p->first_fragment) {
-		if (frag_lookup(e, p, &v))
-			return v == VERDICT_FORWARD ? pass(REASON_ESTABLISHED, reason) :
-			    drop(e, REASON_NO_STATE, reason);
+		if (frag_lookup(e, p, &v) && v == VERDICT_FORWARD)
+			return rate_cap(e, p, pass(REASON_ESTABLISHED, reason), reason);
 		return drop(e, REASON_NO_STATE, reason);
 	}
 	if (p->icmp_error) {
 		f = icmp_error_flow(e, p);
 		if (f == NULL || (f->dir == DIR_OUTBOUND && f->verdict != VERDICT_FORWARD))
 			return drop(e, REASON_ICMP_UNRELATED, reason);
-		return pass(REASON_REPLY, reason);
+		return rate_cap(e, p, pass(REASON_REPLY, reason), reason);
 	}
 	if (!flow_key_of(p, &k))
 		return drop(e, REASON_NO_STATE, reason);
@@ -421,6 +433,9 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	} else {
 		return drop(e, REASON_NO_STATE, reason);
 	}
+	/* A connection allowed here but over the rate keeps its slot: its
+	 * retransmitted SYN passes as established once bytes are free. */
+	v = rate_cap(e, p, v, reason);
 	if (v == VERDICT_DROP)
 		f->dropped[reverse ? 1 : 0]++;
 	if (p->is_fragment)

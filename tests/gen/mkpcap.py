@@ -728,6 +728,27 @@ def rate(n, arg):
 
 
 @scenario
+def rate_junk(n, arg):
+    """Under rate = 800kbit (100 kB/s): a UDP flow from 10.0.0.5:46001 to
+    198.51.100.9:9000 at 80 frames of 1042 bytes a second (83 kB/s, inside
+    the cap) for `arg` seconds (default 10), and between its frames 1000 a
+    second of 1054-byte TCP ACK segments from the honeypot to flows that do
+    not exist (a flood's evicted connections): dropped as no-state, they
+    must not spend the honeypot's bytes."""
+    secs = arg or 10
+    payload = (bytes(range(256)) * 4)[:RATE_PAYLOAD]
+    s, d = n.a(HP), n.a("198.51.100.9")
+    ps = csum_partial(payload)
+    for k in range(secs * 1000):
+        t = T0 + k * MS
+        if (k * 80) // 1000 != ((k - 1) * 80) // 1000 or k == 0:
+            n.add(t, n.ip(s, d, 17, udp(s, d, 46001, 9000, payload, psum=ps)))
+        j = "198.51.%d.%d" % (101 + (k >> 8) % 8, k & 255)
+        n.add(t + MS // 2, n.ip(s, n.a(j), 6,
+                                tcp(s, n.a(j), 40000 + k % 20000, 80, 7, 9, 0x10, payload)))
+
+
+@scenario
 def malformed(n, arg):
     """Normal traffic around 5 malformed frames, 11 s apart (so each gets its
     own rate-limited "malformed" alert):

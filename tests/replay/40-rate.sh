@@ -44,4 +44,16 @@ dr=$(status_num r10 dropped frames); fw=$(status_num r10 forwarded frames)
 check_eq "status: frames dropped + forwarded = 10000" 10000 $(( ${dr:-0} + ${fw:-0} ))
 check_eq "rate drops counted with reason rate" "${dr:-none}" \
     "$(sed -n 's/^ *rate  *\([0-9][0-9]*\)$/\1/p' "$WORK/r10.log" | head -1)"
+
+# Only a frame that would leave spends the honeypot's bytes: 10 000 no-state
+# TCP segments (10.5 MB, a flood's evicted flows) between the frames of a
+# UDP flow inside the cap (83 kB/s): all 800 UDP frames cross.
+gen rate_junk "$WORK/rj.pcap"
+replay rj "$cfg" "$WORK/rj.pcap"
+check_eq "junk: the UDP flow forwarded whole (800 of 800)" "udp 800 0" \
+    "$(q rj 'rows(sel(C, proto="udp"), "proto", "pkts_orig", "dropped_orig")')"
+check_eq "junk: no rate drop, no rate alert" "0 0" \
+    "$(sed -n 's/^ *rate  *\([0-9][0-9]*\)$/\1/p' "$WORK/rj.log" | head -1 | grep . || echo 0) $(q rj 'n(A, type="rate")')"
+check_eq "junk: the 10 000 segments dropped as no-state" 10000 \
+    "$(sed -n 's/^ *no-state  *\([0-9][0-9]*\)$/\1/p' "$WORK/rj.log" | head -1)"
 done_testing
