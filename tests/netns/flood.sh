@@ -8,8 +8,9 @@
 #     (max_flows 64, so the flood evicts all the time) and small rings
 #     (ring_mb 1, so the kernel may drop).  Meanwhile the honeypot opens 8
 #     TCP connections to an outside listener one after another until 3
-#     succeed, then 3 more: exactly 3 reach the listener, status and
-#     conn.jsonl count exactly 3 forwarded, the rest refused; marker pings from outside that were answered are in
+#     succeed, then 3 more: at most 3 reach the listener (a counted one
+#     can still fail under the flood), status and conn.jsonl count exactly
+#     3 forwarded, the rest refused; marker pings from outside that were answered are in
 #     the pcap both ways; flows were evicted (the table stayed at max).
 #   O outbound flood from the honeypot (fresh fishbowl, tcp = 3/hour):
 #     hping3 --flood -S (every SYN a new connection) lets exactly 3 SYNs
@@ -172,10 +173,12 @@ check_ge "I: hping3 flooded (over 1000 SYNs)" 1000 "${sent:-0}"
 fbn_log "I: the honeypot's client: $good connections echoed, then $extra of 3 more"
 check_eq "I: none of the 3 connections after the limit got through" 0 "$extra"
 lc=$(wc -l <"$W/listener.log")
-if [ "$lc" -ge 1 ] && [ "$lc" -le 3 ]; then
-	ok "I: the outside listener saw $lc connections (1 to 3)"
+# (At most: the flood can evict a counted connection's half-open flow
+# before its SYN-ACK is read, docs/performance.md "Floods".)
+if [ "$lc" -le 3 ]; then
+	ok "I: the outside listener saw $lc connections (at most 3)"
 else
-	not_ok "I: the outside listener saw 1 to 3 connections" "it saw $lc"
+	not_ok "I: the outside listener saw at most 3 connections" "it saw $lc"
 fi
 check_eq "I: status: tcp total 3" 3 "$(fbn_json 'g(h, "classes.tcp.total", -1)')"
 check_ge "I: status: tcp refused" 1 "$(fbn_json 'g(h, "classes.tcp.refused", 0)')"
