@@ -199,7 +199,7 @@ scen_a() {
 	fbn_stop
 	client_flows
 	# shellcheck disable=SC2046
-	pp=$(fbn_count $(fbn_pcaps) -- icmp and icmp[icmptype] = 0 and src host $HP)
+	pp=$(fbn_count $(fbn_pcaps) -- "icmp and icmp[icmptype] = 0 and src host $HP")
 	say "  honeypot client: $good of $FS connections echoed; listener saw $lis; status tcp total $tot (limit 3/hour): $([ "$tot" = 3 ] && [ "$lis" -le 3 ] && echo PASS || echo FAIL)"
 	say "  marker pings: $pings of 20 answered, $pp echo replies in the pcap: $([ "$pp" -ge "$pings" ] && echo PASS || echo FAIL) (the rest: kernel drops above)"
 	memline "fishbowl" "$hwm" "$(bound_kb $RING $MAXF $MEM yes)"

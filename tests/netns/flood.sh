@@ -192,9 +192,9 @@ check_eq "I: alerts.jsonl: exactly 3 outbound connection alerts" 3 \
     "$(cat $(fbn_files alerts.jsonl) | grep '"type":"outbound"' | grep -c '"dport":8080')"
 pcaps=$(fbn_pcaps)
 # shellcheck disable=SC2086
-req=$(fbn_count $pcaps -- icmp and icmp[icmptype] = 8 and dst host $HP)
+req=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 8 and dst host $HP")
 # shellcheck disable=SC2086
-rep=$(fbn_count $pcaps -- icmp and icmp[icmptype] = 0 and src host $HP)
+rep=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 0 and src host $HP")
 if [ "$req" -ge "$pgot" ] && [ "$rep" -ge "$pgot" ]; then
 	ok "I: the $pgot answered marker pings are in the pcap ($req requests, $rep replies)"
 else
