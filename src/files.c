@@ -58,8 +58,8 @@ struct carve {
 	char			 tmp[512];
 	struct sha256		 hash;
 	uint64_t		 size;
-	uint8_t			 head[HEAD_BYTES];
-	size_t			 head_len;
+	uint8_t			*head;		/* up to HEAD_BYTES, grown as they come */
+	size_t			 head_len, head_cap;
 	enum carve_trunc	 trunc;		/* first reason, or COMPLETE */
 	bool			 stopped;
 };
@@ -301,6 +301,13 @@ carve_write(struct carve *cv, const uint8_t *p, size_t n)
 	if (cv->head_len < HEAD_BYTES) {
 		size_t k = FB_MIN(n, HEAD_BYTES - cv->head_len);
 
+		if (cv->head_len + k > cv->head_cap) {
+			/* Most carved bodies are small: the head is allocated
+			 * as they grow, not 4 KB per file. */
+			cv->head_cap = FB_MIN(HEAD_BYTES, FB_MAX(FB_MAX(2 * cv->head_cap,
+			    cv->head_len + k), 1024));
+			cv->head = xrealloc(cv->head, 1, cv->head_cap);
+		}
 		memcpy(cv->head + cv->head_len, p, k);
 		cv->head_len += k;
 	}
@@ -318,6 +325,7 @@ carve_free(struct carve *cv)
 		unlink(cv->tmp);
 	}
 	sha256_abort(&cv->hash);
+	free(cv->head);
 	free(cv->proto);
 	free(cv->name);
 	free(cv->encoding);

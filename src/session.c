@@ -82,8 +82,8 @@ struct session {
 	bool			 detecting;
 	uint8_t			*seen[2];
 	size_t			 nseen[2], seen_cap[2];
-	struct pending		 pend[PEND_MAX];
-	unsigned		 npend;
+	struct pending		*pend;		/* grows to PEND_MAX, freed after detection */
+	unsigned		 npend, pend_cap;
 
 	/* transcript */
 	char			 rel[160];	/* DAY/sessions/NAME, "" before the first write */
@@ -669,6 +669,9 @@ detect_done(struct session *s, const struct analyser *a)
 			deliver_data(s, e->dir, e->ts, s->seen[e->dir] + e->off, (size_t)e->n);
 	}
 	s->npend = 0;
+	free(s->pend);
+	s->pend = NULL;
+	s->pend_cap = 0;
 	free(s->seen[0]);
 	free(s->seen[1]);
 	s->seen[0] = s->seen[1] = NULL;
@@ -696,6 +699,12 @@ detect_keep(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 
 	if (s->npend == PEND_MAX || n > DETECT_MAX - s->nseen[dir])
 		return false;
+	if (s->npend == s->pend_cap) {
+		/* Small: a session under the allocator's per-thread cache size
+		 * (most are recognised at their first chunk). */
+		s->pend_cap = s->pend_cap == 0 ? 4 : FB_MIN(2 * s->pend_cap, PEND_MAX);
+		s->pend = xrealloc(s->pend, s->pend_cap, sizeof(*s->pend));
+	}
 	if (s->nseen[dir] + n > s->seen_cap[dir]) {
 		/* Most protocols are known from their first chunk: grow to
 		 * DETECT_MAX only when detection takes longer. */
@@ -914,5 +923,6 @@ session_close(struct session *s, fb_ns ts)
 		sha256_abort(&s->bin_hash);
 	free(s->out.p);
 	free(s->path);
+	free(s->pend);
 	free(s);
 }
