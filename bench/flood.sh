@@ -69,7 +69,7 @@ RESULTS=$OUTD/flood-results.txt
 
 die() { echo "bench/flood.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (network namespaces)"
-for t in ip hping3 tcpdump tcpreplay iperf3 python3 ss timeout; do
+for t in ip hping3 tcpdump tcpreplay iperf3 python3 ss timeout capinfos; do
 	command -v $t >/dev/null || die "$t is missing (scripts/deps.sh installs it)"
 done
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (Debian package time)"
@@ -221,7 +221,7 @@ scen_a() {
 	local rx cap kd
 	rx=$(($(gw_rx) - RX0)); kill -INT $td; wait $td 2>/dev/null
 	kd=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$W/td.err")
-	cap=$(fbn_count "$W/br.pcap")
+	cap=$(capinfos -c -M "$W/br.pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')
 	say "bridge + tcpdump, inbound flood: hping3 sent $(hping_sent "$W/h.log") SYNs"
 	say "  bridge rx $rx frames, pcap $cap ($(calc "100 * ($rx - $cap) / ($rx ? $rx : 1)" 1) % not captured, tcpdump: $kd dropped by kernel); client $good of $FS (no limit); pings $pings of 20"
 	rm -f "$W/br.pcap"; fbn_unbridge
