@@ -9,7 +9,7 @@ PREFIX	?= /usr/local
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 	   -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing -Isrc
-LDLIBS	+= -lpcap -linih -lseccomp -lcrypto -lz -lmagic
+LDLIBS	+= -lpcap -linih -lseccomp -lcrypto -lz -lmagic -pthread
 ifneq ($(SANITIZE),)
 CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS	+= -fsanitize=$(SANITIZE)

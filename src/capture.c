@@ -39,6 +39,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,25 @@ struct capture {
 	uint64_t	 map_off;	/* its file offset (page aligned) */
 	size_t		 map_len;
 	uint64_t	 file_end;	/* the file's size: off, or the window's end */
+
+	/* Replay (writer_thread): one batch at a time written by a thread of
+	 * its own while the next one fills; see write_batch_async. */
+	bool		 threaded;
+	pthread_t	 thr;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct {
+		bool		 busy;		/* handed over, not written yet */
+		bool		 pending;	/* written (or failed), not accounted */
+		bool		 stop;
+		int		 fd;
+		uint64_t	 off;
+		uint8_t		*buf;
+		size_t		 len;
+		uint32_t	 nbatch;
+		int		 err;		/* 0, or errno of the write */
+	}		 job;
+	uint8_t		*spare;		/* the other batch buffer */
 };
 
 static int64_t
@@ -323,50 +343,40 @@ batch_written(struct capture *c)
 	c->nbatch = 0;
 }
 
-/* Flush the batch to the current file.  0, or -1 (frames counted lost). */
+/* The whole of buf at off, retrying short writes.  0, or an errno. */
 static int
-write_batch(struct capture *c)
+pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 	ssize_t n;
-	int err;
 
-	if (c->len == 0)
-		return 0;
-	if (write_mapped(c) == 0) {
-		batch_written(c);
-		return 0;
-	}
-	while (done < c->len) {
-		n = pwrite(c->fd, c->buf + done, c->len - done, (off_t)(c->off + done));
+	while (done < len) {
+		n = pwrite(fd, buf + done, len - done, (off_t)(off + done));
 		if (n > 0) {
 			done += (size_t)n;
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == 0)
-			errno = ENOSPC;
-		break;
+		return n == 0 ? ENOSPC : errno;
 	}
-	if (done == c->len) {
-		mark_after_pwrite(c, c->off + c->len);
-		batch_written(c);
-		return 0;
-	}
+	return 0;
+}
 
-	err = errno;
+/*
+ * A batch of nbatch frames starting at c->off could not be written: count
+ * them lost and cut the file back to its last whole record.  If that fails,
+ * or the file itself cannot grow (EFBIG), it is unusable: the next frame
+ * opens the next number.  Otherwise (disk full) the next batch tries this
+ * file again.  Returns -1.
+ */
+static int
+batch_failed(struct capture *c, int err, uint32_t nbatch)
+{
+	errno = err;
 	note_failure(c, "write", c->st.current);
-	c->st.lost_frames += c->nbatch;
+	c->st.lost_frames += nbatch;
 	c->batch_lost = true;
-	c->len = 0;
-	c->nbatch = 0;
-	/*
-	 * Cut the file back to its last whole record.  If that fails, or the
-	 * file itself cannot grow (EFBIG), it is unusable: the next frame
-	 * opens the next number.  Otherwise (disk full) the next batch tries
-	 * this file again.
-	 */
 	c->file_end = FB_MAX(c->file_end, c->off + 1);	/* unknown: cut */
 	if (cut_tail(c) == -1) {
 		log_warn("capture: cannot cut back %s", c->st.current);
@@ -379,12 +389,129 @@ write_batch(struct capture *c)
 	return -1;
 }
 
+/* The writer thread: writes each batch handed over, says when done. */
+static void *
+writer_main(void *arg)
+{
+	struct capture *c = arg;
+	int err;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->job.busy && !c->job.stop)
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (!c->job.busy)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		err = pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
+		pthread_mutex_lock(&c->mu);
+		c->job.err = err;
+		c->job.busy = false;
+		c->job.pending = true;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Wait for the batch in the writer's hands and account it.  0, or -1. */
+static int
+collect(struct capture *c)
+{
+	if (!c->threaded)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	while (c->job.busy)
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	if (!c->job.pending)
+		return 0;
+	c->job.pending = false;
+	if (c->job.err == 0) {
+		c->st.frames += c->job.nbatch;
+		c->st.bytes += c->job.len;
+		c->st.failing = false;
+		return 0;
+	}
+	/* The batches after it were not handed over yet: they follow it. */
+	c->off = c->job.off;
+	return batch_failed(c, c->job.err, c->job.nbatch);
+}
+
+/*
+ * Replay: hand the batch to the writer thread once it has finished the
+ * last one, and go on filling the other buffer: writing the pcap takes the
+ * second core while this one decodes.  Returns the previous batch's result
+ * (a failure is known one batch late; capture_close and capture_sync wait).
+ */
+static int
+write_batch_async(struct capture *c)
+{
+	int rv = collect(c);
+	uint8_t *b;
+
+	if (c->len == 0)
+		return rv;
+	if (c->fd == -1) {		/* the failure above closed the file */
+		c->st.lost_frames += c->nbatch;
+		c->batch_lost = true;
+		c->len = 0;
+		c->nbatch = 0;
+		return -1;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->job.fd = c->fd;
+	c->job.off = c->off;
+	c->job.buf = c->buf;
+	c->job.len = c->len;
+	c->job.nbatch = c->nbatch;
+	c->job.busy = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	b = c->buf;
+	c->buf = c->spare;
+	c->spare = b;
+	c->off += c->len;
+	c->file_end = c->off;
+	c->len = 0;
+	c->nbatch = 0;
+	return rv;
+}
+
+/* Flush the batch to the current file.  0, or -1 (frames counted lost). */
+static int
+write_batch(struct capture *c)
+{
+	uint32_t nbatch;
+	int err;
+
+	if (c->threaded)
+		return write_batch_async(c);
+	if (c->len == 0)
+		return 0;
+	if (write_mapped(c) == 0) {
+		batch_written(c);
+		return 0;
+	}
+	err = pwrite_all(c->fd, c->buf, c->len, c->off);
+	if (err == 0) {
+		mark_after_pwrite(c, c->off + c->len);
+		batch_written(c);
+		return 0;
+	}
+	nbatch = c->nbatch;
+	c->len = 0;
+	c->nbatch = 0;
+	return batch_failed(c, err, nbatch);
+}
+
 static void
 close_file(struct capture *c)
 {
 	if (c->fd == -1)
 		return;
 	write_batch(c);
+	collect(c);
 	if (c->fd != -1 && cut_tail(c) == -1)
 		note_failure(c, "cut the reserved end of", c->st.current);
 	map_drop(c);
@@ -562,6 +689,36 @@ repair_last_file(const char *dir)
 	end_repair(path);
 }
 
+/* Without a thread (none can be made) the writes simply stay in line. */
+static void
+writer_start(struct capture *c)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->spare = xcalloc(1, c->cap);
+	if (pthread_create(&c->thr, NULL, writer_main, c) != 0) {
+		log_warnx("capture: no writer thread: writes stay in the engine's thread");
+		free(c->spare);
+		c->spare = NULL;
+		return;
+	}
+	c->threaded = true;
+}
+
+static void
+writer_stop(struct capture *c)
+{
+	if (!c->threaded)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->job.stop = true;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thr, NULL);
+	c->threaded = false;
+	free(c->spare);
+}
+
 struct capture *
 capture_open(const struct capture_opts *o)
 {
@@ -593,6 +750,8 @@ capture_open(const struct capture_opts *o)
 	c->retention_day = -1;
 	c->cap = FB_MAX((size_t)BATCH_MIN, 2 * ((size_t)snaplen + PCAP_REC_HDR_LEN));
 	c->buf = xcalloc(1, c->cap);
+	if (o->writer_thread && !o->mapped_end)
+		writer_start(c);
 	return c;
 }
 
@@ -602,6 +761,7 @@ capture_close(struct capture *c)
 	if (c == NULL)
 		return;
 	close_file(c);
+	writer_stop(c);
 	free(c->buf);
 	free(c->dir);
 	free(c);
@@ -650,6 +810,15 @@ lost:
 	c->st.lost_frames++;
 	c->batch_lost = true;
 	return -1;
+}
+
+int
+capture_sync(struct capture *c)
+{
+	if (c->fd != -1)
+		write_batch(c);
+	collect(c);
+	return capture_flush(c);
 }
 
 int

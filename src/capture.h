@@ -48,6 +48,7 @@ struct capture_opts {
 	uint64_t	 min_free_bytes;
 	uint32_t	 snaplen;	/* 0 = 262144 */
 	bool		 mapped_end;	/* small batches through a mapping (live) */
+	bool		 writer_thread;	/* replay: batches written by a thread */
 };
 
 struct capture;
@@ -62,8 +63,14 @@ void	 capture_close(struct capture *);	/* flushes */
  */
 int	 capture_write(struct capture *, fb_ns ts, const uint8_t *frame,
 	    uint32_t caplen, uint32_t wirelen);
-/* Write out the batch.  0 when every queued frame is in the file, else -1. */
+/*
+ * Write out the batch.  0 when every queued frame is in the file, else -1.
+ * With writer_thread (replay only: nothing is forwarded there), the batch is
+ * handed to the writer and the result is that of the batch before it: a
+ * failure is reported one flush late, and capture_sync waits for both.
+ */
 int	 capture_flush(struct capture *);
+int	 capture_sync(struct capture *);
 /*
  * Timers: rotate at midnight even when idle (opens the new day's file),
  * retention, free-space check.  now is wall time (live) or packet time

@@ -750,6 +750,8 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		.rotate_bytes = e->cfg->rotate_bytes, .keep_days = e->cfg->keep_days,
 		.min_free_bytes = e->cfg->min_free_bytes,
 		.mapped_end = e->opts.live,
+		/* Replay forwards nothing: its pcap can be written behind. */
+		.writer_thread = !e->opts.live,
 	};
 	char *state_dir;
 
@@ -884,6 +886,9 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 		}
 		event_flush(e->events);
 	}
+	/* Replay's last batch may still be in the writer's hands. */
+	if (capture_sync(e->capture) != 0)
+		capture_blocks(e, true);
 	return 0;
 }
 

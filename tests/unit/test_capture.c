@@ -28,6 +28,7 @@
 
 static char tmpdir[256];
 static bool mapped;	/* the live writer: small batches through a mapping */
+static bool threaded;	/* the replay writer: batches written by a thread */
 
 static int
 rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -52,7 +53,22 @@ teardown(void **state)
 	(void)state;
 	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	mapped = false;
+	threaded = false;
 	return 0;
+}
+
+static int
+setup_threaded(void **state)
+{
+	threaded = true;
+	return setup(state);
+}
+
+/* Threaded, a flush reports the batch before; these tests count per flush. */
+static int
+flush(struct capture *c)
+{
+	return threaded ? capture_sync(c) : capture_flush(c);
 }
 
 static int
@@ -67,7 +83,7 @@ open_cap(uint64_t rotate, uint32_t snaplen)
 {
 	struct capture_opts o = {
 		.dir = tmpdir, .linktype = 1, .rotate_bytes = rotate, .snaplen = snaplen,
-		.mapped_end = mapped,
+		.mapped_end = mapped, .writer_thread = threaded,
 	};
 	struct capture *c = capture_open(&o);
 
@@ -144,7 +160,7 @@ test_libpcap_reads_it(void **state)
 		    len + 4), 0);
 		bytes += 16 + FB_MIN(len, 1000);
 	}
-	assert_int_equal(capture_flush(c), 0);
+	assert_int_equal(flush(c), 0);
 	capture_stats(c, &st);
 	assert_int_equal(st.frames, 100);
 	assert_int_equal(st.files, 1);
@@ -183,6 +199,55 @@ test_libpcap_reads_it(void **state)
 	pcap_close(p);
 }
 
+/* The writer thread: batches handed over while the next fills, in order. */
+static void
+test_threaded_order(void **state)
+{
+	struct capture *c = open_cap(1 << 20, 0);
+	struct capture_stats st;
+	char path[512], err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint8_t frame[1514], want[1514];
+	int i, files, got = 0;
+	pcap_t *p;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		uint32_t len = 60 + (uint32_t)(i * 7 % 1454);
+
+		fill(frame, len, (uint32_t)i);
+		assert_int_equal(capture_write(c, T(0, 1, i), frame, len, len), 0);
+		if (i % 53 == 52)
+			assert_int_equal(capture_flush(c), 0);	/* async */
+	}
+	assert_int_equal(capture_sync(c), 0);
+	capture_stats(c, &st);
+	assert_int_equal(st.frames, 20000);
+	assert_int_equal(st.lost_frames, 0);
+	capture_close(c);
+	for (files = 1;; files++) {
+		pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files);
+		if (file_size(path) == -1)
+			break;
+		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+		assert_non_null(p);
+		while (pcap_next_ex(p, &h, &d) == 1) {
+			uint32_t len = 60 + (uint32_t)(got * 7 % 1454);
+
+			assert_int_equal(h->ts.tv_usec, got);
+			assert_int_equal(h->caplen, len);
+			fill(want, len, (uint32_t)got);
+			assert_memory_equal(d, want, len);
+			got++;
+		}
+		pcap_close(p);
+	}
+	assert_int_equal(got, 20000);
+	assert_int_equal(files - 1, (int)st.files);
+	assert_true(st.files > 10);
+}
+
 static void
 test_rotate_by_size(void **state)
 {
@@ -199,7 +264,7 @@ test_rotate_by_size(void **state)
 	for (i = 0; i < 35; i++) {
 		assert_int_equal(capture_write(c, T(0, i, 0), frame, 100, 100), 0);
 		if (i % 7 == 0)
-			assert_int_equal(capture_flush(c), 0);
+			assert_int_equal(flush(c), 0);
 	}
 	capture_close(c);
 	for (i = 1; i <= 4; i++) {
@@ -217,7 +282,7 @@ test_rotate_by_size(void **state)
 	fill(big, sizeof(big), 2);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(capture_write(c, T(0, 50, 0), big, 500, 500), 0);
-	assert_int_equal(capture_flush(c), 0);
+	assert_int_equal(flush(c), 0);
 	capture_stats(c, &st);
 	assert_int_equal(st.files, 3);
 	assert_int_equal(st.frames, 3);
@@ -242,7 +307,7 @@ test_midnight(void **state)
 	assert_int_equal(capture_write(c, T(1, 0, 100000000), frame, 60, 60), 0);
 	/* clock stepped back: stays in the current (day 1) file */
 	assert_int_equal(capture_write(c, T(0, DAY_S - 2, 0), frame, 60, 60), 0);
-	assert_int_equal(capture_flush(c), 0);
+	assert_int_equal(flush(c), 0);
 	pcap_path(path, sizeof(path), T(0, 0, 0), 1);
 	assert_int_equal(count_records(path, NULL), 1);
 	pcap_path(path, sizeof(path), T(1, 0, 0), 1);
@@ -418,7 +483,7 @@ test_write_failure_fsize(void **state)
 		fill(frame, sizeof(frame), 5);
 		for (int i = 0; i < total; i++) {
 			capture_write(c, T(0, i, 0), frame, 1000, 1000);
-			if (i % 10 == 9 && capture_flush(c) != 0)
+			if (i % 10 == 9 && flush(c) != 0)
 				flush_fail++;
 		}
 		capture_stats(c, &st);
@@ -485,7 +550,7 @@ test_kill9(void **state)
 
 			capture_write(c, T(0, 0, i), frame, len, len);
 			if (i % 37 == 36) {
-				if (capture_flush(c) != 0)
+				if (flush(c) != 0)
 					_exit(2);
 				done = (uint64_t)i + 1;
 				if (write(pfd[1], &done, sizeof(done)) != sizeof(done))
@@ -601,7 +666,7 @@ enospc_child(void)
 	fill(frame, sizeof(frame), 7);
 	for (i = 0; i < 2000; i++) {
 		capture_write(c, T(0, i, 0), frame, 1000, 1000);
-		if (i % 10 == 9 && capture_flush(c) != 0)
+		if (i % 10 == 9 && flush(c) != 0)
 			fails++;
 	}
 	capture_stats(c, &st);
@@ -619,12 +684,53 @@ enospc_child(void)
 	CHECK(unlink(p) == 0);
 	for (i = 0; i < 10; i++)
 		capture_write(c, T(0, 3000 + i, 0), frame, 1000, 1000);
-	CHECK(capture_flush(c) == 0);
+	CHECK(flush(c) == 0);
 	capture_stats(c, &st);
 	CHECK(!st.failing);
 	capture_close(c);
 	CHECK(count_records(path, &clean) == n + 10 && clean);
 	return 0;
+}
+
+/* Threaded with asynchronous flushes: failures known late, still all counted. */
+static int
+enospc_async_child(void)
+{
+	struct capture_stats st;
+	struct capture *c;
+	uint8_t frame[1000];
+	char path[512];
+	int i, n, fails = 0;
+	bool clean;
+
+	if (child_tmpfs("1m") == -1)
+		return SKIPPED;
+	c = open_cap(0, 0);
+	fill(frame, sizeof(frame), 8);
+	for (i = 0; i < 2000; i++) {
+		capture_write(c, T(0, i, 0), frame, 1000, 1000);
+		if (i % 10 == 9 && capture_flush(c) != 0)
+			fails++;
+	}
+	if (capture_sync(c) != 0)
+		fails++;
+	capture_stats(c, &st);
+	CHECK(fails > 0);
+	CHECK(st.lost_frames > 0);
+	CHECK(st.lost_frames + st.frames == 2000);
+	capture_close(c);
+	pcap_path(path, sizeof(path), T(0, 0, 0), 1);
+	n = count_records(path, &clean);
+	CHECK(n == (int)st.frames && clean);
+	CHECK(file_size(path) == 24 + n * 1016);
+	return 0;
+}
+
+static void
+test_write_failure_async(void **state)
+{
+	(void)state;
+	run_child(enospc_async_child);
 }
 
 static void
@@ -705,6 +811,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_mapped, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9, setup_mapped, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_mapped, teardown),
+		/* and with the replay's writer thread */
+		cmocka_unit_test_setup_teardown(test_threaded_order, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_libpcap_reads_it, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_rotate_by_size, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_midnight, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_numbering_continues, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_threaded, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_async, setup_threaded, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
