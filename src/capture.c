@@ -25,6 +25,11 @@
  *   Wireshark reading the file while it grows stop there with an error, as
  *   they would at a half-written record; closing the file cuts it to its
  *   records, and capture_open cuts a file a crash left open (end_repair).
+ * - Replay (writer_thread): nothing is forwarded, so the pcap may be written
+ *   behind the engine: a thread of its own writes one batch while the
+ *   engine fills the other buffer (the second core does the kernel's copy
+ *   into the page cache).  Same bytes, same cut-back and counting; a failure
+ *   is known one flush late, and capture_sync/capture_close wait for it.
  * - A file is created with O_EXCL and numbered after the highest number
  *   already in its folder, so a restart never overwrites a capture.
  * - A file rotates when the next record would take it past rotate_bytes
