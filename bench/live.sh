@@ -12,6 +12,9 @@
 #   conn   new TCP connections per second: one python3 client, connect and
 #          RST, for BENCH_T seconds; counted by the client; median of
 #          BENCH_RUNS runs
+#   uncap  per measurement, frames the endpoints received (o0 + h0 rx: each
+#          crossed the gateway) beyond what the pcap holds: frames that
+#          crossed unrecorded (0 means the pcap holds at least as many)
 #   rss    per measurement, the peak resident size (VmHWM) of tcpdump or
 #          fishbowl (its ring, flow table and buffers: sized by configuration)
 #   loss   per measurement, frames the gateway's two legs received (kernel
@@ -66,6 +69,11 @@ gw_rx() {	# frames received by the gateway's two legs
 	    awk '{s += $1} END {print s}'
 }
 
+far_rx() {	# frames the two endpoints (outside o0, honeypot h0) received
+	{ inO cat /sys/class/net/o0/statistics/rx_packets
+	  inH cat /sys/class/net/h0/statistics/rx_packets; } | awk '{s += $1} END {print s}'
+}
+
 gwh_tx() {	# frames the gateway sent towards the honeypot
 	inG cat /sys/class/net/gwh/statistics/tx_packets
 }
@@ -106,6 +114,7 @@ EOF
 gw_start() {
 	rm -rf "$W/cap"; mkdir -p "$W/cap"
 	RX0=$(gw_rx)
+	FAR0=$(far_rx)
 	if [ "$1" = bridge ]; then
 		fbn_bridge || die "cannot make the bridge"
 		ip netns exec "$FBN_GW" tcpdump -n -i br0 -s 0 -B $((RING * 2048)) -w "$W/cap/bridge.pcap" \
@@ -146,6 +155,10 @@ gw_stop() {
 	CAP=$([ -n "$files" ] && $PY pcap_count $files || echo 0)
 	RXD=$((RX1 - RX0))
 	LOST=$((RXD - CAP))
+	# Every frame an endpoint received crossed the gateway: more of them
+	# than the pcap holds means frames crossed unrecorded.
+	FAR=$(( $(far_rx) - FAR0 ))
+	UNCAP=$((FAR > CAP ? FAR - CAP : 0))
 	[ "$1" = fishbowl ] && rm -rf "$FBN_DATA"
 	rm -rf "$W/cap"
 }
@@ -159,7 +172,8 @@ record() { R[$1]=$2; }
 lossrec() {	# lossrec MODE OFF TEST
 	record "loss.$1.$2.$3" "$LOST/$RXD k$KDROP"
 	record "rss.$1.$2.$3" "$RSS"
-	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}, peak RSS ${RSS:-?} MB"
+	record "uncap.$1.$2.$3" "$UNCAP/$FAR"
+	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}, endpoints received $FAR (more than the pcap holds: $UNCAP), peak RSS ${RSS:-?} MB"
 }
 
 measure() {	# measure MODE OFF
@@ -241,6 +255,10 @@ ratio() {
 		for k in tcp udp conn; do
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
 			    "${R[loss.bridge.$off.$k]:--}" "${R[loss.fishbowl.$off.$k]:--}" ""
+		done
+		for k in tcp udp conn; do
+			printf '%-9s %-38s %22s %22s %8s\n' "$off" "crossed unrecorded/endpoint rx, $k" \
+			    "${R[uncap.bridge.$off.$k]:--}" "${R[uncap.fishbowl.$off.$k]:--}" ""
 		done
 		for k in tcp udp conn; do
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "peak RSS MB, $k (tcpdump; fishbowl)" \
