@@ -41,7 +41,9 @@
 #      outside leg (gwo tx_bytes: what the cap counts, Ethernet headers
 #      included), from second 2 to the end (the first seconds spend the
 #      bucket's burst, max(250 ms of rate, 64 KiB)).  PASS: UDP within 5 %
-#      of the cap; TCP and flood runs at most 5 % over it.
+#      of the cap; TCP and flood runs at most 5 % over it, or within
+#      rate x T + burst when T is too short for the burst to vanish in 5 %
+#      (at 512kbit the 64 KiB burst is 1 s of rate: use BENCH_RATE_S=30).
 #      BENCH_RATE_OFFLOADS=off: TSO and GSO off on the honeypot (MTU-sized
 #      frames instead of GSO super-frames reach the cap).
 #
@@ -326,6 +328,7 @@ rate_run() {
 	wait $j; t1=$(date +%s.%N); b1=$(gwo_txb)
 	[ -n "$hp" ] && { kill -INT $hp 2>/dev/null; wait $hp 2>/dev/null; }
 	RATE=$(calc "($b1 - $b0) * 8 / ($t1 - $t0)" 0)
+	WIN=$(calc "$t1 - $t0" 3)
 	GOOD=$(python3 -c 'import json,sys
 try:
     e = json.load(open(sys.argv[1]))["end"]
@@ -348,7 +351,13 @@ scen_c() {
 				if [ "$proto" = udp ] && [ "$flood" = quiet ]; then
 					v=$(awk -v r="$RATE" -v b="$b" 'BEGIN {d = (r - b) / b; if (d < 0) d = -d; print (d <= 0.05) ? "PASS" : "FAIL"}')
 				else
-					v=$(awk -v r="$RATE" -v b="$b" 'BEGIN {print (r <= 1.05 * b) ? "PASS (at most 5 % over)" : "FAIL"}')
+					# the promise: bytes <= rate x T + burst; the burst (up
+					# to 1 s of rate at 512kbit) may be unspent at second 2
+					v=$(awk -v r="$RATE" -v b="$b" -v w="$WIN" 'BEGIN {
+						burst = b / 32 / 8; if (burst < 65536) burst = 65536
+						if (r <= 1.05 * b) print "PASS (at most 5 % over)"
+						else if (r * w / 8 <= b * w / 8 + burst) print "PASS (within rate x T + burst; T too short for 5 %)"
+						else print "FAIL" }')
 				fi
 				say "  rate $cap ($b bit/s), $proto, $flood: out of the gateway $RATE bit/s ($(calc "100 * $RATE / $b" 1) % of the cap), iperf3 receiver $GOOD bit/s, rate drops $RDROP: $v"
 			done
