@@ -4,9 +4,11 @@
  * Owns every struct fb_flow of the run.  Promises (see flow.h): memory is
  * fixed at creation; lookup finds a flow from either direction; each flow
  * has a timeout by state; when full, the stalest closed flow is evicted
- * first, then the stalest embryonic one, and only then an established one,
- * so a flood of new sources never pushes out a real session while there is
- * anything cheaper to drop; every flow that leaves is handed to on_end
+ * first, then the stalest embryonic one, then an embryonic one a honeypot
+ * was allowed to open (counted), and only then an established one, so a
+ * flood of new sources never pushes out a real session, nor a honeypot's
+ * allowed connection waiting for its answer, while there is anything
+ * cheaper to drop; every flow that leaves is handed to on_end
  * exactly once.
  *
  * Layout: one array of max_flows entries, a free list threaded through
@@ -33,12 +35,21 @@
 
 #include "flow.h"
 
-/* The LRU lists.  Eviction tiers: closed, then embryonic, then established. */
+/*
+ * The LRU lists.  Eviction tiers: closed, then embryonic, then the
+ * embryonic connections a honeypot was allowed to open (counted against its
+ * limit: few by construction), then established.  Without the third tier an
+ * inbound flood evicts the honeypot's own half-open connection before its
+ * SYN-ACK is read: the slot is spent and the connection lost.
+ */
 enum {
 	L_CLOSED,		/* TCP CLOSED or RESET: tcp_closed */
 	L_EMB_TCP,		/* SYN_SENT, SYN_RECEIVED, MIDSTREAM: tcp_embryonic */
 	L_EMB_UDP,		/* UDP, no reply yet: udp */
 	L_EMB_OTHER,		/* ICMP and other, no reply yet: other */
+	L_CNT_TCP,		/* the same, counted outbound connections */
+	L_CNT_UDP,
+	L_CNT_OTHER,
 	L_EST_TCP,		/* ESTABLISHED, FIN_WAIT: tcp_established */
 	L_EST_UDP,		/* UDP, traffic both ways: udp */
 	L_EST_OTHER,		/* ICMP and other, traffic both ways: other */
@@ -50,6 +61,7 @@ static const struct {
 } tiers[] = {
 	{ L_CLOSED, L_CLOSED },
 	{ L_EMB_TCP, L_EMB_OTHER },
+	{ L_CNT_TCP, L_CNT_OTHER },
 	{ L_EST_TCP, L_EST_OTHER },
 };
 
@@ -318,10 +330,12 @@ flow_table_new(uint32_t max_flows, const struct flow_timeouts *to,
 		t->f[i].hnext = i + 2 <= max_flows ? i + 2 : 0;
 	t->free = 1;
 	t->lru[L_CLOSED].timeout = to->tcp_closed;
-	t->lru[L_EMB_TCP].timeout = to->tcp_embryonic;
+	t->lru[L_EMB_TCP].timeout = t->lru[L_CNT_TCP].timeout = to->tcp_embryonic;
 	t->lru[L_EST_TCP].timeout = to->tcp_established;
-	t->lru[L_EMB_UDP].timeout = t->lru[L_EST_UDP].timeout = to->udp;
-	t->lru[L_EMB_OTHER].timeout = t->lru[L_EST_OTHER].timeout = to->other;
+	t->lru[L_EMB_UDP].timeout = t->lru[L_CNT_UDP].timeout = t->lru[L_EST_UDP].timeout =
+	    to->udp;
+	t->lru[L_EMB_OTHER].timeout = t->lru[L_CNT_OTHER].timeout =
+	    t->lru[L_EST_OTHER].timeout = to->other;
 	t->on_end = on_end;
 	t->arg = arg;
 	t->next_id = 1;
@@ -449,12 +463,12 @@ list_of(const struct fb_flow *f)
 		case TCP_FIN_WAIT:
 			return L_EST_TCP;
 		default:
-			return L_EMB_TCP;
+			return f->counted ? L_CNT_TCP : L_EMB_TCP;
 		}
 	case IPPROTO_UDP:
-		return both ? L_EST_UDP : L_EMB_UDP;
+		return both ? L_EST_UDP : f->counted ? L_CNT_UDP : L_EMB_UDP;
 	default:
-		return both ? L_EST_OTHER : L_EMB_OTHER;
+		return both ? L_EST_OTHER : f->counted ? L_CNT_OTHER : L_EMB_OTHER;
 	}
 }
 

@@ -527,6 +527,42 @@ test_syn_flood(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * An inbound SYN flood and a honeypot's allowed (counted) outbound
+ * connection waiting for its SYN-ACK: the flood evicts its own half-open
+ * flows, never the honeypot's, which then completes.
+ */
+static void
+test_flood_spares_counted(void **state)
+{
+	enum { N = 200000, MAX = 1024 };
+	struct ended e = { 0 };
+	struct flow_table *t = flow_table_new(MAX, &tmo, on_end, &e);
+	struct fb_flow *out, *refused;
+	fb_ns now = T0;
+
+	(void)state;
+	out = feed(t, PK(IPPROTO_TCP, HP, 40000, EXT, 443, TH_SYN, 0), now);
+	out->dir = DIR_OUTBOUND;
+	out->counted = true;
+	feed(t, PK(IPPROTO_TCP, HP, 40000, EXT, 443, TH_SYN, 0), now);	/* re-listed */
+	refused = feed(t, PK(IPPROTO_TCP, HP, 40001, EXT, 443, TH_SYN, 0), now);
+	refused->dir = DIR_OUTBOUND;	/* over the limit: not counted */
+	for (uint32_t i = 0; i < N; i++) {
+		now += 1000;
+		feed(t, PK(IPPROTO_TCP, 0x50000000u + i, (uint16_t)i, HP, 80, TH_SYN, 0), now);
+	}
+	/* the refused one went with the flood; the counted one is still there */
+	assert_true(e.by[END_EVICTED] == N + 2 - MAX);
+	out = feed(t, PK(IPPROTO_TCP, EXT, 443, HP, 40000, TH_SYN | TH_ACK, 0), now);
+	assert_true(out->counted);
+	assert_int_equal(out->pkts[0], 2);
+	assert_int_equal(out->pkts[1], 1);
+	out = feed(t, PK(IPPROTO_TCP, HP, 40000, EXT, 443, TH_ACK, 0), now);
+	assert_int_equal(out->tcp_state, TCP_ESTABLISHED);
+	flow_table_free(t);
+}
+
 /* Churn with expiry, eviction and flush mixed: still exactly once each. */
 static void
 test_churn_exactly_once(void **state)
@@ -598,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_expiry_refresh),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_syn_flood),
+		cmocka_unit_test(test_flood_spares_counted),
 		cmocka_unit_test(test_churn_exactly_once),
 		cmocka_unit_test(test_dirs_and_names),
 	};
