@@ -326,6 +326,9 @@ t_kernel_drops() {
 	check_eq "K: status: no kernel drops before" 0 "$(J 'g(s, "totals.capture.kernel_drops")')"
 	# Stopped, fishbowl reads nothing: the 1 MiB ring of the outside leg
 	# fills and the kernel drops the rest (as under a flood it cannot keep up with).
+	# A fresh ARP entry first: an ARP request dropped by the full ring would
+	# count as a kernel drop that is not one of the datagrams.
+	inO ping -c 1 -W 1 $HP >/dev/null 2>&1
 	kill -STOP "$FBN_FB_PID"
 	inO hping3 -2 -p 9002 -d 200 -c 3000 -i u50 $HP >"$W/K-hping.out" 2>&1
 	sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$W/K-hping.out")
@@ -356,10 +359,12 @@ t_kernel_drops_files() {
 	[ -n "${K_SENT:-}" ] || return 0
 	# shellcheck disable=SC2046
 	captured=$(fbn_count $(fbn_pcaps) -- "udp and dst port 9002 and dst host $HP")
-	if [ $((captured + K_DROPS)) -le "$K_SENT" ]; then
-		ok "K: captured $captured + kernel drops $K_DROPS <= sent $K_SENT"
+	# kernel_drops counts every frame the ring dropped, the test's or not:
+	# allow 2 others (an ARP probe, seen once in CI as 3001 > 3000).
+	if [ $((captured + K_DROPS)) -le $((K_SENT + 2)) ]; then
+		ok "K: captured $captured + kernel drops $K_DROPS <= sent $K_SENT (+2 other frames)"
 	else
-		not_ok "K: captured + kernel drops <= sent" "$captured + $K_DROPS > $K_SENT"
+		not_ok "K: captured + kernel drops <= sent + 2" "$captured + $K_DROPS > $K_SENT + 2"
 	fi
 	[ $((captured + K_DROPS)) -eq "$K_SENT" ] ||
 	    echo "# K: $((K_SENT - captured - K_DROPS)) frames lost before the tap (veth backlog)"
