@@ -169,25 +169,29 @@ addr_init_octets(void)
 	}
 }
 
+char *
+addr_put(char *o, const struct fb_addr *a)
+{
+	if (addr_is_v4(a)) {
+		/* Dotted quad by hand: this runs for every logged address. */
+		for (int i = 12; i < 16; i++) {
+			const struct octet *oc = &octets[a->b[i]];
+
+			memcpy(o, oc->s, 4);	/* a whole word: the rest is overwritten */
+			o += oc->n;
+			*o++ = '.';
+		}
+		return o - 1;
+	}
+	if (inet_ntop(AF_INET6, a->b, o, FB_ADDRSTRLEN) == NULL)
+		memcpy(o, "?", 2);	/* cannot happen: 46 bytes suffice */
+	return o + strlen(o);
+}
+
 const char *
 addr_fmt(const struct fb_addr *a, char buf[FB_ADDRSTRLEN])
 {
-	if (addr_is_v4(a)) {
-		char *p = buf;
-
-		/* Dotted quad by hand: this runs for every logged address. */
-		for (int i = 12; i < 16; i++) {
-			const struct octet *o = &octets[a->b[i]];
-
-			memcpy(p, o->s, 4);	/* a whole word: the rest is overwritten */
-			p += o->n;
-			*p++ = '.';
-		}
-		p[-1] = '\0';
-		return buf;
-	}
-	if (inet_ntop(AF_INET6, a->b, buf, FB_ADDRSTRLEN) == NULL)
-		snprintf(buf, FB_ADDRSTRLEN, "?");	/* cannot happen: 46 bytes suffice */
+	*addr_put(buf, a) = '\0';
 	return buf;
 }
 

@@ -59,6 +59,9 @@ bool	 addr_is_multicast(const struct fb_addr *);	/* 224/4, ff00::/8, 255.255.255
 /* Text <-> address.  Parsers return 0, or -1 for bad input. */
 int	 addr_parse(const char *s, struct fb_addr *);
 const char *addr_fmt(const struct fb_addr *, char buf[FB_ADDRSTRLEN]);
+/* The same text at o, no NUL; returns its end.  Uses up to FB_ADDRSTRLEN
+ * bytes at o (scratch past the end included). */
+char	*addr_put(char *o, const struct fb_addr *);
 /* "10.0.0.0/24", "2001:db8::/32", or a bare address (full length). */
 int	 prefix_parse(const char *s, struct fb_prefix *);
 const char *prefix_fmt(const struct fb_prefix *, char buf[FB_ADDRSTRLEN + 4]);

@@ -137,12 +137,21 @@ get_file(struct event_log *el, int64_t day, const char *name)
 	struct ev_file *f, *victim = &el->files[0];
 	int fd;
 
+	/* every line comes here: the hit first, the victim only on a miss */
 	for (f = el->files; f < el->files + EV_SLOTS; f++) {
-		if (f->fd != -1 && f->day == day && strcmp(f->name, name) == 0) {
+		if (f->day == day && f->fd != -1 && f->name[0] == name[0] &&
+		    strcmp(f->name, name) == 0) {
 			f->used = ++el->clock;
 			return f;
 		}
-		if (f->fd == -1 || (victim->fd != -1 && f->used < victim->used))
+	}
+	/* the first free slot (so the search above ends early), else the LRU */
+	for (f = el->files; f < el->files + EV_SLOTS; f++) {
+		if (f->fd == -1) {
+			victim = f;
+			break;
+		}
+		if (f->used < victim->used)
 			victim = f;
 	}
 	/* checked here, once per file: an open slot's name was checked */
@@ -343,28 +352,35 @@ proto_name(uint8_t proto, char buf[4])
 	return buf;
 }
 
-/* An address member, key a literal (JB_LIT). */
-#define jb_kaddr(jb, key, a)	jb_addr_lit((jb), JB_LIT(key), (a))
+/*
+ * conn.jsonl and alerts.jsonl lines are written through jbuf's cursor (one
+ * reserve per line, keys and punctuation as literals, numbers, times and
+ * addresses formatted in place): two thirds of a replay's instructions
+ * went to these lines when each member was a call of its own.  Names from
+ * our tables (proto, dir, state, class, verdict, reason) are plain ASCII
+ * under NAME_MAX bytes (test_event checks every one) and copied as they
+ * are; strings from callers (type, msg, end_reason) are quoted.
+ */
+#define NAME_MAX_LEN	32
+/* "proto" to "dport": literals, a name, two addresses, two ports */
+#define ENDPOINTS_MAX	(64 + NAME_MAX_LEN + 2 * FB_ADDRSTRLEN + 2 * 20)
 
-static void
-jb_addr_lit(struct jbuf *jb, const char *qkey, size_t qn, const struct fb_addr *a)
-{
-	char b[FB_ADDRSTRLEN];
-
-	jb_str_lit(jb, qkey, qn, addr_fmt(a, b));
-}
-
-static void
-jb_endpoints(struct jbuf *jb, uint8_t proto, const struct fb_addr *src, uint16_t sport,
+static char *
+put_endpoints(char *o, uint8_t proto, const struct fb_addr *src, uint16_t sport,
     const struct fb_addr *dst, uint16_t dport)
 {
 	char pb[4];
 
-	jb_kstr(jb, "proto", proto_name(proto, pb));
-	jb_kaddr(jb, "src", src);
-	jb_ku64(jb, "sport", sport);
-	jb_kaddr(jb, "dst", dst);
-	jb_ku64(jb, "dport", dport);
+	o = jb_put_lit(o, "\"proto\":\"");
+	o = jb_put_plain(o, proto_name(proto, pb));
+	o = jb_put_lit(o, "\",\"src\":\"");
+	o = addr_put(o, src);
+	o = jb_put_lit(o, "\",\"sport\":");
+	o = jb_put_u64(o, sport);
+	o = jb_put_lit(o, ",\"dst\":\"");
+	o = addr_put(o, dst);
+	o = jb_put_lit(o, "\",\"dport\":");
+	return jb_put_u64(o, dport);
 }
 
 /* syslog(3) the message with control bytes replaced: one line, ours. */
@@ -382,42 +398,73 @@ to_syslog(int level, const char *msg)
 	syslog(level, "%s", b);
 }
 
+/* Room for an alerts.jsonl line but its type, msg and extra members:
+ * literals, the time, a name, the honeypot, the flow id and endpoints. */
+#define ALERT_FIXED_MAX	(128 + 27 + NAME_MAX_LEN + FB_ADDRSTRLEN + 20 + \
+			 ENDPOINTS_MAX)
+
 void
 event_emit(struct event_log *el, const struct fb_event *ev)
 {
 	struct jbuf *jb = &el->jb;
 	unsigned prio = (unsigned)ev->prio;
 	const char *msg = ev->msg != NULL ? ev->msg : "";
+	const char *type = ev->type != NULL ? ev->type : "event";
+	size_t msg_len = strlen(msg), type_len = strlen(type);
+	size_t extra_len = ev->extra_json != NULL ? strlen(ev->extra_json) : 0;
+	char *o;
 
 	if (prio > PRIO_CRITICAL)
 		prio = PRIO_CRITICAL;
 	jb_reset(jb);
-	jb_begin(jb);
-	jb_ktime(jb, "ts", ev->ts);
-	jb_kstr(jb, "prio", prio_name((enum fb_prio)prio));
-	jb_kstr(jb, "type", ev->type != NULL ? ev->type : "event");
-	jb_kstr(jb, "msg", msg);
-	if (ev->has_honeypot)
-		jb_kaddr(jb, "honeypot", &ev->honeypot);
+	o = jb_room(jb, ALERT_FIXED_MAX + JB_QUOTED_MAX(type_len) +
+	    JB_QUOTED_MAX(msg_len) + extra_len);
+	o = jb_put_lit(o, "{\"ts\":\"");
+	o = jb_put_time(o, ev->ts);
+	o = jb_put_lit(o, "\",\"prio\":\"");
+	o = jb_put_plain(o, prio_name((enum fb_prio)prio));
+	o = jb_put_lit(o, "\",\"type\":");
+	o = jb_put_quoted(o, type, type_len);
+	o = jb_put_lit(o, ",\"msg\":");
+	o = jb_put_quoted(o, msg, msg_len);
+	if (ev->has_honeypot) {
+		o = jb_put_lit(o, ",\"honeypot\":\"");
+		o = addr_put(o, &ev->honeypot);
+		*o++ = '"';
+	}
 	if (ev->flow != NULL) {
 		const struct fb_flowkey *k = &ev->flow->key;
 
-		jb_ku64(jb, "flow_id", ev->flow->id);
-		jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
-		jb_kstr(jb, "dir", dir_name(ev->flow->dir));
+		o = jb_put_lit(o, ",\"flow_id\":");
+		o = jb_put_u64(o, ev->flow->id);
+		*o++ = ',';
+		o = put_endpoints(o, k->proto, &k->src, k->sport, &k->dst, k->dport);
+		o = jb_put_lit(o, ",\"dir\":\"");
+		o = jb_put_plain(o, dir_name(ev->flow->dir));
+		*o++ = '"';
 	} else if (ev->pkt != NULL && ev->pkt->ipver != 0) {
 		const struct fb_packet *p = ev->pkt;
 
-		jb_endpoints(jb, p->proto, &p->src, p->sport, &p->dst, p->dport);
+		*o++ = ',';
+		o = put_endpoints(o, p->proto, &p->src, p->sport, &p->dst, p->dport);
 	}
-	jb_members(jb, ev->extra_json);
-	jb_end(jb);
+	if (extra_len > 0) {	/* pre-built members, as they are */
+		*o++ = ',';
+		o = jb_put_n(o, ev->extra_json, extra_len);
+	}
+	o = jb_put_lit(o, "}\n");
+	jb_commit(jb, o);
 
 	el->st.events[prio]++;
 	write_line(el, ev->ts, "alerts.jsonl", jb->p, jb->len);
 	if (el->use_syslog && (prio == PRIO_CRITICAL || ev->to_syslog))
 		to_syslog(prio == PRIO_CRITICAL ? LOG_CRIT : LOG_WARNING, msg);
 }
+
+/* Room for a conn.jsonl line but its end_reason: literals, two times, the
+ * id, the honeypot, the endpoints, six counters, five names. */
+#define CONN_FIXED_MAX	(320 + 2 * 27 + 20 + FB_ADDRSTRLEN + ENDPOINTS_MAX + \
+			 6 * 20 + 5 * NAME_MAX_LEN)
 
 void
 event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason,
@@ -427,30 +474,52 @@ event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason
 	const struct fb_flowkey *k = &f->key;
 	/* the day of the connection's last packet, not of the timer that ended it */
 	fb_ns t = f->last != 0 ? f->last : now;
+	const char *er = end_reason != NULL ? end_reason : "unknown";
+	size_t er_len = strlen(er);
+	char *o;
 
 	jb_reset(jb);
-	jb_begin(jb);
-	jb_ktime(jb, "ts", f->first);
-	jb_ktime(jb, "end", f->last);
-	jb_ku64(jb, "id", f->id);
-	jb_kstr(jb, "dir", dir_name(f->dir));
-	if (f->dir != DIR_EXTERNAL)
-		jb_kaddr(jb, "honeypot", &f->honeypot);
-	jb_endpoints(jb, k->proto, &k->src, k->sport, &k->dst, k->dport);
-	jb_ku64(jb, "pkts_orig", f->pkts[0]);
-	jb_ku64(jb, "bytes_orig", f->bytes[0]);
-	jb_ku64(jb, "pkts_resp", f->pkts[1]);
-	jb_ku64(jb, "bytes_resp", f->bytes[1]);
-	jb_ku64(jb, "dropped_orig", f->dropped[0]);
-	jb_ku64(jb, "dropped_resp", f->dropped[1]);
-	jb_kstr(jb, "tcp_state", tcp_state_name(f->tcp_state));
-	jb_kstr(jb, "class", f->cls < CLASS_MAX ? class_name((enum fb_class)f->cls) :
+	o = jb_room(jb, CONN_FIXED_MAX + JB_QUOTED_MAX(er_len));
+	o = jb_put_lit(o, "{\"ts\":\"");
+	o = jb_put_time(o, f->first);
+	o = jb_put_lit(o, "\",\"end\":\"");
+	o = jb_put_time(o, f->last);
+	o = jb_put_lit(o, "\",\"id\":");
+	o = jb_put_u64(o, f->id);
+	o = jb_put_lit(o, ",\"dir\":\"");
+	o = jb_put_plain(o, dir_name(f->dir));
+	if (f->dir != DIR_EXTERNAL) {
+		o = jb_put_lit(o, "\",\"honeypot\":\"");
+		o = addr_put(o, &f->honeypot);
+	}
+	o = jb_put_lit(o, "\",");
+	o = put_endpoints(o, k->proto, &k->src, k->sport, &k->dst, k->dport);
+	o = jb_put_lit(o, ",\"pkts_orig\":");
+	o = jb_put_u64(o, f->pkts[0]);
+	o = jb_put_lit(o, ",\"bytes_orig\":");
+	o = jb_put_u64(o, f->bytes[0]);
+	o = jb_put_lit(o, ",\"pkts_resp\":");
+	o = jb_put_u64(o, f->pkts[1]);
+	o = jb_put_lit(o, ",\"bytes_resp\":");
+	o = jb_put_u64(o, f->bytes[1]);
+	o = jb_put_lit(o, ",\"dropped_orig\":");
+	o = jb_put_u64(o, f->dropped[0]);
+	o = jb_put_lit(o, ",\"dropped_resp\":");
+	o = jb_put_u64(o, f->dropped[1]);
+	o = jb_put_lit(o, ",\"tcp_state\":\"");
+	o = jb_put_plain(o, tcp_state_name(f->tcp_state));
+	o = jb_put_lit(o, "\",\"class\":\"");
+	o = jb_put_plain(o, f->cls < CLASS_MAX ? class_name((enum fb_class)f->cls) :
 	    "unknown");
-	jb_kbool(jb, "counted", f->counted);
-	jb_kstr(jb, "verdict", f->verdict == VERDICT_FORWARD ? "forward" : "drop");
-	jb_kstr(jb, "reason", reason_name((enum fb_reason)f->reason));
-	jb_kstr(jb, "end_reason", end_reason != NULL ? end_reason : "unknown");
-	jb_end(jb);
+	o = f->counted ? jb_put_lit(o, "\",\"counted\":true,\"verdict\":\"") :
+	    jb_put_lit(o, "\",\"counted\":false,\"verdict\":\"");
+	o = jb_put_plain(o, f->verdict == VERDICT_FORWARD ? "forward" : "drop");
+	o = jb_put_lit(o, "\",\"reason\":\"");
+	o = jb_put_plain(o, reason_name((enum fb_reason)f->reason));
+	o = jb_put_lit(o, "\",\"end_reason\":");
+	o = jb_put_quoted(o, er, er_len);
+	o = jb_put_lit(o, "}\n");
+	jb_commit(jb, o);
 
 	el->st.conn_records++;
 	write_line(el, t, "conn.jsonl", jb->p, jb->len);

@@ -114,14 +114,20 @@ time_day(fb_ns t, char buf[11])
 		fb_strlcpy(buf, "0000-00-00", 11);
 }
 
-void
-time_iso(fb_ns t, char buf[32])
+/* "00" to "99": two digits per division when numbers are formatted. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+char *
+jb_put_time(char *o, fb_ns t)
 {
 	/* The date and time to the second change rarely: made once a second. */
 	static __thread int64_t last_sec = -1;
 	static __thread char date[24];
 	int64_t sec = t < 0 ? 0 : t / FB_NS_PER_SEC;
-	long usec = t < 0 ? 0 : (long)((t % FB_NS_PER_SEC) / 1000);
+	unsigned usec = t < 0 ? 0 : (unsigned)((t % FB_NS_PER_SEC) / 1000);
 	struct tm tm;
 
 	if (sec != last_sec) {
@@ -130,14 +136,19 @@ time_iso(fb_ns t, char buf[32])
 			fb_strlcpy(date, "0000-00-00T00:00:00", sizeof(date));
 		last_sec = sec;
 	}
-	memcpy(buf, date, 19);
-	buf[19] = '.';
-	for (int i = 25; i > 19; i--) {
-		buf[i] = (char)('0' + usec % 10);
-		usec /= 10;
-	}
-	buf[26] = 'Z';
-	buf[27] = '\0';
+	memcpy(o, date, 19);
+	o[19] = '.';
+	memcpy(o + 20, digit_pairs + 2 * (usec / 10000), 2);
+	memcpy(o + 22, digit_pairs + 2 * (usec / 100 % 100), 2);
+	memcpy(o + 24, digit_pairs + 2 * (usec % 100), 2);
+	o[26] = 'Z';
+	return o + 27;
+}
+
+void
+time_iso(fb_ns t, char buf[32])
+{
+	*jb_put_time(buf, t) = '\0';
 }
 
 fb_ns
@@ -450,9 +461,6 @@ jb_quote_to(char *o, const unsigned char *s, size_t n)
 	return o;
 }
 
-/* Bytes to reserve for a quoted string of n bytes (see jb_quote_to). */
-#define JB_QUOTED_MAX(n)	(6 * (n) + 2 + 8)
-
 /* The comma if one is due, and "key": unless key is NULL (arrays); with
  * room reserved for extra more bytes after it. */
 static char *
@@ -716,4 +724,55 @@ jb_time_lit(struct jbuf *jb, const char *qkey, size_t qn, fb_ns t)
 	memcpy(o, b, 27);
 	o[27] = '"';
 	jb_done(jb, o + 28);
+}
+
+/* Lines through a cursor (see util.h) */
+
+char *
+jb_room(struct jbuf *jb, size_t n)
+{
+	jb_reserve(jb, n);
+	return jb->p + jb->len;
+}
+
+void
+jb_commit(struct jbuf *jb, char *end)
+{
+	jb_done(jb, end);
+}
+
+/* Digits of v: 1 to 20. */
+static unsigned
+u64_digits(uint64_t v)
+{
+	unsigned n = 1;
+
+	while (v >= 10000) {
+		v /= 10000;
+		n += 4;
+	}
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+char *
+jb_put_u64(char *o, uint64_t v)
+{
+	char *end = o + u64_digits(v), *p = end;
+
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10)
+		memcpy(p - 2, digit_pairs + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return end;
+}
+
+char *
+jb_put_quoted(char *o, const char *s, size_t n)
+{
+	return jb_quote_to(o, (const unsigned char *)s, n);
 }

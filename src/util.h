@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef int64_t fb_ns;			/* nanoseconds since 1970-01-01 UTC */
 #define FB_NS_PER_SEC	1000000000LL
@@ -114,5 +115,36 @@ void	 jb_time_lit(struct jbuf *, const char *qkey, size_t qn, fb_ns t);
 void	 jb_printf(struct jbuf *, const char *fmt, ...) FB_PRINTF(2, 3);
 /* Raw pre-built JSON member list ("\"a\":1,\"b\":2") appended as members. */
 void	 jb_members(struct jbuf *, const char *members);
+
+/*
+ * Whole lines of a fixed shape (conn.jsonl, alerts.jsonl, written once per
+ * connection or alert) through a cursor: jb_room reserves the line's room
+ * once and returns where it starts, the jb_put_* write there with no
+ * further check, jb_commit ends the line at the cursor.  The caller's room
+ * must cover every byte it puts (each jb_put_* says how many it may use).
+ * jb_put_lit and jb_put_plain copy text as it is: only for literals and
+ * names of our own tables, never for bytes from the wire or the
+ * configuration -- those go through jb_put_quoted.
+ */
+char	*jb_room(struct jbuf *, size_t n);
+void	 jb_commit(struct jbuf *, char *end);
+#define jb_put_lit(o, lit)	jb_put_n((o), (lit), sizeof(lit) - 1)
+static inline char *
+jb_put_n(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+/* A NUL-terminated name of ours, unquoted: strlen(s) bytes. */
+static inline char *
+jb_put_plain(char *o, const char *s)
+{
+	return jb_put_n(o, s, strlen(s));
+}
+char	*jb_put_u64(char *o, uint64_t v);	/* at most 20 bytes */
+char	*jb_put_time(char *o, fb_ns t);		/* time_iso's 27 bytes, unquoted */
+/* s[0..n) as a quoted JSON string: at most JB_QUOTED_MAX(n) bytes. */
+char	*jb_put_quoted(char *o, const char *s, size_t n);
+#define JB_QUOTED_MAX(n)	(6 * (n) + 2 + 8)
 
 #endif

@@ -446,6 +446,33 @@ test_prio_names(void **state)
 	assert_string_equal(prio_name((enum fb_prio)77), "unknown");
 }
 
+/* event.c copies these names into conn.jsonl and alerts.jsonl unquoted,
+ * with room for 32 bytes each: every one must be plain and short. */
+static void
+check_name(const char *s)
+{
+	assert_non_null(s);
+	assert_true(strlen(s) > 0 && strlen(s) < 32);
+	for (const char *c = s; *c != '\0'; c++)
+		assert_true(*c >= 0x20 && *c < 0x7f && *c != '"' && *c != '\\');
+}
+
+static void
+test_names_plain(void **state)
+{
+	(void)state;
+	for (int i = 0; i <= PRIO_CRITICAL + 1; i++)
+		check_name(prio_name((enum fb_prio)i));
+	for (int i = 0; i <= DIR_EXTERNAL + 1; i++)
+		check_name(dir_name((enum fb_dir)i));
+	for (int i = 0; i <= TCP_MIDSTREAM + 1; i++)
+		check_name(tcp_state_name((enum fb_tcp_state)i));
+	for (int i = 0; i < CLASS_MAX; i++)
+		check_name(class_name((enum fb_class)i));
+	for (int i = 0; i <= REASON_MAX; i++)
+		check_name(reason_name((enum fb_reason)i));
+}
+
 int
 main(void)
 {
@@ -459,6 +486,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_error_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
 		cmocka_unit_test(test_prio_names),
+		cmocka_unit_test(test_names_plain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,52 @@ test_time_day_and_midnight(void **state)
 	assert_string_equal(d, "2026-11-27");
 }
 
+/* The cursor's numbers and times are the members' (jb_u64, time_iso). */
+static void
+test_cursor_numbers_and_times(void **state)
+{
+	static const uint64_t v[] = { 0, 7, 9, 10, 42, 99, 100, 999, 1000, 9999,
+	    10000, 65535, 99999, 100000, 1234567, 4294967296ULL,
+	    10000000000000000000ULL, UINT64_MAX };
+	static const fb_ns t[] = { -5, 0, 999, 1000, 1795724363LL * FB_NS_PER_SEC,
+	    1795724363LL * FB_NS_PER_SEC + 9999, 1795724363LL * FB_NS_PER_SEC + 999999999 };
+	struct jbuf a, b;
+	char iso[32];
+
+	(void)state;
+	jb_init(&a);
+	jb_init(&b);
+	for (size_t i = 0; i < nitems(v); i++) {
+		char *o;
+
+		jb_reset(&a);
+		jb_begin(&a);
+		jb_u64(&a, "n", v[i]);
+		jb_end(&a);
+		jb_reset(&b);
+		o = jb_put_lit(jb_room(&b, 64), "{\"n\":");
+		o = jb_put_lit(jb_put_u64(o, v[i]), "}\n");
+		jb_commit(&b, o);
+		assert_string_equal(a.p, b.p);
+		assert_int_equal(a.len, b.len);
+	}
+	for (size_t i = 0; i < nitems(t); i++) {
+		char *o;
+
+		time_iso(t[i], iso);
+		jb_reset(&b);
+		o = jb_put_time(jb_room(&b, 64), t[i]);
+		jb_commit(&b, o);
+		assert_string_equal(iso, b.p);
+	}
+	time_iso(1795724363LL * FB_NS_PER_SEC + 9999, iso);
+	assert_string_equal(iso, "2026-11-26T20:19:23.000009Z");
+	time_iso(-5, iso);
+	assert_string_equal(iso, "1970-01-01T00:00:00.000000Z");
+	jb_free(&a);
+	jb_free(&b);
+}
+
 int
 main(void)
 {
@@ -116,6 +162,7 @@ main(void)
 		cmocka_unit_test(test_json_escapes_every_byte_everywhere),
 		cmocka_unit_test(test_json_nested),
 		cmocka_unit_test(test_time_day_and_midnight),
+		cmocka_unit_test(test_cursor_numbers_and_times),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
