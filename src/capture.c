@@ -28,8 +28,10 @@
  * - Replay (writer_thread): nothing is forwarded, so the pcap may be written
  *   behind the engine: a thread of its own writes one batch while the
  *   engine fills the other buffer (the second core does the kernel's copy
- *   into the page cache).  Same bytes, same cut-back and counting; a failure
- *   is known one flush late, and capture_sync/capture_close wait for it.
+ *   into the page cache).  Same bytes, same cut-back and counting; a batch
+ *   is handed over once it holds half a buffer (a wake-up of each thread per
+ *   hand-over), a failure is known a hand-over late, and
+ *   capture_sync/capture_close wait for it.
  * - A file is created with O_EXCL and numbered after the highest number
  *   already in its folder, so a restart never overwrites a capture.
  * - A file rotates when the next record would take it past rotate_bytes
@@ -111,7 +113,8 @@ struct capture {
 	bool		 threaded;
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
+	pthread_cond_t	 done_cv;	/* the engine waits here for the writer */
 	struct {
 		bool		 busy;		/* handed over, not written yet */
 		bool		 pending;	/* written (or failed), not accounted */
@@ -418,7 +421,12 @@ batch_failed(struct capture *c, int err, uint32_t nbatch)
 	return -1;
 }
 
-/* The writer thread: writes each batch handed over, says when done. */
+/*
+ * The writer thread: writes each batch handed over, says when done.  Each
+ * side signals the other's condition variable after unlocking: signalled
+ * under the lock, the woken thread ran into the held mutex and slept again
+ * (two wake-ups and context switches per batch instead of one).
+ */
 static void *
 writer_main(void *arg)
 {
@@ -428,7 +436,7 @@ writer_main(void *arg)
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
 		while (!c->job.busy && !c->job.stop)
-			pthread_cond_wait(&c->cv, &c->mu);
+			pthread_cond_wait(&c->job_cv, &c->mu);
 		if (!c->job.busy)
 			break;
 		pthread_mutex_unlock(&c->mu);
@@ -437,7 +445,9 @@ writer_main(void *arg)
 		c->job.err = err;
 		c->job.busy = false;
 		c->job.pending = true;
-		pthread_cond_broadcast(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_cond_signal(&c->done_cv);
+		pthread_mutex_lock(&c->mu);
 	}
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
@@ -451,7 +461,7 @@ collect(struct capture *c)
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	while (c->job.busy)
-		pthread_cond_wait(&c->cv, &c->mu);
+		pthread_cond_wait(&c->done_cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 	if (!c->job.pending)
 		return 0;
@@ -495,8 +505,8 @@ write_batch_async(struct capture *c)
 	c->job.len = c->len;
 	c->job.nbatch = c->nbatch;
 	c->job.busy = true;
-	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	pthread_cond_signal(&c->job_cv);
 	b = c->buf;
 	c->buf = c->spare;
 	c->spare = b;
@@ -725,7 +735,8 @@ static void
 writer_start(struct capture *c)
 {
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->job_cv, NULL);
+	pthread_cond_init(&c->done_cv, NULL);
 	c->spare = xcalloc(1, c->cap);
 	if (pthread_create(&c->thr, NULL, writer_main, c) != 0) {
 		log_warnx("capture: no writer thread: writes stay in the engine's thread");
@@ -743,8 +754,8 @@ writer_stop(struct capture *c)
 		return;
 	pthread_mutex_lock(&c->mu);
 	c->job.stop = true;
-	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
+	pthread_cond_signal(&c->job_cv);
 	pthread_join(c->thr, NULL);
 	c->threaded = false;
 	free(c->spare);
@@ -857,7 +868,9 @@ capture_flush(struct capture *c)
 {
 	bool lost;
 
-	if (c->fd != -1)
+	/* Replay hands the writer half a buffer at least: an engine batch is
+	 * ~100 KB, and each hand-over costs both threads a wake-up. */
+	if (c->fd != -1 && (!c->threaded || c->len >= c->cap / 2))
 		write_batch(c);
 	lost = c->batch_lost;
 	c->batch_lost = false;

@@ -66,8 +66,9 @@ int	 capture_write(struct capture *, fb_ns ts, const uint8_t *frame,
 /*
  * Write out the batch.  0 when every queued frame is in the file, else -1.
  * With writer_thread (replay only: nothing is forwarded there), the batch is
- * handed to the writer and the result is that of the batch before it: a
- * failure is reported one flush late, and capture_sync waits for both.
+ * handed to the writer once it holds half a buffer (smaller ones wait for
+ * the next flush) and the result is that of the batch before it: a failure
+ * is reported a hand-over late, and capture_sync writes and waits for all.
  */
 int	 capture_flush(struct capture *);
 int	 capture_sync(struct capture *);
