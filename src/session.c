@@ -49,6 +49,7 @@ static const struct analyser *const analysers[] = {
 #define SEEN_FIRST	512	/* ... first allocated for them */
 #define PEND_MAX	64	/* chunks buffered before detection gives up */
 #define BINARY_PROBE	512	/* bytes of a chunk looked at to call it binary */
+#define BINARY_RESUME	32	/* ... in an open run: enough to see text resume */
 #define BINARY_MIN	64	/* a shorter chunk is always shown as text */
 #define CONFLICT_SHOW	256	/* bytes of each version shown */
 #define HEADER_EVERY	FB_NS_PER_SEC	/* same direction: new header after 1 s */
@@ -585,6 +586,27 @@ looks_binary(const uint8_t *p, size_t n)
 	return false;
 }
 
+/*
+ * Is this chunk binary (part of a run summarised by its hash)?  A chunk of
+ * BINARY_MIN bytes or more is when looks_binary says so.  Inside an open
+ * run of the same direction, any chunk whose first BINARY_RESUME bytes
+ * look binary continues it, whatever follows: a bulk transfer is mostly
+ * such chunks, and a short look at each (instead of up to BINARY_PROBE
+ * bytes, once most of the gateway's CPU under iperf3 with random data)
+ * is enough to see text resume, which starts a chunk.  A chunk that
+ * starts like text is judged by the full probe, as outside a run.  So
+ * the run also takes a chunk that starts with its last binary bytes and
+ * goes on with text, which the full probe alone would call text (and show
+ * escaped): the text then starts at the next chunk.
+ */
+static bool
+chunk_binary(const struct session *s, int dir, const uint8_t *p, size_t n)
+{
+	if (s->bin_open && s->bin_dir == dir)
+		return looks_binary(p, FB_MIN(n, BINARY_RESUME)) || looks_binary(p, n);
+	return n >= BINARY_MIN && looks_binary(p, n);
+}
+
 static void
 t_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 {
@@ -592,8 +614,7 @@ t_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return;
-	binary = looks_binary(p, n) &&
-	    (n >= BINARY_MIN || (s->bin_open && s->bin_dir == dir));
+	binary = chunk_binary(s, dir, p, n);
 	if (s->bin_open && (!binary || s->bin_dir != dir))
 		bin_flush(s);
 	if (binary) {

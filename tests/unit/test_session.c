@@ -274,6 +274,103 @@ test_binary_run(void **state)
 	check_file(TR, want);
 }
 
+/* Deterministic bytes that look like a compressed download. */
+static void
+noise(uint8_t *p, size_t n)
+{
+	uint32_t x = 2463534242u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+/* n bytes: nctl control bytes (0x01), then letters, then "...\n". */
+static size_t
+ctl_then_text(uint8_t *p, size_t nctl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n - 1; i++)
+		p[i] = i < nctl ? 0x01 : (uint8_t)('a' + (i - nctl) % 26);
+	p[n - 1] = '\n';
+	return n;
+}
+
+static void
+hash_hex(const uint8_t *a, size_t na, const uint8_t *b, size_t nb, char *hex)
+{
+	struct sha256 h;
+	uint8_t md[SHA256_LEN];
+
+	sha256_init(&h);
+	sha256_update(&h, a, na);
+	sha256_update(&h, b, nb);
+	sha256_final(&h, md);
+	sha256_hex(md, hex);
+}
+
+/*
+ * The edges of a binary run (BINARY_RESUME, docs/formats.md): inside a
+ * run a chunk whose first 32 bytes hold more than a quarter (9 or more)
+ * bytes that are not text continues it, whatever follows; a text line
+ * right after the run, in its own chunk, is text; a chunk starting with 8
+ * such bytes (a quarter) is judged by the full probe (text here); outside
+ * a run the start alone never makes a chunk binary.
+ */
+static void
+test_binary_resume(void **state)
+{
+	static uint8_t rnd[20000];
+	static const char ctl8[] = "\\x01\\x01\\x01\\x01\\x01\\x01\\x01\\x01";
+	uint8_t tail[200], edge[100];
+	char h1[SHA256_HEXLEN], h2[SHA256_HEXLEN], want[2048], abc[200];
+	size_t i;
+	struct session_info si;
+	struct session *s;
+	size_t off;
+
+	(void)state;
+	noise(rnd, sizeof(rnd));
+	for (i = 0; i + 1 < sizeof(abc); i++)
+		abc[i] = (char)('a' + i % 26);
+	abc[i] = '\0';
+	ctl_then_text(tail, 9, sizeof(tail));
+	ctl_then_text(edge, 8, sizeof(edge));
+	inbound(&si);
+	s = session_open(ly, &si);
+	feed(s, 0, T(T0, 0), "cat x.bin; echo done\n");
+	for (off = 0; off < sizeof(rnd); off += 1448)
+		session_data(s, 1, T(T0, 10), rnd + off, FB_MIN(sizeof(rnd) - off, 1448));
+	session_data(s, 1, T(T0, 11), tail, sizeof(tail));	/* joins the run */
+	feed(s, 1, T(T0, 12), "done\r\nroot@hp:~# ");
+	session_data(s, 1, T(T0, 13), rnd, 1448);
+	session_data(s, 1, T(T0, 14), edge, sizeof(edge));	/* ends it: text */
+	session_data(s, 0, T(T0, 15), tail, sizeof(tail));	/* no run: text */
+	session_close(s, T(T0 + 1, 0));
+	hash_hex(rnd, sizeof(rnd), tail, sizeof(tail), h1);
+	hash_hex(rnd, 1448, NULL, 0, h2);
+	snprintf(want, sizeof(want),
+	    "[2026-11-26T20:19:23.000000Z]" CL
+	    "cat x.bin; echo done\n"
+	    "[2026-11-26T20:19:23.000010Z]" SV
+	    "[binary 20200 bytes sha256 %s]\n"
+	    "[2026-11-26T20:19:23.000012Z]" SV
+	    "done\n"
+	    "root@hp:~# \n"
+	    "[2026-11-26T20:19:23.000013Z]" SV
+	    "[binary 1448 bytes sha256 %s]\n"
+	    "[2026-11-26T20:19:23.000014Z]" SV
+	    "%s%.91s\n"
+	    "[2026-11-26T20:19:23.000015Z]" CL
+	    "%s\\x01%.190s\n", h1, h2, ctl8, abc, ctl8, abc);
+	check_file(TR, want);
+}
+
 static void
 test_gap_and_conflict(void **state)
 {
@@ -471,6 +568,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binary_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_and_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_budget, setup, teardown),
