@@ -32,8 +32,10 @@
  *   is handed over once it holds half a buffer (a wake-up of each thread per
  *   hand-over), a failure is known a hand-over late, and
  *   capture_sync/capture_close wait for it.
- * - A file is created with O_EXCL and numbered after the highest number
- *   already in its folder, so a restart never overwrites a capture.
+ * - A file is numbered after the highest number already in its folder and
+ *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
+ *   capture; it gets its name only once it holds its header (O_TMPFILE),
+ *   so a crash never leaves a file too short to open.
  * - A file rotates when the next record would take it past rotate_bytes
  *   (a file always holds at least one record) and when a frame or the
  *   timer is in a later UTC day; an older frame (clock stepped back) stays
@@ -102,6 +104,7 @@ struct capture {
 
 	bool		 mapped_end;	/* live: small batches through the mapping */
 	bool		 map_refused;	/* this file cannot be reserved: pwrite only */
+	bool		 no_tmpfile;	/* O_TMPFILE + linkat unavailable here */
 	uint32_t	 small_run;	/* small batches in a row */
 	uint8_t		*map;		/* the mapped window, or NULL */
 	uint64_t	 map_off;	/* its file offset (page aligned) */
@@ -562,13 +565,101 @@ close_file(struct capture *c)
 }
 
 /* Open the next file of the given day.  0 or -1 (counted, not retried until flush/tick). */
+static void
+pcap_header(const struct capture *c, uint8_t hdr[PCAP_HDR_LEN])
+{
+	put32(hdr, PCAP_MAGIC_NS);
+	put16(hdr + 4, 2);
+	put16(hdr + 6, 4);
+	put32(hdr + 8, 0);		/* thiszone */
+	put32(hdr + 12, 0);		/* sigfigs */
+	put32(hdr + 16, c->snaplen);
+	put32(hdr + 20, (uint32_t)c->linktype);
+}
+
+/* Write the file header at the start of fd; -1 with errno (ENOSPC if short). */
+static int
+write_header(const struct capture *c, int fd)
+{
+	uint8_t hdr[PCAP_HDR_LEN];
+	ssize_t n;
+
+	pcap_header(c, hdr);
+	do
+		n = write(fd, hdr, sizeof(hdr));
+	while (n == -1 && errno == EINTR);
+	if (n == (ssize_t)sizeof(hdr))
+		return 0;
+	if (n >= 0)
+		errno = ENOSPC;
+	return -1;
+}
+
+/*
+ * The file is written unnamed (O_TMPFILE) and linked in under the next free
+ * number once it holds its header, so a crash can never leave a pcap too
+ * short for any reader to open.  -2 means this way is not available here
+ * (file system without O_TMPFILE, no /proc): the caller creates by name.
+ */
+static int
+create_linked(struct capture *c, const char *pdir, char *path, size_t pathlen)
+{
+	char proc[64];
+	int fd, tries;
+
+	fd = open(pdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return errno == ENOSPC || errno == EDQUOT || errno == EROFS ? -1 : -2;
+	if (write_header(c, fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (tries = 0; tries < OPEN_TRIES; tries++, c->next_num++) {
+		snprintf(path, pathlen, "%s/%05u.pcap", pdir, c->next_num);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+	}
+	if (errno == ENOENT || errno == EACCES || errno == EPERM) {
+		close(fd);
+		return -2;
+	}
+	close(fd);
+	return -1;
+}
+
+/* The old way: create by name (O_EXCL), then write the header. */
+static int
+create_named(struct capture *c, const char *pdir, char *path, size_t pathlen)
+{
+	int fd = -1, tries;
+
+	for (tries = 0; tries < OPEN_TRIES; tries++, c->next_num++) {
+		snprintf(path, pathlen, "%s/%05u.pcap", pdir, c->next_num);
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1)
+		return -1;
+	if (write_header(c, fd) == -1) {
+		int e = errno;
+
+		unlink(path);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 open_file(struct capture *c, int64_t day)
 {
 	char dname[11], pdir[4096], path[4096 + 16];
-	uint8_t hdr[PCAP_HDR_LEN];
-	int fd = -1, tries;
-	ssize_t n;
+	int fd;
 
 	if (c->open_failed)
 		return -1;
@@ -584,33 +675,14 @@ open_file(struct capture *c, int64_t day)
 		c->next_num = highest_number(pdir) + 1;
 		c->next_num_day = day;
 	}
-	for (tries = 0; tries < OPEN_TRIES; tries++, c->next_num++) {
-		snprintf(path, sizeof(path), "%s/%05u.pcap", pdir, c->next_num);
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-		if (fd != -1 || errno != EEXIST)
-			break;
+	fb_strlcpy(path, pdir, sizeof(path));
+	fd = c->no_tmpfile ? -2 : create_linked(c, pdir, path, sizeof(path));
+	if (fd == -2) {
+		c->no_tmpfile = true;
+		fd = create_named(c, pdir, path, sizeof(path));
 	}
 	if (fd == -1) {
 		fb_strlcpy(pdir, path, sizeof(pdir));
-		goto fail;
-	}
-
-	put32(hdr, PCAP_MAGIC_NS);
-	put16(hdr + 4, 2);
-	put16(hdr + 6, 4);
-	put32(hdr + 8, 0);		/* thiszone */
-	put32(hdr + 12, 0);		/* sigfigs */
-	put32(hdr + 16, c->snaplen);
-	put32(hdr + 20, (uint32_t)c->linktype);
-	do
-		n = write(fd, hdr, sizeof(hdr));
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)sizeof(hdr)) {
-		if (n >= 0)
-			errno = ENOSPC;
-		fb_strlcpy(pdir, path, sizeof(pdir));
-		unlink(path);
-		close(fd);
 		goto fail;
 	}
 	c->fd = fd;
