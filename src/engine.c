@@ -100,6 +100,10 @@ struct engine {
 	struct fb_frame		 batch[BATCH_MAX];
 	uint8_t			 verdict[BATCH_MAX];
 	uint8_t			 reason[BATCH_MAX];
+	/* The flow decide() found or made for the current frame, and its
+	 * direction: the capture layers take it instead of a second lookup. */
+	struct fb_flow		*pkt_flow;
+	bool			 pkt_reverse;
 };
 
 static void	on_flow_end(struct fb_flow *, enum fb_end, void *);
@@ -433,6 +437,8 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	} else {
 		return drop(e, REASON_NO_STATE, reason);
 	}
+	e->pkt_flow = f;
+	e->pkt_reverse = reverse;
 	/* A connection allowed here but over the rate keeps its slot: its
 	 * retransmitted SYN passes as established once bytes are free. */
 	v = rate_cap(e, p, v, reason);
@@ -506,9 +512,13 @@ decide_from_outside(struct engine *e, const struct fb_packet *p, enum fb_reason 
 		f->reason = REASON_INBOUND;
 		note_inbound(e, f, p);
 		flow_update(e->flows, f, p, false, e->now);
+		e->pkt_flow = f;
+		e->pkt_reverse = false;
 		return pass(REASON_INBOUND, reason);
 	}
 	flow_update(e->flows, f, p, reverse, e->now);
+	e->pkt_flow = f;
+	e->pkt_reverse = reverse;
 	return pass(reverse ? REASON_REPLY : REASON_INBOUND, reason);
 }
 
@@ -530,6 +540,7 @@ decide(struct engine *e, struct fb_frame *fr, struct fb_packet *p, enum fb_reaso
 {
 	bool malformed;
 
+	e->pkt_flow = NULL;
 	malformed = decode_frame(e->linktype, fr->data, fr->caplen, fr->wirelen, p) != 0;
 	if (fr->leg == LEG_UNKNOWN)
 		fr->leg = infer_leg(e, p);
@@ -691,7 +702,7 @@ process_batch(struct engine *e, int n)
 		 * they reassembled, an attacker could write the other side's
 		 * words into a transcript. */
 		if (reason != REASON_SPOOF_INSIDE && reason != REASON_SPOOF_OUTSIDE)
-			layers_packet(e->layers, &p, fr->ts);
+			layers_packet(e->layers, &p, fr->ts, e->pkt_flow, e->pkt_reverse);
 		if (capture_write(e->capture, fr->ts, fr->data, fr->caplen, fr->wirelen) != 0)
 			failed = true;
 	}

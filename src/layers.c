@@ -149,16 +149,18 @@ tcp_app_new(struct layers *l, const struct fb_flow *f)
 	return app;
 }
 
+/* f: the segment's flow if the engine passed it, else NULL. */
 static void
-tcp_segment(struct layers *l, const struct fb_packet *p, fb_ns ts)
+tcp_segment(struct layers *l, const struct fb_packet *p, fb_ns ts,
+    struct fb_flow *f, bool reverse)
 {
 	struct fb_flowkey k;
-	struct fb_flow *f;
-	bool reverse;
 
-	if (!flow_key_of(p, &k))
-		return;
-	f = flow_lookup(l->flows, &k, &reverse);
+	if (f == NULL) {
+		if (!flow_key_of(p, &k))
+			return;
+		f = flow_lookup(l->flows, &k, &reverse);
+	}
 	if (f == NULL) {
 		/* Dropped before the table knew it (spoof, no state). */
 		l->st.tcp_no_flow++;
@@ -224,15 +226,16 @@ udp_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
 		syslog_sink_packet(l->wire_syslog, p, ts);
 }
 
-/* A whole IP datagram (never a fragment). */
+/* A whole IP datagram (never a fragment); f as in layers_packet. */
 static void
-ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts)
+ip_datagram(struct layers *l, const struct fb_packet *p, fb_ns ts,
+    struct fb_flow *f, bool reverse)
 {
 	if (p->l4 == NULL)
 		return;
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		tcp_segment(l, p, ts);
+		tcp_segment(l, p, ts, f, reverse);
 		break;
 	case IPPROTO_UDP:
 		udp_datagram(l, p, ts);
@@ -282,18 +285,19 @@ ip_fragment(struct layers *l, const struct fb_packet *p, fb_ns ts)
 		defrag_alert(l, p, ts, &r);
 	if (r.dgram != NULL && decode_frame(FB_LINK_RAW, r.dgram, r.len, r.len,
 	    &whole) == 0 && !whole.is_fragment)
-		ip_datagram(l, &whole, ts);
+		ip_datagram(l, &whole, ts, NULL, false);
 }
 
 void
-layers_packet(struct layers *l, const struct fb_packet *p, fb_ns ts)
+layers_packet(struct layers *l, const struct fb_packet *p, fb_ns ts,
+    struct fb_flow *f, bool reverse)
 {
 	if (l == NULL || p->malformed != MAL_NONE || p->ipver == 0)
 		return;
 	if (p->is_fragment)
 		ip_fragment(l, p, ts);
 	else
-		ip_datagram(l, p, ts);
+		ip_datagram(l, p, ts, f, reverse);
 }
 
 void

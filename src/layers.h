@@ -98,8 +98,12 @@ struct layers *layers_new(const struct fb_config *, const char *data_dir,
 /* Call after the flow table was flushed (flows end into the layers). */
 void	 layers_free(struct layers *);
 
-/* One decoded frame (p->malformed frames are ignored), at packet time ts. */
-void	 layers_packet(struct layers *, const struct fb_packet *, fb_ns ts);
+/* One decoded frame (p->malformed frames are ignored), at packet time ts.
+ * f: the flow the engine found or made for p just now, reverse its
+ * direction (saves a lookup per TCP segment), or NULL: the layers look it
+ * up.  A fragment's flow is looked up once its datagram is whole. */
+void	 layers_packet(struct layers *, const struct fb_packet *, fb_ns ts,
+	    struct fb_flow *f, bool reverse);
 /* The flow table's on_end: finish the connection's session. */
 void	 layers_flow_end(struct layers *, struct fb_flow *, fb_ns now);
 void	 layers_tick(struct layers *, fb_ns now);
