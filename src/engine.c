@@ -895,8 +895,12 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 			next_ctl = time_mono() + 50 * FB_NS_PER_MSEC;
 			ctl_serve(e, ctl_fd);
 		}
-		event_flush(e->events);
+		/* Live, lines go out every turn; replay lets them gather up to
+		 * the buffer's size (a write(2) per 128 KiB, not per batch). */
+		if (e->opts.live)
+			event_flush(e->events);
 	}
+	event_flush(e->events);		/* in the status that follows */
 	/* Replay's last batch may still be in the writer's hands. */
 	if (capture_sync(e->capture) != 0)
 		capture_blocks(e, true);

@@ -11,9 +11,10 @@
  *   full, is cut back off the file), so readers never see a torn line but
  *   the last one after a crash.  Buffered (event_log_buffered, the engine):
  *   whole lines gather per file and go out with one write(2) at
- *   event_flush (the engine's every turn: a batch of frames) or when
- *   EV_BUF_MAX would be exceeded, under the same whole-or-nothing rule; a
- *   line costs a write(2) per batch, not one of its own.
+ *   event_flush (the live engine's every turn: a batch of frames; replay's
+ *   end) or when EV_BUF_MAX would be exceeded, under the same
+ *   whole-or-nothing rule; a line costs a write(2) per batch, not one of
+ *   its own.
  * - A line that could not be written is counted; the first failure of an
  *   episode is logged, and the next success says so.
  * - Descriptors are cached per (day, name) in a small LRU table, so a busy
