@@ -78,6 +78,10 @@ struct flow_table {
 	uint32_t	 free;		/* free list through hnext, index + 1 */
 	struct lru	 lru[L_MAX];
 	uint64_t	 k0, k1;	/* SipHash key */
+	/* The last key looked up and its hash: a miss is followed by a
+	 * flow_create of the same key, which then does not hash it again. */
+	struct fb_flowkey hint_key;
+	uint32_t	 hint_hash;
 	uint64_t	 next_id;
 	fb_ns		 clock;		/* latest time seen */
 	flow_end_cb	 on_end;
@@ -341,6 +345,7 @@ flow_table_new(uint32_t max_flows, const struct flow_timeouts *to,
 	t->next_id = 1;
 	t->st.max = max_flows;
 	random_key(t);
+	t->hint_hash = key_hash(t, &t->hint_key);	/* the hint holds: a zero key */
 	return t;
 }
 
@@ -393,8 +398,11 @@ flow_key_of(const struct fb_packet *p, struct fb_flowkey *k)
 struct fb_flow *
 flow_lookup(struct flow_table *t, const struct fb_flowkey *k, bool *reverse)
 {
-	uint32_t i = t->bucket[key_hash(t, k) & t->mask];
+	uint32_t h = key_hash(t, k), i = t->bucket[h & t->mask];
 	int m;
+
+	t->hint_key = *k;
+	t->hint_hash = h;
 
 	while (i != 0) {
 		struct fb_flow *f = &t->f[i - 1];
@@ -475,7 +483,7 @@ list_of(const struct fb_flow *f)
 static void
 hash_unlink(struct flow_table *t, struct fb_flow *f)
 {
-	uint32_t *pp = &t->bucket[key_hash(t, &f->key) & t->mask];
+	uint32_t *pp = &t->bucket[f->hash & t->mask];
 	uint32_t me = idx(t, f);
 
 	while (*pp != 0) {
@@ -558,7 +566,10 @@ flow_create(struct flow_table *t, const struct fb_flowkey *k, fb_ns now)
 	f->first = now;
 	f->last = advance(t, now);
 	f->in_use = true;
-	b = key_hash(t, k) & t->mask;
+	/* a key of flow_key_of (zeroed padding) compares equal to its copy */
+	f->hash = memcmp(k, &t->hint_key, sizeof(*k)) == 0 ? t->hint_hash :
+	    key_hash(t, k);
+	b = f->hash & t->mask;
 	f->hnext = t->bucket[b];
 	t->bucket[b] = idx(t, f);
 	lru_push(t, f, list_of(f));

@@ -79,6 +79,7 @@ struct fb_flow {
 	/* table internals */
 	uint32_t	 hnext;		/* hash chain, index + 1, 0 = end */
 	uint32_t	 lprev, lnext;	/* LRU list, index + 1 */
+	uint32_t	 hash;		/* of key: unlinking needs no second hash */
 	uint8_t		 list;		/* which LRU list */
 	bool		 in_use;
 };
