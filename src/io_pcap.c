@@ -5,10 +5,16 @@
  * for every record, so each frame of a batch is copied into the arena; the
  * copies stay valid until the next call to next_batch, as io.h promises.
  * Classic pcap files (the common case, and what we write) skip libpcap's
- * per-record reads: the file is read 1 MiB at a time (into an 8 MiB buffer,
- * room for the largest record) and frames point into the buffer (no copy),
- * the records parsed here with every length checked;
- * libpcap still opens the file (its checks, its errors, pcapng).
+ * per-record reads: a regular file is mapped 16 MiB at a time (populated
+ * at once: the kernel's copy into a read buffer was a tenth of a replay),
+ * anything else read 1 MiB at a time into an 8 MiB buffer (room for the
+ * largest record); frames point into the window or buffer (no copy), the
+ * records parsed here with every length checked; libpcap still opens the
+ * file (its checks, its errors, pcapng).  Like read(2), the mapped reader
+ * follows a file that grows and stops at its end.  A file cut shorter
+ * while it is mapped would raise SIGBUS on the vanished pages: the handler
+ * puts zero pages in their place and the replay ends at the next batch
+ * with an error (the frames of the batch at hand may carry those zeros).
  * Frames come with leg LEG_UNKNOWN (the engine infers it) and no vnet
  * header; forward and flush only count.  Timestamps are read at nanosecond
  * precision whatever the file's.  A damaged file ends the replay with an
@@ -16,9 +22,12 @@
  */
 #include <byteswap.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -35,6 +44,7 @@
 #endif
 #define REC_HDR		16
 #define REC_MAX		(RBUF_BYTES / 2)	/* a bigger record: a damaged file */
+#define MAP_BYTES	(16u << 20)	/* the mapped window: > REC_HDR + REC_MAX */
 
 /* LINKTYPE_* values (the file format's numbers, not the DLT_ ones). */
 #define LT_NULL		0
@@ -60,8 +70,10 @@ struct io_pc {
 	bool		 eof;
 	int		 fd;		/* libpcap's descriptor, read with pread */
 	off_t		 off;		/* next file offset to read */
-	uint8_t		*rbuf;
+	uint8_t		*rbuf;		/* the buffer, or the mapped window */
 	size_t		 rlen, rpos;	/* bytes in rbuf, next record at rpos */
+	bool		 mapped;	/* rbuf is a window of the file at off */
+	size_t		 pf;		/* rbuf prefetched up to here (mapped) */
 };
 
 static uint32_t
@@ -103,11 +115,133 @@ own_refill(struct io_pc *c)
 	return 0;
 }
 
+/*
+ * The mapped reader.  One window at a time, of one reader at a time (the
+ * SIGBUS handler's range); the main thread alone reads it.
+ */
+static uint8_t *volatile bus_lo, *volatile bus_hi;	/* the window */
+static volatile sig_atomic_t bus_hit;
+static bool map_taken;
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uint8_t *a = si->si_addr;
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+	(void)uc;
+	if (a >= bus_lo && a < bus_hi &&
+	    mmap((void *)((uintptr_t)a & ~(ps - 1)), ps, PROT_READ,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
+		bus_hit = 1;	/* the file shrank: zeros here, and the end */
+		return;
+	}
+	signal(sig, SIG_DFL);	/* not ours: what it would have done */
+	raise(sig);
+}
+
+static void
+map_drop(struct io_pc *c)
+{
+	if (c->rbuf != NULL)
+		munmap(c->rbuf, c->rlen);
+	bus_lo = bus_hi = NULL;
+	c->rbuf = NULL;
+	c->rlen = c->rpos = 0;
+}
+
+/* Map the window that starts at the unread record (the file's size seen
+ * again, as a read would).  0 or -1. */
+static int
+map_refill(struct io_pc *c)
+{
+	static long ps;
+	off_t next = c->off + (off_t)c->rpos, start;
+	struct stat st;
+	size_t len;
+	void *m;
+
+	if (ps == 0)
+		ps = sysconf(_SC_PAGESIZE);
+	if (fstat(c->fd, &st) == -1) {
+		log_warn("%s: stat", c->path);
+		return -1;
+	}
+	start = next - next % ps;
+	map_drop(c);
+	c->off = next;
+	if (st.st_size <= next) {
+		c->eof = true;		/* nothing left: no window */
+		return 0;
+	}
+	c->off = start;
+	c->rpos = (size_t)(next - start);
+	len = (size_t)FB_MIN((off_t)MAP_BYTES, st.st_size - start);
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, c->fd, start);
+	if (m == MAP_FAILED) {
+		log_warn("%s: mmap", c->path);
+		return -1;
+	}
+	c->rbuf = m;
+	c->rlen = len;
+	c->pf = c->rpos;
+	bus_lo = m;
+	bus_hi = (uint8_t *)m + len;
+	if (start + (off_t)len >= st.st_size)
+		c->eof = true;	/* the window holds the rest of the file */
+	return 0;
+}
+
+/* A regular file is mapped (see the top), if no other reader holds the
+ * SIGBUS handler. */
+static bool
+map_start(struct io_pc *c)
+{
+	struct sigaction sa;
+	struct stat st;
+
+	if (map_taken || fstat(c->fd, &st) == -1 || !S_ISREG(st.st_mode))
+		return false;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigbus;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) == -1)
+		return false;
+	map_taken = true;
+	bus_hit = 0;
+	c->mapped = true;
+	return true;
+}
+
+/*
+ * Mapped: the window ahead of the next record into the cache, a batch or
+ * so before it is parsed.  Each record's header says where the next one
+ * is, so parsing the window cold waits on memory once per record (it cost
+ * what the copy of read(2) saved); prefetched, the window streams in at
+ * the memory's bandwidth while the batch before is processed.
+ */
+#ifndef PF_AHEAD
+#define PF_AHEAD	(256u << 10)
+#endif
+
+static void
+prefetch_ahead(struct io_pc *c)
+{
+	size_t end = FB_MIN(c->rlen, c->rpos + PF_AHEAD);
+
+	for (c->pf = FB_MAX(c->pf, c->rpos); c->pf < end; c->pf += 64)
+		__builtin_prefetch(c->rbuf + c->pf, 0, 3);
+}
+
 /* Frames of whole records in rbuf, up to max; stops at a partial record. */
 static int
 own_parse(struct io_pc *c, struct fb_frame *frames, int max)
 {
 	int n = 0;
+
+	if (c->mapped)
+		prefetch_ahead(c);
 
 	while (n < max && c->rlen - c->rpos >= REC_HDR) {
 		const uint8_t *h = c->rbuf + c->rpos;
@@ -133,6 +267,8 @@ own_parse(struct io_pc *c, struct fb_frame *frames, int max)
 		c->st.rx_bytes[0] += frames[n].wirelen;
 		c->rpos += REC_HDR + incl;
 		n++;
+		if (c->mapped)
+			prefetch_ahead(c);
 	}
 	return n;
 }
@@ -146,6 +282,11 @@ own_next_batch(struct io_pc *c, struct fb_frame *frames, int max)
 		if (c->done)
 			return -1;
 		n = own_parse(c, frames, max);
+		if (c->mapped && bus_hit) {
+			log_warnx("%s: the file shrank while it was being read", c->path);
+			c->done = true;
+			return -1;
+		}
 		if (n > 0 || c->done)
 			break;
 		if (c->eof) {
@@ -155,7 +296,7 @@ own_next_batch(struct io_pc *c, struct fb_frame *frames, int max)
 			c->done = true;
 			break;
 		}
-		if (own_refill(c) == -1)
+		if ((c->mapped ? map_refill(c) : own_refill(c)) == -1)
 			c->done = true;
 	}
 	return n > 0 ? n : -1;
@@ -252,7 +393,12 @@ pc_close(struct fb_io *io)
 	if (c->p != NULL)
 		pcap_close(c->p);
 	free(c->arena);
-	free(c->rbuf);
+	if (c->mapped) {
+		map_drop(c);
+		map_taken = false;	/* the handler stays: it passes on what is not ours */
+	} else {
+		free(c->rbuf);
+	}
 	free(c->path);
 	free(c);
 }
@@ -319,9 +465,9 @@ own_open(struct io_pc *c)
 	default:
 		return;		/* pcapng, or a pcap variant: libpcap's job */
 	}
-	if ((c->rbuf = malloc(RBUF_BYTES)) == NULL)
-		return;
 	c->off = sizeof(hdr);
+	if (!map_start(c) && (c->rbuf = malloc(RBUF_BYTES)) == NULL)
+		return;
 	c->own = true;
 }
 
