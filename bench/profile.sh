@@ -64,13 +64,17 @@ esac
 LOAD_PID=$!
 cpu() { awk '{print $14 + $15}' /proc/$FBN_FB_PID/stat; }	# utime + stime, ticks
 frames() { fbn_json 'g(s, "totals.forwarded.frames", 0) + g(s, "totals.dropped.frames", 0)'; }
-C0=$(cpu); F0=$(frames)
+# per thread (the main thread, and the sender once a big batch started it)
+threads() { for t in /proc/$FBN_FB_PID/task/*; do awk '{print $1, $14 + $15}' "$t/stat"; done; }
+C0=$(cpu); F0=$(frames); T0=$(threads)
 if [ -n "${BENCH_NOPERF:-}" ]; then sleep $((T - 1)); else
 perf record -a -g -o "$DATA" -- sleep $((T - 4)) >/dev/null 2>&1; fi
-C1=$(cpu); F1=$(frames)
+C1=$(cpu); F1=$(frames); T1=$(threads)
 wait $LOAD_PID
 echo "== fishbowl CPU: $(( (C1 - C0) * 10 )) ms for $((F1 - F0)) frames:" \
     "$(awk -v c=$((C1 - C0)) -v f=$((F1 - F0)) -v hz=$(getconf CLK_TCK) 'BEGIN { printf("%.2f", f ? c / hz * 1e6 / f : 0) }') us per frame"
+echo "== fishbowl CPU by thread (ms): $(echo "$T0
+$T1" | awk -v hz=$(getconf CLK_TCK) '{ if ($1 in a) printf("%s%s %d", n++ ? ", " : "", $1 == main ? "main" : "thread " $1, ($2 - a[$1]) * 1000 / hz); else { a[$1] = $2; if (!main) main = $1 } }')"
 echo "== load ($LOAD, offloads $OFF, layers $LAYERS)"
 tail -4 "$FBN_WORK/load.out"
 echo "== fishbowl status"

@@ -6,11 +6,15 @@
  * than a slot come whole through the socket queue; promiscuous,
  * PACKET_IGNORE_OUTGOING so what we send is never read back: no loops), a TX
  * socket, and the set-up of the interface (up, promiscuous, IPv6 off so the
- * gateway never answers anything).
+ * gateway never answers anything); and the sender, a thread that makes
+ * the sendmmsg calls of big batches on the second core (below).
  *
  * Promises: a frame handed out by next_batch stays valid, in the ring (or
  * the leg's copy arena), until the next call to next_batch; only then are its
- * ring slots handed back to the kernel.  Every frame comes with the
+ * ring slots handed back to the kernel (those of frames the sender still
+ * holds, one batch later).  Frames leave each leg in the order forward()
+ * was called: a batch is sent inline or handed to the sender, never both
+ * at once.  Every frame comes with the
  * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
  * it, so partial checksums are completed and GSO super-frames segmented by the
  * kernel on transmit: TCP with checksum offload and TSO on the endpoints
@@ -24,6 +28,9 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +61,8 @@
 #define TX_TRIES	8		/* short waits before a frame is given up */
 #define SNDBUF_BYTES	(8 << 20)
 #define RESERVE		8		/* room to re-insert a VLAN tag */
+#define HAND_FRAMES	16		/* a batch this big goes to the sender */
+#define HAND_BYTES	(64u << 10)	/* and one this heavy (GSO frames) */
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
@@ -61,6 +70,7 @@
 
 struct txq {
 	int			 n;
+	size_t			 bytes;
 	struct mmsghdr		 msg[TXQ_MAX];
 	struct iovec		 iov[TXQ_MAX][2];
 	struct virtio_net_hdr	 vnet[TXQ_MAX];
@@ -78,17 +88,48 @@ struct leg {
 	uint32_t		 cur;		/* next slot to read */
 	uint32_t		 release;	/* first slot owed back to the kernel */
 	uint32_t		 owed;		/* how many, in ring order */
-	uint8_t			*copy;		/* over-size frames of this batch */
+	uint32_t		 batch_owed;	/* of those, the last batch's */
+	uint8_t			*arena[2];	/* over-size frames: this batch's */
+	int			 arena_cur;	/* and the one the sender may hold */
+	uint8_t			*copy;		/* = arena[arena_cur] */
 	size_t			 copy_used;
 	struct txq		*txq;		/* frames to send out of this leg */
+	struct txq		*txq_spare;	/* the other one: the sender's */
+};
+
+/*
+ * The sender: a thread that makes the sendmmsg calls of big batches.  On
+ * veth (and any device whose receiver runs in the sender's softirq) the far
+ * side's network stack runs inside sendmmsg: half of a busy gateway's time.
+ * Handed to a second thread, that work runs on the other core while the
+ * main thread reads, records and judges the next batch.  Small batches (a
+ * lone SYN) are sent inline: a hand-off would add a wake-up to the latency.
+ * One hand-off at a time, and every send waits for it: the order of frames
+ * out of a leg is the order they were judged in.
+ */
+struct sender {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	pthread_t		 thread;
+	bool			 started;
+	bool			 failed;	/* no thread: everything inline */
+	bool			 busy;		/* q[] is being sent */
+	bool			 quit;
+	uint64_t		 batch;		/* the batch q[] came from */
+	struct txq		*q[2];		/* per leg */
 };
 
 struct io_af {
 	struct fb_io		 io;
 	struct leg		 leg[2];
-	struct io_stats		 st;
+	struct io_stats		 st;		/* tx_*: atomic (the sender) */
 	int			 first;		/* leg served first, alternates */
+	uint64_t		 batch;		/* next_batch calls */
+	struct sender		 tx;
 };
+
+static void flush_queue(struct io_af *, int, struct txq *);
+static bool sender_settle(struct io_af *);
 
 static struct tpacket2_hdr *
 slot_at(struct leg *l, uint32_t i)
@@ -103,15 +144,33 @@ slot_status(struct leg *l, uint32_t i)
 }
 
 /* Hand back the slots the engine is done with (those of the last batch). */
+/* Hand the oldest n owed slots back to the kernel. */
 static void
-release_slots(struct leg *l)
+release_slots(struct leg *l, uint32_t n)
 {
-	while (l->owed > 0) {
+	while (n-- > 0 && l->owed > 0) {
 		__atomic_store_n(&slot_at(l, l->release)->tp_status, TP_STATUS_KERNEL,
 		    __ATOMIC_RELEASE);
 		l->release = (l->release + 1) % l->frame_nr;
 		l->owed--;
 	}
+}
+
+/*
+ * The start of a batch: the last batch's frames are done with, except that
+ * some of them may still be in the sender's hands (sent from their ring
+ * slots and copy arena): those stay owed, and the other arena is used.
+ */
+static void
+recycle(struct leg *l, bool in_flight)
+{
+	if (in_flight) {
+		release_slots(l, l->owed - l->batch_owed);
+		l->arena_cur ^= 1;
+		l->copy = l->arena[l->arena_cur];
+	} else
+		release_slots(l, l->owed);
+	l->batch_owed = 0;
 	l->copy_used = 0;
 }
 
@@ -212,6 +271,7 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 		h = slot_at(l, l->cur);
 		l->cur = (l->cur + 1) % l->frame_nr;
 		l->owed++;
+		l->batch_owed++;
 		copied = (status & TP_STATUS_COPY) &&
 		    take_copy(l, &mac, &vh, &caplen, &wirelen);
 		if (copied) {
@@ -266,10 +326,13 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 {
 	struct io_af *a = (struct io_af *)io;
 	struct pollfd pfd[2];
+	bool in_flight;
 	int n, i;
 
+	in_flight = sender_settle(a);
+	a->batch++;
 	for (i = 0; i < 2; i++)
-		release_slots(&a->leg[i]);
+		recycle(&a->leg[i], in_flight);
 	if (max <= 0)
 		return 0;
 	n = fill(a, frames, max);
@@ -316,9 +379,9 @@ af_forward(struct fb_io *io, const struct fb_frame *fr, enum fb_leg out)
 		a->st.tx_errors[out]++;
 		return -1;
 	}
-	q = a->leg[out].txq;
-	if (q->n == TXQ_MAX)
+	if (a->leg[out].txq->n == TXQ_MAX)
 		io->ops->flush(io);
+	q = a->leg[out].txq;	/* after a flush: the spare, the sender has q */
 	i = q->n++;
 	if (fr->vnet != NULL) {
 		memcpy(&q->vnet[i], fr->vnet, VNET_LEN);
@@ -330,6 +393,7 @@ af_forward(struct fb_io *io, const struct fb_frame *fr, enum fb_leg out)
 	q->iov[i][0].iov_len = VNET_LEN;
 	q->iov[i][1].iov_base = (void *)(uintptr_t)fr->data;
 	q->iov[i][1].iov_len = fr->caplen;
+	q->bytes += fr->caplen;
 	memset(&q->msg[i], 0, sizeof(q->msg[i]));
 	q->msg[i].msg_hdr.msg_iov = q->iov[i];
 	q->msg[i].msg_hdr.msg_iovlen = 2;
@@ -345,19 +409,28 @@ tx_wait(int fd)
 }
 
 static void
-flush_leg(struct io_af *a, int li)
+count_tx(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+/* Send q out of leg li (from the main thread or the sender); q is emptied. */
+static void
+flush_queue(struct io_af *a, int li, struct txq *q)
 {
 	struct leg *l = &a->leg[li];
-	struct txq *q = l->txq;
 	int done = 0, tries = 0, r;
 
 	while (done < q->n) {
 		r = sendmmsg(l->tx_fd, q->msg + done, (unsigned)(q->n - done),
 		    MSG_DONTWAIT);
 		if (r > 0) {
+			uint64_t bytes = 0;
+
 			for (int i = done; i < done + r; i++)
-				a->st.tx_bytes[li] += q->iov[i][1].iov_len;
-			a->st.tx_frames[li] += (uint64_t)r;
+				bytes += q->iov[i][1].iov_len;
+			count_tx(&a->st.tx_bytes[li], bytes);
+			count_tx(&a->st.tx_frames[li], (uint64_t)r);
 			done += r;
 			tries = 0;
 			continue;
@@ -370,12 +443,147 @@ flush_leg(struct io_af *a, int li)
 			continue;
 		}
 		/* This frame cannot go (too big, device down, stuck): skip it. */
-		if (a->st.tx_errors[li]++ == 0)
+		if (__atomic_fetch_add(&a->st.tx_errors[li], 1, __ATOMIC_RELAXED) == 0)
 			log_warn("%s: send", l->name);
 		done++;
 		tries = 0;
 	}
 	q->n = 0;
+	q->bytes = 0;
+}
+
+/* The sender */
+
+static void *
+sender_main(void *arg)
+{
+	struct io_af *a = arg;
+	struct sender *t = &a->tx;
+
+	pthread_mutex_lock(&t->mu);
+	for (;;) {
+		while (!t->busy && !t->quit)
+			pthread_cond_wait(&t->cv, &t->mu);
+		if (!t->busy)
+			break;
+		pthread_mutex_unlock(&t->mu);
+		for (int i = 0; i < 2; i++)
+			if (t->q[i]->n > 0)
+				flush_queue(a, i, t->q[i]);
+		pthread_mutex_lock(&t->mu);
+		t->busy = false;
+		pthread_cond_broadcast(&t->cv);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/*
+ * Started on the first big batch, not at open: by then privileges are
+ * dropped and the system call filter is in place, and a thread inherits
+ * both only if it is created after them.  Signals stay with the main
+ * thread (its poll is what they interrupt).
+ */
+static bool
+sender_start(struct io_af *a)
+{
+	struct sender *t = &a->tx;
+	sigset_t all, old;
+	int rc;
+
+	if (t->started || t->failed)
+		return t->started;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t->thread, NULL, sender_main, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("no sender thread (%s): sending from the main thread",
+		    strerror(rc));
+		t->failed = true;
+		return false;
+	}
+	t->started = true;
+	return true;
+}
+
+/* Wait until the sender holds nothing. */
+static void
+sender_wait(struct io_af *a)
+{
+	struct sender *t = &a->tx;
+
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->mu);
+	while (t->busy)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/*
+ * At the start of a batch: true if the sender still holds frames of the
+ * batch just processed.  If it holds an older batch's (this one queued
+ * nothing), wait for it: only the last batch's slots and arena may stay out.
+ */
+static bool
+sender_settle(struct io_af *a)
+{
+	struct sender *t = &a->tx;
+	bool busy;
+
+	if (!t->started)
+		return false;
+	pthread_mutex_lock(&t->mu);
+	while (t->busy && t->batch != a->batch)
+		pthread_cond_wait(&t->cv, &t->mu);
+	busy = t->busy;
+	pthread_mutex_unlock(&t->mu);
+	return busy;
+}
+
+/* Give both legs' queues to the sender (idle), and fill the spares. */
+static void
+sender_hand(struct io_af *a)
+{
+	struct sender *t = &a->tx;
+
+	pthread_mutex_lock(&t->mu);
+	for (int i = 0; i < 2; i++) {
+		struct leg *l = &a->leg[i];
+		struct txq *q = l->txq;
+
+		t->q[i] = q;
+		l->txq = l->txq_spare;
+		l->txq_spare = q;
+	}
+	t->batch = a->batch;
+	t->busy = true;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void
+sender_stop(struct io_af *a)
+{
+	struct sender *t = &a->tx;
+
+	if (!t->started)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->quit = true;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->thread, NULL);	/* it sends what it holds first */
+	t->started = false;
+}
+
+static bool
+worth_handing(const struct io_af *a)
+{
+	const struct txq *o = a->leg[0].txq, *i = a->leg[1].txq;
+
+	return o->n + i->n >= HAND_FRAMES || o->bytes + i->bytes >= HAND_BYTES;
 }
 
 static int
@@ -383,9 +591,16 @@ af_flush(struct fb_io *io)
 {
 	struct io_af *a = (struct io_af *)io;
 
+	if (a->leg[0].txq->n == 0 && a->leg[1].txq->n == 0)
+		return 0;
+	sender_wait(a);
+	if (worth_handing(a) && sender_start(a)) {
+		sender_hand(a);
+		return 0;
+	}
 	for (int i = 0; i < 2; i++)
 		if (a->leg[i].txq->n > 0)
-			flush_leg(a, i);
+			flush_queue(a, i, a->leg[i].txq);
 	return 0;
 }
 
@@ -405,7 +620,16 @@ af_stats(struct fb_io *io, struct io_stats *st)
 			a->st.kernel_drops[i] += ks.tp_drops;	/* V2: no freezes */
 		}
 	}
-	*st = a->st;
+	for (int i = 0; i < 2; i++) {
+		st->rx_frames[i] = a->st.rx_frames[i];
+		st->rx_bytes[i] = a->st.rx_bytes[i];
+		st->kernel_drops[i] = a->st.kernel_drops[i];
+		st->kernel_freezes[i] = a->st.kernel_freezes[i];
+		/* (the sender counts these as it goes) */
+		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
+		st->tx_bytes[i] = __atomic_load_n(&a->st.tx_bytes[i], __ATOMIC_RELAXED);
+		st->tx_errors[i] = __atomic_load_n(&a->st.tx_errors[i], __ATOMIC_RELAXED);
+	}
 }
 
 static int
@@ -425,11 +649,13 @@ leg_close(struct leg *l)
 	if (l->tx_fd >= 0)
 		close(l->tx_fd);
 	free(l->txq);
-	free(l->copy);
-	l->copy = NULL;
+	free(l->txq_spare);
+	free(l->arena[0]);
+	free(l->arena[1]);
+	l->copy = l->arena[0] = l->arena[1] = NULL;
 	l->ring = NULL;
 	l->rx_fd = l->tx_fd = -1;
-	l->txq = NULL;
+	l->txq = l->txq_spare = NULL;
 }
 
 static void
@@ -439,8 +665,11 @@ af_close(struct fb_io *io)
 
 	if (a == NULL)
 		return;
+	sender_stop(a);
 	for (int i = 0; i < 2; i++)
 		leg_close(&a->leg[i]);
+	pthread_cond_destroy(&a->tx.cv);
+	pthread_mutex_destroy(&a->tx.mu);
 	free(a);
 }
 
@@ -669,8 +898,12 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, char *err, size_t 
 		return -1;
 	}
 	l->txq = calloc(1, sizeof(*l->txq));
-	l->copy = malloc(COPY_ARENA);
-	if (l->txq == NULL || l->copy == NULL)
+	l->txq_spare = calloc(1, sizeof(*l->txq_spare));
+	l->arena[0] = malloc(COPY_ARENA);
+	l->arena[1] = malloc(COPY_ARENA);
+	l->copy = l->arena[0];
+	if (l->txq == NULL || l->txq_spare == NULL || l->arena[0] == NULL ||
+	    l->arena[1] == NULL)
 		return fail(err, errlen, ifname, "out of memory");
 	iface_no_ipv6(ifname);
 	if (iface_up(ifname, err, errlen) == -1)
@@ -698,6 +931,8 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 		return NULL;
 	}
 	a->io.ops = &af_ops;
+	pthread_mutex_init(&a->tx.mu, NULL);
+	pthread_cond_init(&a->tx.cv, NULL);
 	for (int i = 0; i < 2; i++)
 		a->leg[i].rx_fd = a->leg[i].tx_fd = -1;
 	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, err, errlen) == -1 ||
