@@ -273,9 +273,9 @@ else
 	skip "VLAN: tagged frames arrive tagged" "tcpdump missing"
 fi
 
-# A burst of numbered datagrams as fast as python sends them: batches of 16
-# frames and more go to the sender thread, and frames must still leave in
-# the order they came (a batch is sent inline or handed over, never both).
+# A burst of numbered datagrams as fast as python sends them: batches of
+# 64 KiB and more go to the sender thread, smaller ones inline, and frames
+# must still leave in the order they came (never both at once).
 cat >"$WORK/burst.py" <<'EOF'
 import socket, struct, sys
 N = 20000
@@ -286,7 +286,7 @@ if sys.argv[1] == "recv":
     n = inversions = 0; last = -1
     try:
         while True:
-            (i,) = struct.unpack("!I", s.recv(64)[:4]); n += 1
+            (i,) = struct.unpack("!I", s.recv(2048)[:4]); n += 1
             if i <= last: inversions += 1
             last = i
     except socket.timeout:
@@ -295,7 +295,7 @@ if sys.argv[1] == "recv":
 else:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for i in range(N):
-        s.sendto(struct.pack("!I", i) + b"b" * 28, ("10.77.0.2", 5003))
+        s.sendto(struct.pack("!I", i) + b"b" * (28 + i % 1400), ("10.77.0.2", 5003))
 EOF
 threads0=$(ls /proc/$PROBE_PID/task | wc -l)
 inH python3 "$WORK/burst.py" recv >"$WORK/burst.out" &
