@@ -587,6 +587,35 @@ looks_binary(const uint8_t *p, size_t n)
 }
 
 /*
+ * A lower bound, without branches, of the bytes looks_binary(p, n) counts
+ * as not text (its branches mispredict on every other byte of random
+ * data): bytes neither text nor in any UTF-8 sequence, continuation bytes
+ * with no lead or continuation byte before them, lead bytes with no
+ * continuation byte after them.  looks_binary visits each of these (a
+ * shown sequence it skips is a lead and its continuations) and shows none;
+ * no byte is counted twice.
+ */
+static size_t
+surely_odd(const uint8_t *p, size_t n)
+{
+	size_t i, k = 0;
+	unsigned prev_seq = 0;	/* p[i - 1] is a lead or continuation byte */
+
+	/* Bitwise & and |, not && and ||: no branch per byte. */
+	for (i = 0; i < n; i++) {
+		unsigned c = p[i], next = i + 1 < n ? p[i + 1] : 0;
+		unsigned text = (byte_class[c] & C_TEXT) != 0;
+		unsigned cont = (c & 0xc0) == 0x80;
+		unsigned lead = c - 0xc2 <= 0xf4 - 0xc2;
+		unsigned next_cont = (next & 0xc0) == 0x80;
+
+		k += (!text & !cont & !lead) | (cont & !prev_seq) | (lead & !next_cont);
+		prev_seq = cont | lead;
+	}
+	return k;
+}
+
+/*
  * Is this chunk binary (part of a run summarised by its hash)?  A chunk of
  * BINARY_MIN bytes or more is when looks_binary says so.  Inside an open
  * run of the same direction, any chunk whose first BINARY_RESUME bytes
@@ -602,8 +631,10 @@ looks_binary(const uint8_t *p, size_t n)
 static bool
 chunk_binary(const struct session *s, int dir, const uint8_t *p, size_t n)
 {
+	size_t m = FB_MIN(n, BINARY_RESUME);
+
 	if (s->bin_open && s->bin_dir == dir)
-		return looks_binary(p, FB_MIN(n, BINARY_RESUME)) || looks_binary(p, n);
+		return surely_odd(p, m) * 4 > m || looks_binary(p, m) || looks_binary(p, n);
 	return n >= BINARY_MIN && looks_binary(p, n);
 }
 
