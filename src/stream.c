@@ -33,10 +33,20 @@
 #define STREAM_DIR_BYTES	(1U << 20)	/* held per direction */
 #define STREAM_DIR_SEGS		2048U		/* pieces per direction */
 #define STREAM_URG_MAX		8		/* urgent bytes pending per direction */
+#define SPARE_MAX		64		/* freed pieces kept for reuse per pool */
+#define SPARE_MIN		1024		/* ... of at least this many bytes */
+#define SPARE_MAX_BYTES		2048		/* ... and at most */
 
 struct stream_pool {
 	uint64_t		max;
 	struct stream_stats	st;
+	/* Freed pieces, the last on top (linked by next), taken again by a
+	 * piece of the same size: a bulk stream takes one and gives one back
+	 * per segment, all of one size, and a malloc and free of 1.5 KB (past
+	 * malloc's per-thread cache) cost as much as the rest of reassembly.
+	 * Not charged (they hold no bytes): at most SPARE_MAX * 2 KB. */
+	struct piece		*spare;
+	unsigned		 nspare;
 };
 
 struct piece {
@@ -94,9 +104,14 @@ stream_pool_new(uint64_t max_bytes)
 	return sp;
 }
 
+static void spare_free(struct stream_pool *);
+
 void
 stream_pool_free(struct stream_pool *sp)
 {
+	if (sp == NULL)
+		return;
+	spare_free(sp);
 	free(sp);
 }
 
@@ -161,6 +176,45 @@ policy_new_wins(enum fb_policy pol, uint64_t a0, uint64_t a1, uint64_t b0,
 
 /* Pieces */
 
+/* A block of charge bytes: a spare piece of that size, else malloc's. */
+static struct piece *
+piece_alloc(struct stream_pool *sp, uint32_t charge)
+{
+	struct piece *pc = sp->spare;
+
+	if (pc != NULL && pc->charge == charge) {
+		sp->spare = pc->next;
+		sp->nspare--;
+		return pc;
+	}
+	return malloc(charge);
+}
+
+static void
+piece_free(struct stream_pool *sp, struct piece *pc)
+{
+	if (pc->charge >= SPARE_MIN && pc->charge <= SPARE_MAX_BYTES &&
+	    sp->nspare < SPARE_MAX) {
+		pc->next = sp->spare;
+		sp->spare = pc;
+		sp->nspare++;
+		return;
+	}
+	free(pc);
+}
+
+static void
+spare_free(struct stream_pool *sp)
+{
+	struct piece *pc;
+
+	while ((pc = sp->spare) != NULL) {
+		sp->spare = pc->next;
+		free(pc);
+	}
+	sp->nspare = 0;
+}
+
 static struct piece *
 piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
     uint64_t o0, uint64_t o1)
@@ -170,7 +224,7 @@ piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
 
 	if (!stream_pool_take(s->pool, charge))
 		return NULL;
-	if ((pc = malloc(charge)) == NULL) {
+	if ((pc = piece_alloc(s->pool, charge)) == NULL) {
 		stream_pool_give(s->pool, charge);
 		return NULL;
 	}
@@ -216,7 +270,7 @@ piece_unlink(struct stream *s, struct half *h, struct piece *pc)
 	h->npieces--;
 	h->held -= pc->len;
 	stream_pool_give(s->pool, pc->charge);
-	free(pc);
+	piece_free(s->pool, pc);
 }
 
 /* Drop the first n bytes of a piece (delivered or superseded). */
@@ -474,13 +528,13 @@ replace(struct stream *s, struct half *h, struct piece *pc, uint64_t ov0,
 		return false;
 	if (ov1 < pc->off + pc->len && piece_split(s, h, pc, ov1) == NULL) {
 		stream_pool_give(s->pool, mid->charge);
-		free(mid);
+		piece_free(s->pool, mid);
 		return false;
 	}
 	if (ov0 > pc->off) {
 		if (piece_split(s, h, pc, ov0) == NULL) {
 			stream_pool_give(s->pool, mid->charge);
-			free(mid);
+			piece_free(s->pool, mid);
 			return false;
 		}
 		pc = pc->next;
