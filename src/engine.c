@@ -385,7 +385,8 @@ rate_cap(struct engine *e, const struct fb_packet *p, enum fb_verdict v,
 }
 
 static enum fb_verdict
-decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *reason)
+decide_from_inside(struct engine *e, const struct fb_packet *p, bool src_in,
+    enum fb_reason *reason)
 {
 	struct fb_flowkey k;
 	struct fb_flow *f;
@@ -393,7 +394,7 @@ decide_from_inside(struct engine *e, const struct fb_packet *p, enum fb_reason *
 	bool reverse = false, local_src;
 
 	local_src = addr_is_unspecified(&p->src) || addr_is_link_local(&p->src);
-	if (!config_in_networks(e->cfg, &p->src)) {
+	if (!src_in) {
 		if (local_src && (is_dhcp(p) || is_icmp6_local(p)))
 			return pass(REASON_L2, reason);
 		note_spoof(e, p, true);
@@ -486,13 +487,14 @@ note_inbound(struct engine *e, const struct fb_flow *f, const struct fb_packet *
 }
 
 static enum fb_verdict
-decide_from_outside(struct engine *e, const struct fb_packet *p, enum fb_reason *reason)
+decide_from_outside(struct engine *e, const struct fb_packet *p, bool src_in,
+    enum fb_reason *reason)
 {
 	struct fb_flowkey k;
 	struct fb_flow *f;
 	bool reverse;
 
-	if (config_in_networks(e->cfg, &p->src)) {
+	if (src_in) {
 		note_spoof(e, p, false);
 		return drop(e, REASON_SPOOF_OUTSIDE, reason);
 	}
@@ -523,12 +525,12 @@ decide_from_outside(struct engine *e, const struct fb_packet *p, enum fb_reason 
 }
 
 static enum fb_leg
-infer_leg(struct engine *e, const struct fb_packet *p)
+infer_leg(struct engine *e, const struct fb_packet *p, bool src_in)
 {
 	struct fb_addr sender;
 
 	if (p->ipver != 0)
-		return config_in_networks(e->cfg, &p->src) ? LEG_INSIDE : LEG_OUTSIDE;
+		return src_in ? LEG_INSIDE : LEG_OUTSIDE;
 	if (p->is_arp && arp_sender(p, &sender) && config_in_networks(e->cfg, &sender))
 		return LEG_INSIDE;
 	return LEG_OUTSIDE;
@@ -538,18 +540,20 @@ infer_leg(struct engine *e, const struct fb_packet *p)
 static enum fb_verdict
 decide(struct engine *e, struct fb_frame *fr, struct fb_packet *p, enum fb_reason *reason)
 {
-	bool malformed;
+	bool malformed, src_in;
 
 	e->pkt_flow = NULL;
 	malformed = decode_frame(e->linktype, fr->data, fr->caplen, fr->wirelen, p) != 0;
+	/* asked once: the leg, the spoofing checks and the direction need it */
+	src_in = p->ipver != 0 && config_in_networks(e->cfg, &p->src);
 	if (fr->leg == LEG_UNKNOWN)
-		fr->leg = infer_leg(e, p);
+		fr->leg = infer_leg(e, p, src_in);
 	if (malformed) {
 		note_malformed(e, p);
 		/* A bad frame still has to pass the spoofing check. */
 		if (p->ipver != 0) {
 			bool inside = fr->leg == LEG_INSIDE;
-			if (inside != config_in_networks(e->cfg, &p->src)) {
+			if (inside != src_in) {
 				if (inside)
 					note_spoof(e, p, true);
 				return drop(e, inside ? REASON_SPOOF_INSIDE :
@@ -565,8 +569,8 @@ decide(struct engine *e, struct fb_frame *fr, struct fb_packet *p, enum fb_reaso
 	if (p->ipver == 0)
 		return drop(e, REASON_NON_IP, reason);
 	if (fr->leg == LEG_INSIDE)
-		return decide_from_inside(e, p, reason);
-	return decide_from_outside(e, p, reason);
+		return decide_from_inside(e, p, src_in, reason);
+	return decide_from_outside(e, p, src_in, reason);
 }
 
 /* Timers */

@@ -757,7 +757,18 @@ u64_digits(uint64_t v)
 char *
 jb_put_u64(char *o, uint64_t v)
 {
-	char *end = o + u64_digits(v), *p = end;
+	char *end, *p;
+
+	if (v < 100) {		/* most counters of a connection */
+		if (v < 10) {
+			*o = (char)('0' + v);
+			return o + 1;
+		}
+		memcpy(o, digit_pairs + 2 * v, 2);
+		return o + 2;
+	}
+	end = o + u64_digits(v);
+	p = end;
 
 	while (v >= 100) {
 		p -= 2;
