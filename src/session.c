@@ -143,19 +143,29 @@ tb_str(struct tbuf *b, const char *s)
 /* Byte classes, by table: the transcript looks at every byte it shows. */
 #define C_TEXT		1	/* is_text: printable ASCII, tab, CR, LF */
 #define C_PLAIN		2	/* shown as it is anywhere but a line's start */
+#define C_CONT		4	/* a UTF-8 continuation byte (surely_odd) */
+#define C_LEAD		8	/* may lead a sequence utf8_shown shows (surely_odd) */
 
 #define P	C_TEXT | C_PLAIN
-#define P4(c)	[c] = P, [c + 1] = P, [c + 2] = P, [c + 3] = P
-#define P16(c)	P4(c), P4(c + 4), P4(c + 8), P4(c + 12)
+#define R4(c, v)	[c] = v, [c + 1] = v, [c + 2] = v, [c + 3] = v
+#define R16(c, v)	R4(c, v), R4(c + 4, v), R4(c + 8, v), R4(c + 12, v)
+#define P4(c)	R4(c, P)
+#define P16(c)	R16(c, P)
 static const uint8_t byte_class[256] = {
 	['\t'] = P, ['\r'] = C_TEXT, ['\n'] = C_TEXT,
 	P16(0x20), P16(0x30), P16(0x40),
 	P4(0x50), P4(0x54), P4(0x58) /* to '[' */, ['\\'] = C_TEXT /* doubled */,
 	[0x5d] = P, [0x5e] = P, [0x5f] = P,
 	P16(0x60), P4(0x70), P4(0x74), P4(0x78), [0x7c] = P, [0x7d] = P, [0x7e] = P,
+	R16(0x80, C_CONT), R16(0x90, C_CONT), R16(0xa0, C_CONT), R16(0xb0, C_CONT),
+	[0xc2] = C_LEAD, [0xc3] = C_LEAD, R4(0xc4, C_LEAD), R4(0xc8, C_LEAD),
+	R4(0xcc, C_LEAD), R16(0xd0, C_LEAD), R16(0xe0, C_LEAD), R4(0xf0, C_LEAD),
+	[0xf4] = C_LEAD,
 };
 #undef P16
 #undef P4
+#undef R16
+#undef R4
 #undef P
 
 static bool
@@ -598,19 +608,22 @@ looks_binary(const uint8_t *p, size_t n)
 static size_t
 surely_odd(const uint8_t *p, size_t n)
 {
+	unsigned prev = 0, c, next = n > 0 ? byte_class[p[0]] : 0;
 	size_t i, k = 0;
-	unsigned prev_seq = 0;	/* p[i - 1] is a lead or continuation byte */
 
-	/* Bitwise & and |, not && and ||: no branch per byte. */
+	/* Bitwise, not && and ||: no branch per byte.  prev, c, next: the
+	 * classes of p[i - 1], p[i], p[i + 1] (0 past either end). */
 	for (i = 0; i < n; i++) {
-		unsigned c = p[i], next = i + 1 < n ? p[i + 1] : 0;
-		unsigned text = (byte_class[c] & C_TEXT) != 0;
-		unsigned cont = (c & 0xc0) == 0x80;
-		unsigned lead = c - 0xc2 <= 0xf4 - 0xc2;
-		unsigned next_cont = (next & 0xc0) == 0x80;
+		unsigned cont, lead, after_seq, before_cont;
 
-		k += (!text & !cont & !lead) | (cont & !prev_seq) | (lead & !next_cont);
-		prev_seq = cont | lead;
+		c = next;
+		next = i + 1 < n ? byte_class[p[i + 1]] : 0;
+		cont = (c & C_CONT) != 0;
+		lead = (c & C_LEAD) != 0;
+		after_seq = (prev & (C_LEAD | C_CONT)) != 0;
+		before_cont = (next & C_CONT) != 0;
+		k += (c == 0) | (cont & !after_seq) | (lead & !before_cont);
+		prev = c;
 	}
 	return k;
 }
