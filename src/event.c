@@ -279,6 +279,42 @@ write_line(struct event_log *el, fb_ns t, const char *name, const char *line, si
 	return write_whole(el, f, iov, cnt, total, 1);
 }
 
+/*
+ * Buffered: room for a line of at most max bytes at the end of the buffer
+ * of name's file for the day of t, where the caller formats it straight in
+ * (no copy; line_done ends it).  NULL when the line must go through
+ * write_line instead: unbuffered, too long, or no file (write_line then
+ * counts the failure as before).
+ */
+static char *
+line_room(struct event_log *el, fb_ns t, const char *name, size_t max,
+    struct ev_file **fp)
+{
+	int64_t day = day_of(t);
+	struct ev_file *f;
+
+	*fp = NULL;
+	if (!el->buffered || max + 1 > EV_BUF_MAX ||
+	    (f = get_file(el, day, name)) == NULL)
+		return NULL;
+	if (f->len + max + 1 > EV_BUF_MAX)
+		flush_file(el, f);
+	if (f->fd == -1 && (f = get_file(el, day, name)) == NULL)
+		return NULL;
+	if (f->buf == NULL)
+		f->buf = xcalloc(1, EV_BUF_MAX);
+	*fp = f;
+	return f->buf + f->len;
+}
+
+/* The line formatted at line_room's place ends at end. */
+static void
+line_done(struct ev_file *f, const char *end)
+{
+	f->len = (size_t)(end - f->buf);
+	f->lines++;
+}
+
 void
 event_log_buffered(struct event_log *el, bool on)
 {
@@ -404,22 +440,12 @@ to_syslog(int level, const char *msg)
 #define ALERT_FIXED_MAX	(128 + 27 + NAME_MAX_LEN + FB_ADDRSTRLEN + 20 + \
 			 ENDPOINTS_MAX)
 
-void
-event_emit(struct event_log *el, const struct fb_event *ev)
+/* The alerts.jsonl line of ev at o (room: ALERT_FIXED_MAX, the quoted
+ * type and msg, the extra members); returns its end. */
+static char *
+put_alert(char *o, const struct fb_event *ev, unsigned prio, const char *type,
+    size_t type_len, const char *msg, size_t msg_len, size_t extra_len)
 {
-	struct jbuf *jb = &el->jb;
-	unsigned prio = (unsigned)ev->prio;
-	const char *msg = ev->msg != NULL ? ev->msg : "";
-	const char *type = ev->type != NULL ? ev->type : "event";
-	size_t msg_len = strlen(msg), type_len = strlen(type);
-	size_t extra_len = ev->extra_json != NULL ? strlen(ev->extra_json) : 0;
-	char *o;
-
-	if (prio > PRIO_CRITICAL)
-		prio = PRIO_CRITICAL;
-	jb_reset(jb);
-	o = jb_room(jb, ALERT_FIXED_MAX + JB_QUOTED_MAX(type_len) +
-	    JB_QUOTED_MAX(msg_len) + extra_len);
 	o = jb_put_lit(o, "{\"ts\":\"");
 	o = jb_put_time(o, ev->ts);
 	o = jb_put_lit(o, "\",\"prio\":\"");
@@ -453,11 +479,36 @@ event_emit(struct event_log *el, const struct fb_event *ev)
 		*o++ = ',';
 		o = jb_put_n(o, ev->extra_json, extra_len);
 	}
-	o = jb_put_lit(o, "}\n");
-	jb_commit(jb, o);
+	return jb_put_lit(o, "}\n");
+}
 
+void
+event_emit(struct event_log *el, const struct fb_event *ev)
+{
+	struct jbuf *jb = &el->jb;
+	unsigned prio = (unsigned)ev->prio;
+	const char *msg = ev->msg != NULL ? ev->msg : "";
+	const char *type = ev->type != NULL ? ev->type : "event";
+	size_t msg_len = strlen(msg), type_len = strlen(type);
+	size_t extra_len = ev->extra_json != NULL ? strlen(ev->extra_json) : 0;
+	size_t max = ALERT_FIXED_MAX + JB_QUOTED_MAX(type_len) + JB_QUOTED_MAX(msg_len) +
+	    extra_len;
+	struct ev_file *f;
+	char *o;
+
+	if (prio > PRIO_CRITICAL)
+		prio = PRIO_CRITICAL;
 	el->st.events[prio]++;
-	write_line(el, ev->ts, "alerts.jsonl", jb->p, jb->len);
+	if ((o = line_room(el, ev->ts, "alerts.jsonl", max, &f)) != NULL) {
+		line_done(f, put_alert(o, ev, prio, type, type_len, msg, msg_len,
+		    extra_len));
+	} else {
+		jb_reset(jb);
+		o = put_alert(jb_room(jb, max), ev, prio, type, type_len, msg, msg_len,
+		    extra_len);
+		jb_commit(jb, o);
+		write_line(el, ev->ts, "alerts.jsonl", jb->p, jb->len);
+	}
 	if (el->use_syslog && (prio == PRIO_CRITICAL || ev->to_syslog))
 		to_syslog(prio == PRIO_CRITICAL ? LOG_CRIT : LOG_WARNING, msg);
 }
@@ -467,20 +518,13 @@ event_emit(struct event_log *el, const struct fb_event *ev)
 #define CONN_FIXED_MAX	(320 + 2 * 27 + 20 + FB_ADDRSTRLEN + ENDPOINTS_MAX + \
 			 6 * 20 + 5 * NAME_MAX_LEN)
 
-void
-event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason,
-    fb_ns now)
+/* The conn.jsonl line of f at o (room: CONN_FIXED_MAX and the quoted
+ * end reason); returns its end. */
+static char *
+put_conn(char *o, const struct fb_flow *f, const char *er, size_t er_len)
 {
-	struct jbuf *jb = &el->jb;
 	const struct fb_flowkey *k = &f->key;
-	/* the day of the connection's last packet, not of the timer that ended it */
-	fb_ns t = f->last != 0 ? f->last : now;
-	const char *er = end_reason != NULL ? end_reason : "unknown";
-	size_t er_len = strlen(er);
-	char *o;
 
-	jb_reset(jb);
-	o = jb_room(jb, CONN_FIXED_MAX + JB_QUOTED_MAX(er_len));
 	o = jb_put_lit(o, "{\"ts\":\"");
 	o = jb_put_time(o, f->first);
 	o = jb_put_lit(o, "\",\"end\":\"");
@@ -519,10 +563,29 @@ event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason
 	o = jb_put_plain(o, reason_name((enum fb_reason)f->reason));
 	o = jb_put_lit(o, "\",\"end_reason\":");
 	o = jb_put_quoted(o, er, er_len);
-	o = jb_put_lit(o, "}\n");
-	jb_commit(jb, o);
+	return jb_put_lit(o, "}\n");
+}
+
+void
+event_conn(struct event_log *el, const struct fb_flow *f, const char *end_reason,
+    fb_ns now)
+{
+	struct jbuf *jb = &el->jb;
+	/* the day of the connection's last packet, not of the timer that ended it */
+	fb_ns t = f->last != 0 ? f->last : now;
+	const char *er = end_reason != NULL ? end_reason : "unknown";
+	size_t er_len = strlen(er), max = CONN_FIXED_MAX + JB_QUOTED_MAX(er_len);
+	struct ev_file *file;
+	char *o;
 
 	el->st.conn_records++;
+	if ((o = line_room(el, t, "conn.jsonl", max, &file)) != NULL) {
+		line_done(file, put_conn(o, f, er, er_len));
+		return;
+	}
+	jb_reset(jb);
+	o = put_conn(jb_room(jb, max), f, er, er_len);
+	jb_commit(jb, o);
 	write_line(el, t, "conn.jsonl", jb->p, jb->len);
 }
 
