@@ -25,6 +25,8 @@
 #define NAME_MAX_KEPT	2048	/* longer names are cut (and say so) */
 #define MIME_SLOTS	256	/* MIME types remembered by content hash */
 #define MIME_MAX	96
+#define WBUF_BYTES	(16 * 1024)	/* bytes past the head written at once */
+#define WBUF_TOTAL	(4u << 20)	/* all carves' write buffers together */
 
 /* libmagic costs far more than carving (tens of regex passes per call),
  * and a honeynet sees the same toolkit fetched again and again: the type of
@@ -40,6 +42,7 @@ struct carver {
 	struct mime_slot	 mime[MIME_SLOTS];
 	uint64_t		 seq;
 	struct carver_stats	 st;
+	size_t			 wbuf_total;	/* bytes of write buffers held */
 };
 
 struct carve {
@@ -62,6 +65,8 @@ struct carve {
 	size_t			 head_len, head_cap;
 	enum carve_trunc	 trunc;		/* first reason, or COMPLETE */
 	bool			 stopped;
+	uint8_t			*wbuf;		/* WBUF_BYTES past the head, or NULL */
+	size_t			 wlen;		/* ... waiting to be written */
 };
 
 const char *
@@ -248,6 +253,40 @@ carve_open(struct carve *cv)
 	return write_all(cv->fd, cv->head, cv->head_len);
 }
 
+/*
+ * Bytes past the head are written WBUF_BYTES at a time, not one write(2)
+ * per TCP chunk (a 1.4 KB write per segment of a download); at most
+ * WBUF_TOTAL of buffers in all, past that a carve writes as before.  A
+ * write error is then seen up to WBUF_BYTES late: the record's size and
+ * digest count the buffered bytes, which the truncated ("write-error")
+ * file lacks.
+ */
+static bool
+carve_flush(struct carve *cv)
+{
+	bool ok = cv->wlen == 0 || write_all(cv->fd, cv->wbuf, cv->wlen);
+
+	cv->wlen = 0;
+	return ok;
+}
+
+static bool
+carve_out(struct carve *cv, const uint8_t *p, size_t n)
+{
+	if (cv->wbuf == NULL && cv->c->wbuf_total + WBUF_BYTES <= WBUF_TOTAL &&
+	    (cv->wbuf = malloc(WBUF_BYTES)) != NULL)
+		cv->c->wbuf_total += WBUF_BYTES;
+	if (cv->wbuf == NULL)
+		return write_all(cv->fd, p, n);
+	if (cv->wlen + n > WBUF_BYTES && !carve_flush(cv))
+		return false;
+	if (n >= WBUF_BYTES)
+		return write_all(cv->fd, p, n);
+	memcpy(cv->wbuf + cv->wlen, p, n);
+	cv->wlen += n;
+	return true;
+}
+
 static void
 carve_fail(struct carve *cv)
 {
@@ -293,7 +332,7 @@ carve_write(struct carve *cv, const uint8_t *p, size_t n)
 		carve_fail(cv);
 		return;
 	}
-	if (cv->fd >= 0 && !write_all(cv->fd, p, n)) {
+	if (cv->fd >= 0 && !carve_out(cv, p, n)) {
 		carve_fail(cv);
 		return;
 	}
@@ -323,6 +362,10 @@ carve_free(struct carve *cv)
 	if (cv->fd >= 0) {
 		close(cv->fd);
 		unlink(cv->tmp);
+	}
+	if (cv->wbuf != NULL) {
+		free(cv->wbuf);
+		cv->c->wbuf_total -= WBUF_BYTES;
 	}
 	sha256_abort(&cv->hash);
 	free(cv->head);
@@ -473,6 +516,8 @@ carve_end(struct carve *cv, fb_ns ts, enum carve_trunc why, char sha[SHA256_HEXL
 		sha[0] = '\0';
 	if (cv == NULL)
 		return false;
+	if (cv->fd >= 0 && !carve_flush(cv))
+		carve_fail(cv);		/* first: it happened before the end */
 	if (cv->trunc == CARVE_COMPLETE)
 		cv->trunc = why;
 	/* Bytes on disk or in the head; a file that could not be created

@@ -185,6 +185,58 @@ test_mime_and_escaping(void **state)
 	free(rec);
 }
 
+/*
+ * Bytes past the head are written 16 KB at a time, from at most 4 MB of
+ * buffers in all: 300 carves at once (the last ones write unbuffered), each
+ * 40 KB in TCP-sized chunks and one chunk bigger than a buffer; every file
+ * holds exactly its bytes and is named by their digest.
+ */
+#define NCARVE	300
+#define CSIZE	(40 * 1024)
+static uint8_t
+carve_byte(int c, size_t k)
+{
+	if (k < 2)		/* the carve's number: every file differs */
+		return (uint8_t)(k == 0 ? c >> 8 : c);
+	return (uint8_t)(c * 31 + k * 7 + k / 251);
+}
+
+static void
+test_buffered_writes(void **state)
+{
+	static struct carve *cv[NCARVE];
+	static uint8_t want[CSIZE];
+	struct carve_meta m = meta(NULL, false);
+	char sha[SHA256_HEXLEN];
+	uint8_t chunk[20000];
+	size_t off, n, k;
+	int c;
+
+	(void)state;
+	for (c = 0; c < NCARVE; c++) {
+		m.conn_id = 100 + (uint64_t)c;
+		cv[c] = carve_begin(ly, T(T0, 0), &m);
+		assert_non_null(cv[c]);
+	}
+	for (off = 0; off < CSIZE; off += n) {
+		/* one chunk larger than a write buffer, the rest TCP-sized */
+		n = FB_MIN(off == 8 * 1448 ? sizeof(chunk) : 1448, CSIZE - off);
+		for (c = 0; c < NCARVE; c++) {
+			for (k = 0; k < n; k++)
+				chunk[k] = carve_byte(c, off + k);
+			carve_write(cv[c], chunk, n);
+		}
+	}
+	for (c = 0; c < NCARVE; c++) {
+		for (k = 0; k < CSIZE; k++)
+			want[k] = carve_byte(c, k);
+		assert_true(carve_end(cv[c], T(T0 + 1, 0), CARVE_COMPLETE, sha));
+		assert_string_equal(sha, lt_hex(want, CSIZE));
+		lt_check_carved(sha, want, CSIZE);
+	}
+	assert_int_equal(lt_count_files(), NCARVE);
+}
+
 int
 main(void)
 {
@@ -194,6 +246,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disk_budget, lt_setup, lt_teardown),
 		cmocka_unit_test_setup_teardown(test_gap_and_empty, lt_setup, lt_teardown),
 		cmocka_unit_test_setup_teardown(test_mime_and_escaping, lt_setup, lt_teardown),
+		cmocka_unit_test_setup_teardown(test_buffered_writes, lt_setup, lt_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
