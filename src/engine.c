@@ -908,7 +908,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 	/* Replay's last batch may still be in the writer's hands. */
 	if (capture_sync(e->capture) != 0)
 		capture_blocks(e, true);
-	return 0;
+	return e->io->failed ? -1 : 0;
 }
 
 void

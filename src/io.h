@@ -66,6 +66,10 @@ struct fb_io_ops {
 
 struct fb_io {
 	const struct fb_io_ops *ops;
+	/* next_batch's -1 was an error, not the end: a damaged or cut capture
+	 * file, an interface gone.  Replay then exits 1 (its outputs hold
+	 * every frame before the damage). */
+	bool		 failed;
 };
 
 /* Live bridge between two interfaces (opened as root). */

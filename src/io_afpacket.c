@@ -346,6 +346,7 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 		if (errno == EINTR)
 			return 0;
 		log_warn("poll");
+		io->failed = true;
 		return -1;
 	}
 	for (i = 0; i < 2; i++) {
@@ -355,8 +356,10 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 
 			/* ENETDOWN and friends: reported, the ring carries on. */
 			getsockopt(pfd[i].fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-			if (pfd[i].revents & POLLNVAL)
+			if (pfd[i].revents & POLLNVAL) {
+				io->failed = true;
 				return -1;
+			}
 			if (soerr != 0)
 				log_warnx("%s: %s", a->leg[i].name, strerror(soerr));
 		}

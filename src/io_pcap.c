@@ -251,7 +251,7 @@ own_parse(struct io_pc *c, struct fb_frame *frames, int max)
 
 		if (incl > REC_MAX) {
 			log_warnx("%s: invalid packet capture length %u", c->path, incl);
-			c->done = true;
+			c->done = c->io.failed = true;
 			break;
 		}
 		if (c->rlen - c->rpos - REC_HDR < incl)
@@ -284,20 +284,22 @@ own_next_batch(struct io_pc *c, struct fb_frame *frames, int max)
 		n = own_parse(c, frames, max);
 		if (c->mapped && bus_hit) {
 			log_warnx("%s: the file shrank while it was being read", c->path);
-			c->done = true;
+			c->done = c->io.failed = true;
 			return -1;
 		}
 		if (n > 0 || c->done)
 			break;
 		if (c->eof) {
-			if (c->rpos < c->rlen)
+			if (c->rpos < c->rlen) {
 				log_warnx("%s: truncated dump file; the last record "
 				    "is cut (%zu bytes)", c->path, c->rlen - c->rpos);
+				c->io.failed = true;
+			}
 			c->done = true;
 			break;
 		}
 		if ((c->mapped ? map_refill(c) : own_refill(c)) == -1)
-			c->done = true;
+			c->done = c->io.failed = true;
 	}
 	return n > 0 ? n : -1;
 }
@@ -327,7 +329,7 @@ pc_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 		}
 		if (r < 0) {
 			log_warnx("%s: %s", c->path, pcap_geterr(c->p));
-			c->done = true;
+			c->done = c->io.failed = true;
 			break;
 		}
 		len = FB_MIN(h->caplen, FRAME_CAP);

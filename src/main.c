@@ -308,6 +308,7 @@ cmd_replay(struct args *a)
 	struct engine *e;
 	struct jbuf jb;
 	char err[1024];
+	int rc;
 
 	if (a->config == NULL || a->capture == NULL)
 		usage();
@@ -319,7 +320,10 @@ cmd_replay(struct args *a)
 	e = engine_new(&cfg, io, &opts, err, sizeof(err));
 	if (e == NULL)
 		fatalx("%s", err);
-	engine_run(e, NULL, NULL, -1);
+	rc = engine_run(e, NULL, NULL, -1) == -1 ? 1 : 0;
+	if (rc != 0)
+		log_warnx("replay: the capture ends in damage (above); the outputs "
+		    "hold every frame before it");
 	jb_init(&jb);
 	engine_status_text(e, &jb);
 	if (a->verbose)
@@ -327,7 +331,7 @@ cmd_replay(struct args *a)
 	jb_free(&jb);
 	engine_free(e);
 	config_free(&cfg);
-	return 0;
+	return rc;
 }
 
 static int
