@@ -646,6 +646,8 @@ chunk_binary(const struct session *s, int dir, const uint8_t *p, size_t n)
 {
 	size_t m = FB_MIN(n, BINARY_RESUME);
 
+	/* surely_odd answers most chunks of a run; looks_binary(p, m) is the
+	 * exact count when it does not. */
 	if (s->bin_open && s->bin_dir == dir)
 		return surely_odd(p, m) * 4 > m || looks_binary(p, m) || looks_binary(p, n);
 	return n >= BINARY_MIN && looks_binary(p, n);
