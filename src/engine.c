@@ -316,6 +316,10 @@ outbound_open(struct engine *e, struct fb_flow *f, const struct fb_packet *p,
 {
 	enum fb_verdict v;
 
+	if (p->proto == IPPROTO_TCP) {
+		f->isn = p->seq;
+		f->isn_known = true;
+	}
 	v = control_outbound(e->control, &p->src, class_of(p), &p->dst, p->proto,
 	    p->dport, f, e->now, reason);
 	f->verdict = (uint8_t)v;
@@ -339,6 +343,22 @@ new_flow(struct engine *e, const struct fb_flowkey *k, const struct fb_packet *p
 	return f;
 }
 
+/*
+ * A bare SYN from the honeypot on a flow it opened is a new connection on
+ * the same ports, to be counted again, unless it retransmits the SYN that
+ * opened the flow (same sequence number) on a connection not yet over.
+ * Without the sequence check a flood of SYNs that cycles through the source
+ * ports (hping3 --flood, no answers) re-opened its first few half-open flows
+ * for ever: one allowed connection became unlimited SYNs to the target.
+ */
+static bool
+is_new_syn(const struct fb_flow *f, const struct fb_packet *p)
+{
+	if (f->tcp_state == TCP_CLOSED || f->tcp_state == TCP_RESET)
+		return true;
+	return !f->isn_known || p->seq != f->isn;
+}
+
 static enum fb_verdict
 decide_inside_flow(struct engine *e, struct fb_flow *f, const struct fb_packet *p,
     bool reverse, enum fb_reason *reason)
@@ -349,9 +369,7 @@ decide_inside_flow(struct engine *e, struct fb_flow *f, const struct fb_packet *
 		return pass(REASON_REPLY, reason);
 	if (f->dir != DIR_OUTBOUND)
 		return pass(REASON_ESTABLISHED, reason);
-	/* A SYN on a closed connection is a new connection on the same ports. */
-	if (p->proto == IPPROTO_TCP && opens_connection(p) &&
-	    (f->tcp_state == TCP_CLOSED || f->tcp_state == TCP_RESET)) {
+	if (p->proto == IPPROTO_TCP && opens_connection(p) && is_new_syn(f, p)) {
 		f->counted = false;
 		f->tcp_state = TCP_SYN_SENT;
 		return outbound_open(e, f, p, reason);

@@ -73,6 +73,8 @@ struct fb_flow {
 	uint8_t		 verdict;	/* enum fb_verdict of its opening packet */
 	uint8_t		 reason;	/* enum fb_reason of that verdict */
 	bool		 counted;	/* it used one of the honeypot's outbound connections */
+	bool		 isn_known;	/* isn holds the sequence number of its opening SYN */
+	uint32_t	 isn;
 	uint64_t	 dropped[2];	/* packets dropped each way */
 	void		*app;		/* for later stages (reassembly); NULL here */
 

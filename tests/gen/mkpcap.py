@@ -593,6 +593,18 @@ def syn_retx(n, arg):
     n.session(T0 + 20 * SEC, HP, "198.51.100.3", 40003, 80, isn_c=333, syn_retx=1)
 
 
+@scenario
+def syn_reuse(n, arg):
+    """tcp = 2/hour, one 5-tuple 10.0.0.5:40001 -> 198.51.100.1:80 that is
+    never answered (a flood cycling through its source ports comes back to
+    it): SYN ISN 111 at 0 s, the same SYN at 1 s (a retransmission), a SYN
+    with ISN 5000 at 2 s (a new connection: the 2nd), ISN 9000 at 3 s (the
+    3rd: over the limit), ISN 9000 again at 4 s (its retransmission).
+    Expect 3 SYNs forwarded (111, 111, 5000), 2 dropped."""
+    for t, isn in ((0, 111), (1, 111), (2, 5000), (3, 9000), (4, 9000)):
+        n.tcp(T0 + t * SEC, HP, "198.51.100.1", 40001, 80, isn, 0, SYN, options=MSS)
+
+
 WINDOW_TIMES = [0, 10, 20, 59.999, 60, 61, 65, 70, 71, 131]
 
 

@@ -14,7 +14,9 @@
 #     the pcap both ways; flows were evicted (the table stayed at max).
 #   O outbound flood from the honeypot (fresh fishbowl, tcp = 3/hour):
 #     hping3 --flood -S (every SYN a new connection) lets exactly 3 SYNs
-#     out; with --rand-source nothing gets out at all (spoofed).
+#     out; with --rand-source nothing from outside networks gets out
+#     (spoofed); a random source that lands in networks is a honeynet
+#     address with its own budget of 3.
 #   After each phase the counters add up once the flood has stopped:
 #     frames the gateway's legs received (kernel rx counters)
 #       = forwarded + dropped + kernel_drops   (status)
@@ -272,10 +274,30 @@ if outflood outflood; then
 fi
 if outflood spoofflood --rand-source; then
 	check_ge "S: hping3 flooded spoofed SYNs from the honeypot (over 1000)" 1000 "${OSENT:-0}"
-	check_eq "S: no spoofed SYN reached the outside" 0 "$OOUT"
+	# --rand-source draws from all of IPv4, so about one run in forty sends
+	# a SYN from inside networks (a /25): that is a honeynet address with a
+	# tcp budget of its own, not spoofing.  Only sources outside networks
+	# are spoofed; an in-network source may spend at most its own 3.
+	SPOOFED_OUT=$(fbn_count "$W/spoofflood-o0.pcap" -- not src net "$FBN_NETWORKS")
+	check_eq "S: no spoofed SYN reached the outside" 0 "$SPOOFED_OUT"
+	OVER=$(tcpdump -n -r "$W/spoofflood-o0.pcap" src net "$FBN_NETWORKS" 2>/dev/null |
+	    awk '{ split($3, a, "."); n[a[1] "." a[2] "." a[3] "." a[4]]++ }
+		END { m = 0; for (k in n) if (n[k] > 3) m++; print m }')
+	check_eq "S: no in-network source got more than its 3 connections out" 0 "$OVER"
+	fbn_log "spoofflood: $((OOUT - SPOOFED_OUT)) SYNs from in-network random sources (each within its own budget)"
 	check_ge "S: status: dropped as spoofed" 1000 \
 	    "$(fbn_json 'g(s, "totals.dropped.by_reason.spoofed-source-inside", 0)')"
 	counters S
+fi
+# What the line above allows, shown on purpose: a flood from an address in
+# networks that is not a listed honeypot is a honeynet address like any
+# other and gets exactly its own 3 connections out.
+if outflood netflood -a 10.99.0.131; then
+	check_ge "N: hping3 flooded from an unlisted honeynet address (over 1000)" 1000 "${OSENT:-0}"
+	check_eq "N: exactly 3 SYNs reached the outside" 3 "$OOUT"
+	check_eq "N: all 3 from that address" 3 \
+	    "$(fbn_count "$W/netflood-o0.pcap" -- src host 10.99.0.131)"
+	counters N
 fi
 
 done_testing
