@@ -799,6 +799,9 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 	}
 	/* Lines gather and go out once per turn of engine_run (a batch). */
 	event_log_buffered(e->events, true);
+	/* Replay: the lines' write(2)s on the second core, as the pcap's. */
+	if (!e->opts.live)
+		event_log_writer_thread(e->events);
 	e->capture = capture_open(&co);
 	if (e->capture == NULL) {
 		snprintf(err, errlen, "%s: cannot open the packet capture: %s",

@@ -15,6 +15,19 @@
  *   end) or when EV_BUF_MAX would be exceeded, under the same
  *   whole-or-nothing rule; a line costs a write(2) per batch, not one of
  *   its own.
+ * - Replay (event_log_writer_thread): a file's full buffer is handed to a
+ *   thread of its own, which makes the write(2) (the kernel's copy into the
+ *   page cache, a tenth of the engine's time in a replay, goes to the
+ *   second core) while the lines that follow gather in another buffer.
+ *   One buffer is in the writer's hands at a time, so each file's lines
+ *   stay in order; anything else that touches a descriptor (a line written
+ *   at once, closing or evicting a file) first waits for the writer.  Same
+ *   whole-or-nothing write and cut-back (done by the writer); its lines
+ *   are counted exactly as before, one hand-over late (event_flush and
+ *   event_log_close wait for the writer, so the status that follows them
+ *   is exact).  After a failed write the file is reopened at once for the
+ *   lines gathered meanwhile (when that fails too, they are counted lost),
+ *   as the next line would have reopened it.
  * - A line that could not be written is counted; the first failure of an
  *   episode is logged, and the next success says so.
  * - Descriptors are cached per (day, name) in a small LRU table, so a busy
@@ -24,6 +37,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +75,26 @@ struct event_log {
 	bool		 buffered;
 	bool		 failing;
 	struct event_stats st;
+
+	/* Replay (event_log_writer_thread): one buffer at a time written by
+	 * a thread of its own; see hand_over and collect. */
+	bool		 threaded;
+	pthread_t	 thr;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 job_cv;	/* the writer waits here for a buffer */
+	pthread_cond_t	 done_cv;	/* the engine waits here for the writer */
+	struct {
+		bool		 busy;		/* handed over, not written yet */
+		bool		 pending;	/* written (or failed), not accounted */
+		bool		 stop;
+		struct ev_file	*slot;		/* whose lines (its fd stays open) */
+		int		 fd;
+		char		*buf;
+		size_t		 len;
+		uint32_t	 lines;
+		int		 err;		/* 0, or errno of the write */
+	}		 job;
+	char		*spare;		/* the buffer back from the writer */
 };
 
 const char *
@@ -97,9 +131,13 @@ name_ok(const char *name)
 	return n < EV_NAME_MAX && strchr(name, '/') == NULL;
 }
 
+static void	collect(struct event_log *);
+
+/* Close a slot's file; the writer is done with its descriptor first. */
 static void
-slot_close(struct ev_file *f)
+slot_close(struct event_log *el, struct ev_file *f)
 {
+	collect(el);
 	if (f->fd != -1)
 		close(f->fd);
 	f->fd = -1;
@@ -163,7 +201,7 @@ get_file(struct event_log *el, int64_t day, const char *name)
 	if ((fd = open_day_file(el, day, name)) == -1)
 		return NULL;
 	flush_file(el, victim);
-	slot_close(victim);
+	slot_close(el, victim);
 	victim->fd = fd;
 	victim->day = day;
 	fb_strlcpy(victim->name, name, sizeof(victim->name));
@@ -185,36 +223,153 @@ write_failed(struct event_log *el, int64_t day, const char *name)
 }
 
 /*
- * Write iov[0..cnt) (total bytes, whole lines) as one writev(2): all of it
- * or nothing (a torn piece is cut off again).  0 or -1; the lines of a
- * failed write are counted.
+ * Write iov[0..cnt) (total bytes, whole lines) to fd as one writev(2): all
+ * of it or nothing (a torn piece is cut off again).  0, or an errno.  The
+ * writer thread's too: it touches nothing but fd.
  */
 static int
-write_whole(struct event_log *el, struct ev_file *f, struct iovec *iov, int cnt,
-    size_t total, uint32_t lines)
+writev_whole(int fd, struct iovec *iov, int cnt, size_t total)
 {
 	struct stat st;
 	ssize_t n;
 
 	do
-		n = writev(f->fd, iov, cnt);
+		n = writev(fd, iov, cnt);
 	while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)total) {
+	if (n == (ssize_t)total)
+		return 0;
+	if (n >= 0) {
+		/* cut the torn piece off, so the file ends with a whole line */
+		if (fstat(fd, &st) == 0 && st.st_size >= n)
+			(void)ftruncate(fd, st.st_size - n);
+		return ENOSPC;
+	}
+	return errno;
+}
+
+/* The result of writing lines of f: a failure counts them all.  0 or -1. */
+static int
+written(struct event_log *el, struct ev_file *f, int err, uint32_t lines)
+{
+	if (err == 0) {
 		if (el->failing)
 			log_info("event: writing again");
 		el->failing = false;
 		return 0;
 	}
-	if (n >= 0) {
-		/* cut the torn piece off, so the file ends with a whole line */
-		if (fstat(f->fd, &st) == 0 && st.st_size >= n)
-			(void)ftruncate(f->fd, st.st_size - n);
-		errno = ENOSPC;
-	}
+	errno = err;
 	write_failed(el, f->day, f->name);
 	el->st.write_errors += lines - 1;	/* write_failed counted one */
-	slot_close(f);		/* reopen next time: the file may be gone */
 	return -1;
+}
+
+/* Write iov[0..cnt) now (after what the writer holds), counting a failure
+ * (the file is closed: reopen next time, it may be gone).  0 or -1. */
+static int
+write_whole(struct event_log *el, struct ev_file *f, struct iovec *iov, int cnt,
+    size_t total, uint32_t lines)
+{
+	collect(el);
+	if (written(el, f, writev_whole(f->fd, iov, cnt, total), lines) == 0)
+		return 0;
+	slot_close(el, f);
+	return -1;
+}
+
+/*
+ * The writer thread: writes each buffer handed over, says when done.  Each
+ * side signals the other's condition variable after unlocking (as the
+ * capture's writer does: signalled under the lock, the woken thread ran
+ * into the held mutex).
+ */
+static void *
+writer_main(void *arg)
+{
+	struct event_log *el = arg;
+	struct iovec iov;
+	int fd, err;
+
+	pthread_mutex_lock(&el->mu);
+	for (;;) {
+		while (!el->job.busy && !el->job.stop)
+			pthread_cond_wait(&el->job_cv, &el->mu);
+		if (!el->job.busy)
+			break;
+		fd = el->job.fd;
+		iov.iov_base = el->job.buf;
+		iov.iov_len = el->job.len;
+		pthread_mutex_unlock(&el->mu);
+		err = writev_whole(fd, &iov, 1, iov.iov_len);
+		pthread_mutex_lock(&el->mu);
+		el->job.err = err;
+		el->job.busy = false;
+		el->job.pending = true;
+		pthread_mutex_unlock(&el->mu);
+		pthread_cond_signal(&el->done_cv);
+		pthread_mutex_lock(&el->mu);
+	}
+	pthread_mutex_unlock(&el->mu);
+	return NULL;
+}
+
+/*
+ * Wait for the buffer in the writer's hands and account its lines.  A
+ * failed write closes the file and reopens it at once for the lines
+ * gathered in the slot since (the next line would have reopened it);
+ * when that fails too, they are lost and counted.
+ */
+static void
+collect(struct event_log *el)
+{
+	struct ev_file *f;
+
+	if (!el->threaded)
+		return;
+	pthread_mutex_lock(&el->mu);
+	while (el->job.busy)
+		pthread_cond_wait(&el->done_cv, &el->mu);
+	pthread_mutex_unlock(&el->mu);
+	if (!el->job.pending)
+		return;
+	el->job.pending = false;
+	f = el->job.slot;
+	el->job.slot = NULL;
+	if (el->spare == NULL)
+		el->spare = el->job.buf;
+	else
+		free(el->job.buf);
+	el->job.buf = NULL;
+	if (written(el, f, el->job.err, el->job.lines) == 0)
+		return;
+	close(f->fd);
+	if ((f->fd = open_day_file(el, f->day, f->name)) == -1) {
+		if (f->lines > 0)
+			(void)written(el, f, errno, f->lines);
+		f->len = 0;
+		f->lines = 0;
+	}
+}
+
+/* Give f's buffer to the writer (once it is done with the last one). */
+static void
+hand_over(struct event_log *el, struct ev_file *f)
+{
+	collect(el);
+	if (f->fd == -1 || f->len == 0)
+		return;		/* the collected failure took the file */
+	pthread_mutex_lock(&el->mu);
+	el->job.slot = f;
+	el->job.fd = f->fd;
+	el->job.buf = f->buf;
+	el->job.len = f->len;
+	el->job.lines = f->lines;
+	el->job.busy = true;
+	pthread_mutex_unlock(&el->mu);
+	pthread_cond_signal(&el->job_cv);
+	f->buf = el->spare;	/* NULL at first: allocated when needed */
+	el->spare = NULL;
+	f->len = 0;
+	f->lines = 0;
 }
 
 /* Write the lines buffered for f. */
@@ -225,6 +380,10 @@ flush_file(struct event_log *el, struct ev_file *f)
 
 	if (f->fd == -1 || f->len == 0)
 		return;
+	if (el->threaded) {
+		hand_over(el, f);
+		return;
+	}
 	iov.iov_base = f->buf;
 	iov.iov_len = f->len;
 	(void)write_whole(el, f, &iov, 1, f->len, f->lines);
@@ -264,6 +423,7 @@ write_line(struct event_log *el, fb_ns t, const char *name, const char *line, si
 		return 0;
 	}
 	flush_file(el, f);		/* keep the order of lines */
+	collect(el);
 	if (f->fd == -1 && (f = get_file(el, day, name)) == NULL) {
 		write_failed(el, day, name);
 		return -1;
@@ -330,6 +490,43 @@ event_flush(struct event_log *el)
 		return;
 	for (int i = 0; i < EV_SLOTS; i++)
 		flush_file(el, &el->files[i]);
+	collect(el);		/* every line written or counted */
+}
+
+/* Without a thread (none can be made) the writes simply stay in line. */
+void
+event_log_writer_thread(struct event_log *el)
+{
+	if (el == NULL || el->threaded)
+		return;
+	pthread_mutex_init(&el->mu, NULL);
+	pthread_cond_init(&el->job_cv, NULL);
+	pthread_cond_init(&el->done_cv, NULL);
+	if (pthread_create(&el->thr, NULL, writer_main, el) != 0) {
+		log_warnx("event: no writer thread: lines are written by the engine's");
+		pthread_mutex_destroy(&el->mu);
+		pthread_cond_destroy(&el->job_cv);
+		pthread_cond_destroy(&el->done_cv);
+		return;
+	}
+	el->threaded = true;
+}
+
+static void
+writer_stop(struct event_log *el)
+{
+	if (!el->threaded)
+		return;
+	collect(el);
+	pthread_mutex_lock(&el->mu);
+	el->job.stop = true;
+	pthread_mutex_unlock(&el->mu);
+	pthread_cond_signal(&el->job_cv);
+	pthread_join(el->thr, NULL);
+	el->threaded = false;
+	pthread_mutex_destroy(&el->mu);
+	pthread_cond_destroy(&el->job_cv);
+	pthread_cond_destroy(&el->done_cv);
 }
 
 struct event_log *
@@ -360,10 +557,12 @@ event_log_close(struct event_log *el)
 	if (el == NULL)
 		return;
 	event_flush(el);
+	writer_stop(el);
 	for (int i = 0; i < EV_SLOTS; i++) {
-		slot_close(&el->files[i]);
+		slot_close(el, &el->files[i]);
 		free(el->files[i].buf);
 	}
+	free(el->spare);
 	if (el->use_syslog)
 		closelog();
 	jb_free(&el->jb);

@@ -61,6 +61,12 @@ void	 event_log_close(struct event_log *);
  * late.  Off (the default): every line is written at once.
  */
 void	 event_log_buffered(struct event_log *, bool on);
+/*
+ * Replay (buffered): full buffers are written by a thread of their own
+ * while the engine goes on (see event.c); a failed write is counted a
+ * hand-over late.  event_flush and event_log_close wait for it.
+ */
+void	 event_log_writer_thread(struct event_log *);
 void	 event_flush(struct event_log *);
 void	 event_emit(struct event_log *, const struct fb_event *);
 /* One conn.jsonl record for a flow that ended (or was blocked). */

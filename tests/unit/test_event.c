@@ -435,6 +435,130 @@ test_full_disk(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/*
+ * The same with lines buffered and written by the writer thread (replay):
+ * every line is in the file or counted, the file ends on a whole line,
+ * lines keep their order, and once space comes back the file (reopened
+ * after the failure) takes lines again.
+ */
+static int
+full_disk_threaded_child(void)
+{
+	struct fb_event ev = { .ts = T(0, 1, 0), .prio = PRIO_LOW, .type = "t" };
+	struct event_stats st;
+	struct event_log *el;
+	char path[512], blk[4096], msg[1000], *s, *p;
+	int fd, i, lines, next;
+	size_t len;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("tmpfs", tmpdir, "tmpfs", 0, "size=1m") == -1)
+		return SKIPPED;
+	el = event_log_open(tmpdir, NULL);
+	event_log_buffered(el, true);
+	event_log_writer_thread(el);
+	ev.msg = msg;
+	snprintf(msg, sizeof(msg), "%05d %0900d", 0, 0);
+	event_emit(el, &ev);
+	event_flush(el);		/* creates the day folder and file */
+	snprintf(path, sizeof(path), "%s/filler", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT, 0640);
+	memset(blk, 'x', sizeof(blk));
+	for (i = 0; i < 128 && write(fd, blk, sizeof(blk)) > 0; i++)
+		;			/* half the space: a few buffers fit */
+	close(fd);
+	for (i = 1; i < 2000; i++) {	/* ~2 MB of lines: most cannot be written */
+		snprintf(msg, sizeof(msg), "%05d %0900d", i, 0);
+		event_emit(el, &ev);
+	}
+	event_flush(el);
+	event_stats(el, &st);
+	CHECK(st.write_errors > 0);
+	CHECK(st.events[PRIO_LOW] == 2000);
+	s = slurp("2026-11-26/alerts.jsonl");
+	CHECK(s != NULL);
+	len = strlen(s);
+	lines = count_lines(s);
+	CHECK(len > 0 && s[len - 1] == '\n');
+	CHECK((uint64_t)lines + st.write_errors == 2000);
+	/* in order, each whole: the numbers rise */
+	for (p = s, next = -1; (p = strstr(p, "\"msg\":\"")) != NULL; p++) {
+		int k = atoi(p + 7);
+
+		CHECK(k > next);
+		next = k;
+	}
+	free(s);
+	/* space again: the next lines are written */
+	CHECK(unlink(path) == 0);
+	for (i = 0; i < 10; i++) {
+		snprintf(msg, sizeof(msg), "%05d %0900d", 3000 + i, 0);
+		event_emit(el, &ev);
+	}
+	event_log_close(el);
+	s = slurp("2026-11-26/alerts.jsonl");
+	CHECK(s != NULL && count_lines(s) == lines + 10);
+	CHECK(strstr(s, "\"msg\":\"03009 ") != NULL);
+	free(s);
+	return 0;
+}
+
+static void
+test_full_disk_threaded(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(full_disk_threaded_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == SKIPPED)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Many files through the writer thread, evicted and reopened: every line. */
+static void
+test_threaded_files(void **state)
+{
+	struct event_log *el = event_log_open(tmpdir, NULL);
+	struct event_stats st;
+	char name[32], rel[64], line[64], *s;
+	int i, j;
+
+	(void)state;
+	event_log_buffered(el, true);
+	event_log_writer_thread(el);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "f%02d.jsonl", i % 20);
+		snprintf(line, sizeof(line), "{\"n\":%d}", i);
+		assert_int_equal(event_append(el, T(0, 1, 0), name, line, strlen(line)), 0);
+	}
+	event_flush(el);
+	event_stats(el, &st);
+	assert_int_equal(st.write_errors, 0);
+	for (j = 0; j < 20; j++) {
+		char *p;
+
+		snprintf(rel, sizeof(rel), "2026-11-26/f%02d.jsonl", j);
+		s = slurp(rel);
+		assert_non_null(s);
+		assert_int_equal(count_lines(s), 150);
+		for (p = s, i = j; *p != '\0'; i += 20) {
+			snprintf(line, sizeof(line), "{\"n\":%d}\n", i);
+			assert_memory_equal(p, line, strlen(line));
+			p += strlen(line);
+		}
+		free(s);
+	}
+	event_log_close(el);
+}
+
 static void
 test_prio_names(void **state)
 {
@@ -485,6 +609,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_and_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk_threaded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threaded_files, setup, teardown),
 		cmocka_unit_test(test_prio_names),
 		cmocka_unit_test(test_names_plain),
 	};
