@@ -32,6 +32,16 @@
  *   is handed over once it holds half a buffer (a wake-up of each thread per
  *   hand-over), a failure is known a hand-over late, and
  *   capture_sync/capture_close wait for it.
+ * - Replay from a mapped input (capture_keep_frames): a frame of REF_MIN
+ *   bytes or more is not copied into the batch but written by the writer
+ *   from where it lies (pwritev: its record header from the batch buffer,
+ *   its bytes from the input), so the engine's thread neither reads nor
+ *   copies the bulk of the bytes (the copy was 5-6 % of its time and
+ *   pulled every byte through its cache).  The input promises its bytes
+ *   until it calls capture_release, which hands the batch over and waits
+ *   for the writer; same bytes in the file, same cut-back and counting.
+ *   Never live: the live path copies (mapped end or pwrite), so a frame is
+ *   in the file before it is forwarded.
  * - A file is numbered after the highest number already in its folder and
  *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
  *   capture; it gets its name only once it holds its header (O_TMPFILE),
@@ -55,6 +65,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -74,6 +85,8 @@
 #define MAP_AFTER_SMALL		64		/* small batches in a row before mapping */
 #define END_MARK_LEN		PCAP_REC_HDR_LEN
 #define END_MARK_SEC		0xffffffffU	/* ts, caplen, len all ones */
+#define REF_MIN			512		/* kept frames this long are not copied */
+#define REF_IOV			1024		/* iovecs per batch (IOV_MAX) */
 
 struct capture {
 	char		*dir;
@@ -126,10 +139,19 @@ struct capture {
 		uint64_t	 off;
 		uint8_t		*buf;
 		size_t		 len;
+		struct iovec	*iov;		/* kept frames: the batch, or NULL */
+		int		 niov;
 		uint32_t	 nbatch;
 		int		 err;		/* 0, or errno of the write */
 	}		 job;
 	uint8_t		*spare;		/* the other batch buffer */
+
+	/* Kept frames (capture_keep_frames): the batch is iov[0..niov) and
+	 * buf[seg..fill) after it; len still counts all of its bytes. */
+	bool		 refs;
+	size_t		 fill, seg;
+	struct iovec	*iov, *spare_iov;
+	int		 niov;
 };
 
 static int64_t
@@ -367,6 +389,16 @@ cut_tail(struct capture *c)
 	return 0;
 }
 
+/* An empty batch. */
+static void
+batch_reset(struct capture *c)
+{
+	c->len = 0;
+	c->nbatch = 0;
+	c->fill = c->seg = 0;
+	c->niov = 0;
+}
+
 static void
 batch_written(struct capture *c)
 {
@@ -374,8 +406,7 @@ batch_written(struct capture *c)
 	c->st.frames += c->nbatch;
 	c->st.bytes += c->len;
 	c->st.failing = false;
-	c->len = 0;
-	c->nbatch = 0;
+	batch_reset(c);
 }
 
 /* The whole of buf at off, retrying short writes.  0, or an errno. */
@@ -394,6 +425,38 @@ pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 		if (n == -1 && errno == EINTR)
 			continue;
 		return n == 0 ? ENOSPC : errno;
+	}
+	return 0;
+}
+
+/*
+ * The whole of iov[0..cnt) (len bytes) at off, retrying short writes; iov
+ * is used up.  0, or an errno.
+ */
+static int
+pwritev_all(int fd, struct iovec *iov, int cnt, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		while (cnt > 0 && iov->iov_len == 0)
+			iov++, cnt--;
+		n = pwritev(fd, iov, FB_MIN(cnt, REF_IOV), (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? ENOSPC : errno;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+		for (size_t k = (size_t)n; k > 0; ) {	/* skip what was written */
+			size_t step = FB_MIN(k, iov->iov_len);
+
+			iov->iov_base = (uint8_t *)iov->iov_base + step;
+			iov->iov_len -= step;
+			k -= step;
+			if (iov->iov_len == 0)
+				iov++, cnt--;
+		}
 	}
 	return 0;
 }
@@ -443,7 +506,9 @@ writer_main(void *arg)
 		if (!c->job.busy)
 			break;
 		pthread_mutex_unlock(&c->mu);
-		err = pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
+		err = c->job.iov != NULL ?
+		    pwritev_all(c->job.fd, c->job.iov, c->job.niov, c->job.len, c->job.off) :
+		    pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
 		pthread_mutex_lock(&c->mu);
 		c->job.err = err;
 		c->job.busy = false;
@@ -497,15 +562,20 @@ write_batch_async(struct capture *c)
 	if (c->fd == -1) {		/* the failure above closed the file */
 		c->st.lost_frames += c->nbatch;
 		c->batch_lost = true;
-		c->len = 0;
-		c->nbatch = 0;
+		batch_reset(c);
 		return -1;
+	}
+	if (c->refs && c->fill > c->seg) {	/* the buffer's last piece */
+		c->iov[c->niov].iov_base = c->buf + c->seg;
+		c->iov[c->niov++].iov_len = c->fill - c->seg;
 	}
 	pthread_mutex_lock(&c->mu);
 	c->job.fd = c->fd;
 	c->job.off = c->off;
 	c->job.buf = c->buf;
 	c->job.len = c->len;
+	c->job.iov = c->refs ? c->iov : NULL;
+	c->job.niov = c->niov;
 	c->job.nbatch = c->nbatch;
 	c->job.busy = true;
 	pthread_mutex_unlock(&c->mu);
@@ -513,10 +583,15 @@ write_batch_async(struct capture *c)
 	b = c->buf;
 	c->buf = c->spare;
 	c->spare = b;
+	if (c->refs) {
+		struct iovec *v = c->iov;
+
+		c->iov = c->spare_iov;
+		c->spare_iov = v;
+	}
 	c->off += c->len;
 	c->file_end = c->off;
-	c->len = 0;
-	c->nbatch = 0;
+	batch_reset(c);
 	return rv;
 }
 
@@ -544,8 +619,7 @@ write_batch(struct capture *c)
 		return 0;
 	}
 	nbatch = c->nbatch;
-	c->len = 0;
-	c->nbatch = 0;
+	batch_reset(c);
 	return batch_failed(c, err, nbatch);
 }
 
@@ -831,6 +905,8 @@ writer_stop(struct capture *c)
 	pthread_join(c->thr, NULL);
 	c->threaded = false;
 	free(c->spare);
+	free(c->iov);
+	free(c->spare_iov);
 }
 
 struct capture *
@@ -881,6 +957,54 @@ capture_close(struct capture *c)
 	free(c);
 }
 
+static void
+put_rec_hdr(uint8_t *p, fb_ns ts, uint32_t len, uint32_t wirelen)
+{
+	put32(p, (uint32_t)(ts < 0 ? 0 : ts / FB_NS_PER_SEC));
+	put32(p + 4, (uint32_t)(ts < 0 ? 0 : ts % FB_NS_PER_SEC));
+	put32(p + 8, len);
+	put32(p + 12, FB_MAX(wirelen, len));
+}
+
+/*
+ * capture_write's end with kept frames (the file is open and has room):
+ * a long frame is written from where it lies, its header from the buffer;
+ * a short one is copied (no cheaper than an iovec of its own).
+ */
+static int
+write_kept(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t len,
+    uint32_t wirelen, int rv)
+{
+	bool keep = len >= REF_MIN;
+	size_t room = PCAP_REC_HDR_LEN + (keep ? 0 : (size_t)len);
+	uint8_t *p;
+
+	if (unlikely(c->fill + room > c->cap || c->niov + 3 > REF_IOV)) {
+		if (write_batch(c) == -1)
+			rv = -1;
+		if (c->fd == -1 && open_file(c, c->day) == -1) {
+			c->st.lost_frames++;
+			c->batch_lost = true;
+			return -1;
+		}
+	}
+	p = c->buf + c->fill;
+	put_rec_hdr(p, ts, len, wirelen);
+	c->fill += room;
+	if (keep) {
+		c->iov[c->niov].iov_base = c->buf + c->seg;
+		c->iov[c->niov++].iov_len = c->fill - c->seg;
+		c->iov[c->niov].iov_base = (void *)(uintptr_t)frame;
+		c->iov[c->niov++].iov_len = len;
+		c->seg = c->fill;
+	} else if (len > 0) {
+		memcpy(p + PCAP_REC_HDR_LEN, frame, len);
+	}
+	c->len += PCAP_REC_HDR_LEN + (size_t)len;
+	c->nbatch++;
+	return rv;
+}
+
 int
 capture_write(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t caplen,
     uint32_t wirelen)
@@ -902,6 +1026,8 @@ capture_write(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t caplen
 		if (rotate_to(c, c->day) == -1)
 			goto lost;
 	}
+	if (c->refs)
+		return write_kept(c, ts, frame, len, wirelen, rv);
 	if (unlikely(c->len + rec > c->cap)) {
 		if (write_batch(c) == -1)
 			rv = -1;
@@ -910,10 +1036,7 @@ capture_write(struct capture *c, fb_ns ts, const uint8_t *frame, uint32_t caplen
 	}
 
 	p = c->buf + c->len;
-	put32(p, (uint32_t)(ts < 0 ? 0 : ts / FB_NS_PER_SEC));
-	put32(p + 4, (uint32_t)(ts < 0 ? 0 : ts % FB_NS_PER_SEC));
-	put32(p + 8, len);
-	put32(p + 12, FB_MAX(wirelen, len));
+	put_rec_hdr(p, ts, len, wirelen);
 	if (len > 0)
 		memcpy(p + PCAP_REC_HDR_LEN, frame, len);
 	c->len += rec;
@@ -924,6 +1047,30 @@ lost:
 	c->st.lost_frames++;
 	c->batch_lost = true;
 	return -1;
+}
+
+bool
+capture_keep_frames(struct capture *c)
+{
+	if (!c->threaded || c->refs)
+		return c->refs;
+	if (c->len > 0)		/* what was copied so far goes first */
+		write_batch(c);
+	collect(c);
+	c->iov = xcalloc(REF_IOV, sizeof(*c->iov));
+	c->spare_iov = xcalloc(REF_IOV, sizeof(*c->spare_iov));
+	c->refs = true;
+	return true;
+}
+
+void
+capture_release(struct capture *c)
+{
+	if (!c->refs)
+		return;
+	if (c->fd != -1 && c->len > 0)
+		write_batch(c);
+	collect(c);
 }
 
 int

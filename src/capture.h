@@ -73,6 +73,16 @@ int	 capture_write(struct capture *, fb_ns ts, const uint8_t *frame,
 int	 capture_flush(struct capture *);
 int	 capture_sync(struct capture *);
 /*
+ * Replay from an input whose frames stay where they are until it says so
+ * (io.h keeps_frames): long frames are then written from there, not copied
+ * (see capture.c).  Only with the writer thread: false otherwise, and the
+ * frames are copied as before.  capture_release: the writer is done with
+ * every frame given so far (the batch is handed over and waited for; a
+ * failure is counted as at capture_flush).
+ */
+bool	 capture_keep_frames(struct capture *);
+void	 capture_release(struct capture *);
+/*
  * Timers: rotate at midnight even when idle (opens the new day's file),
  * retention, free-space check.  now is wall time (live) or packet time
  * (replay).  Returns true when space is low (caller alerts once per episode).

@@ -828,6 +828,13 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* Replay from a mapped capture: the input says when its frames go away. */
+static void
+release_frames(void *arg)
+{
+	capture_release(arg);
+}
+
 static struct flow_table *
 open_flows(struct engine *e)
 {
@@ -859,6 +866,11 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	if (open_outputs(e, err, errlen) == -1) {
 		engine_free(e);
 		return NULL;
+	}
+	/* Replay from a mapped file: long frames written from where they lie. */
+	if (!opts->live && io->keeps_frames && capture_keep_frames(e->capture)) {
+		io->release = release_frames;
+		io->release_arg = e->capture;
 	}
 	e->flows = open_flows(e);
 	if (e->flows == NULL) {
@@ -948,6 +960,8 @@ engine_free(struct engine *e)
 	}
 	if (e->opts.live && e->events != NULL)
 		engine_note(e, "fishbowl stopped");
+	if (e->io != NULL)
+		e->io->release = NULL;	/* the capture goes first */
 	if (e->capture != NULL)
 		capture_close(e->capture);
 	logserver_close(e->logserver);

@@ -70,6 +70,15 @@ struct fb_io {
 	 * file, an interface gone.  Replay then exits 1 (its outputs hold
 	 * every frame before the damage). */
 	bool		 failed;
+	/*
+	 * Replay's mapped reader: frame bytes stay valid past next_batch,
+	 * until the reader calls release(release_arg), which it does before
+	 * it unmaps them (not at close).  The engine sets release; without it
+	 * (and in every other source) frames are valid until next_batch.
+	 */
+	bool		 keeps_frames;
+	void		(*release)(void *arg);
+	void		*release_arg;
 };
 
 /* Live bridge between two interfaces (opened as root). */

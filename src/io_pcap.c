@@ -16,7 +16,9 @@
  * puts zero pages in their place and the replay ends at the next batch
  * with an error (the frames of the batch at hand may carry those zeros).
  * Frames come with leg LEG_UNKNOWN (the engine infers it) and no vnet
- * header; forward and flush only count.  Timestamps are read at nanosecond
+ * header; forward and flush only count.  Mapped, a frame's bytes stay
+ * where they are until the window moves, and the window is only moved
+ * after io.release (the pcap writer is done with them; see io.h).  Timestamps are read at nanosecond
  * precision whatever the file's.  A damaged file ends the replay with an
  * error message (next_batch returns -1), never a crash.
  */
@@ -143,6 +145,8 @@ on_sigbus(int sig, siginfo_t *si, void *uc)
 static void
 map_drop(struct io_pc *c)
 {
+	if (c->rbuf != NULL && c->io.release != NULL)
+		c->io.release(c->io.release_arg);	/* done with its frames */
 	if (c->rbuf != NULL)
 		munmap(c->rbuf, c->rlen);
 	bus_lo = bus_hi = NULL;
@@ -211,6 +215,7 @@ map_start(struct io_pc *c)
 	map_taken = true;
 	bus_hit = 0;
 	c->mapped = true;
+	c->io.keeps_frames = true;
 	return true;
 }
 
@@ -396,6 +401,7 @@ pc_close(struct fb_io *io)
 		pcap_close(c->p);
 	free(c->arena);
 	if (c->mapped) {
+		c->io.release = NULL;	/* whoever set it may be gone */
 		map_drop(c);
 		map_taken = false;	/* the handler stays: it passes on what is not ours */
 	} else {

@@ -29,6 +29,7 @@
 static char tmpdir[256];
 static bool mapped;	/* the live writer: small batches through a mapping */
 static bool threaded;	/* the replay writer: batches written by a thread */
+static bool kept;	/* and long frames written from where they lie */
 
 static int
 rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -54,7 +55,18 @@ teardown(void **state)
 	nftw(tmpdir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	mapped = false;
 	threaded = false;
+	kept = false;
 	return 0;
+}
+
+/* Threaded with kept frames (a mapped replay input): the tests using it
+ * never change a frame's bytes before capture_sync or capture_close. */
+static int
+setup_kept(void **state)
+{
+	kept = true;
+	threaded = true;
+	return setup(state);
 }
 
 static int
@@ -88,6 +100,8 @@ open_cap(uint64_t rotate, uint32_t snaplen)
 	struct capture *c = capture_open(&o);
 
 	assert_non_null(c);
+	if (kept)
+		assert_true(capture_keep_frames(c));
 	return c;
 }
 
@@ -249,6 +263,92 @@ test_threaded_order(void **state)
 	assert_int_equal(got, 20000);
 	assert_int_equal(files - 1, (int)st.files);
 	assert_true(st.files > 10);
+}
+
+/*
+ * Kept frames: written from an input window that is overwritten as soon as
+ * capture_release returns (what the mapped reader does when it moves on),
+ * short and long frames, snaplen cuts, size rotation: every byte in order.
+ */
+static void
+test_kept_frames(void **state)
+{
+	const size_t win_len = 256 << 10;
+	uint8_t *win = malloc(win_len), want[2000];
+	struct capture *c = open_cap(1 << 20, 1800);
+	struct capture_stats st;
+	char path[512], err[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t pos = 0;
+	int i, files, got = 0, releases = 0;
+	pcap_t *p;
+
+	(void)state;
+	assert_non_null(win);
+	assert_true(capture_keep_frames(c));	/* asked again: still on */
+	for (i = 0; i < 20000; i++) {
+		uint32_t len = 60 + (uint32_t)(i * 7 % 1940);
+
+		if (pos + len > win_len) {
+			capture_release(c);
+			memset(win, 0xee, win_len);	/* the window moves on */
+			pos = 0;
+			releases++;
+		}
+		fill(win + pos, len, (uint32_t)i);
+		assert_int_equal(capture_write(c, T(0, 1, i), win + pos, len, len), 0);
+		pos += len;
+		if (i % 53 == 52)
+			assert_int_equal(capture_flush(c), 0);	/* async */
+	}
+	assert_int_equal(capture_sync(c), 0);
+	memset(win, 0xee, win_len);
+	capture_stats(c, &st);
+	assert_int_equal(st.frames, 20000);
+	assert_int_equal(st.lost_frames, 0);
+	capture_close(c);
+	assert_true(releases > 50);
+	for (files = 1;; files++) {
+		pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files);
+		if (file_size(path) == -1)
+			break;
+		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+		assert_non_null(p);
+		while (pcap_next_ex(p, &h, &d) == 1) {
+			uint32_t len = 60 + (uint32_t)(got * 7 % 1940);
+
+			assert_int_equal(h->ts.tv_usec, got);
+			assert_int_equal(h->len, len);
+			assert_int_equal(h->caplen, len > 1800 ? 1800 : len);
+			fill(want, len, (uint32_t)got);
+			assert_memory_equal(d, want, h->caplen);
+			got++;
+		}
+		pcap_close(p);
+	}
+	assert_int_equal(got, 20000);
+	assert_int_equal(files - 1, (int)st.files);
+	assert_true(st.files > 10);
+	free(win);
+}
+
+/* Live (mapped end) and unthreaded writers always copy: a batch is in the
+ * file when capture_flush returns, before it is forwarded. */
+static void
+test_keep_needs_thread(void **state)
+{
+	struct capture *c;
+
+	(void)state;
+	mapped = true;
+	c = open_cap(0, 0);
+	assert_false(capture_keep_frames(c));
+	capture_close(c);
+	mapped = false;
+	c = open_cap(0, 0);
+	assert_false(capture_keep_frames(c));
+	capture_close(c);
 }
 
 static void
@@ -826,6 +926,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_threaded, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_threaded, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_async, setup_threaded, teardown),
+		/* replay from a mapped input: long frames not copied */
+		cmocka_unit_test_setup_teardown(test_kept_frames, setup_kept, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_needs_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_kept, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_kept, teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_async, setup_kept, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

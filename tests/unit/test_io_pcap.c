@@ -2,7 +2,8 @@
  * test_io_pcap: the replay source reading classic pcap files itself
  * (mapped for a regular file): every record in order, a cut last record,
  * and a file that shrinks while it is mapped (SIGBUS) ending the replay
- * with an error, not a crash.
+ * with an error, not a crash; kept frames: release comes before the
+ * window that holds them goes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +130,70 @@ test_shrinks_while_mapped(void **state)
 	io->ops->close(io);
 }
 
+/* Big records over several 16 MiB windows: the last batch's frames are
+ * still there, whole, each time release is called (then the window goes). */
+#define BIGREC	4000
+#define NBIG	10000
+
+static struct fb_frame big_fr[256];
+static int big_n, big_first, releases;
+
+static void
+check_batch(void *arg)
+{
+	(void)arg;
+	releases++;
+	for (int i = 0; i < big_n; i++) {
+		int k = big_first + i;
+
+		assert_int_equal(big_fr[i].data[0], k & 0xff);
+		assert_int_equal(big_fr[i].data[BIGREC - 1], k & 0xff);
+	}
+}
+
+static void
+test_kept_frames_released(void **state)
+{
+	uint32_t hdr[6] = { 0xa1b2c3d4U, 0x00040002U, 0, 0, 65535, 1 };
+	static uint8_t rec[16 + BIGREC];
+	char err[256];
+	struct fb_io *io;
+	FILE *f;
+	int fd, n, total = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test_io_pcap.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd != -1);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(hdr, sizeof(hdr), 1, f), 1);
+	for (uint32_t i = 0; i < NBIG; i++) {
+		uint32_t h[4] = { 1000 + i, 0, BIGREC, BIGREC };
+
+		memcpy(rec, h, sizeof(h));
+		memset(rec + 16, (int)(i & 0xff), BIGREC);
+		assert_int_equal(fwrite(rec, sizeof(rec), 1, f), 1);
+	}
+	assert_int_equal(fclose(f), 0);
+	io = io_pcap_open(path, err, sizeof(err));
+	assert_non_null(io);
+	assert_true(io->keeps_frames);
+	io->release = check_batch;
+	releases = 0;
+	while ((n = io->ops->next_batch(io, big_fr, 256, 0)) > 0) {
+		big_first = total;
+		big_n = n;
+		total += n;
+	}
+	assert_int_equal(total, NBIG);
+	/* 40 MB in 16 MiB windows: two moves (the end unmaps nothing new) */
+	assert_true(releases >= 2);
+	n = releases;
+	io->ops->close(io);
+	assert_int_equal(releases, n);	/* not at close */
+}
+
 int
 main(void)
 {
@@ -136,6 +201,7 @@ main(void)
 		cmocka_unit_test_teardown(test_every_record, teardown),
 		cmocka_unit_test_teardown(test_last_record_cut, teardown),
 		cmocka_unit_test_teardown(test_shrinks_while_mapped, teardown),
+		cmocka_unit_test_teardown(test_kept_frames_released, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
