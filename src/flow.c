@@ -13,9 +13,15 @@
  *
  * Layout: one array of max_flows entries, a free list threaded through
  * hnext, a bucket array (a power of two >= max_flows) of chains linked by
- * index + 1.  The hash is SipHash-2-4 with a random key drawn at creation
- * over the two endpoints in canonical order, so both directions of a
- * connection land in the same bucket and an attacker cannot aim collisions.
+ * index + 1.  The hash is SipHash-1-3 (one round per word, three to
+ * finish: the keyed hash Python and Rust use against hash flooding) with a
+ * random 128-bit key drawn at creation (getrandom) over the two endpoints
+ * in canonical order, so both directions of a connection land in the same
+ * bucket, and an attacker, who never sees the key nor a hash, cannot aim
+ * collisions at a bucket: the chains stay short whatever the addresses and
+ * ports of a flood.  IPv4 keys take two words (siphash13_2), IPv6 five.
+ * No other table shares this hash: the honeypot table (control.c) and
+ * the fragment table (defrag.c) hash with addr_hash.
  *
  * Every flow sits on exactly one LRU list, chosen by its state so that all
  * the flows of a list share one timeout; the lists are ordered by last use,
@@ -145,7 +151,7 @@ end_name(enum fb_end e)
 	return "unknown";
 }
 
-/* SipHash-2-4 */
+/* SipHash-1-3 */
 
 #define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND do {							\
@@ -165,7 +171,7 @@ le64(const uint8_t *p)
 }
 
 static uint64_t
-siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
+siphash13(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
 {
 	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
 	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
@@ -176,28 +182,21 @@ siphash(uint64_t k0, uint64_t k1, const uint8_t *in, size_t len)
 		m = le64(in + i);
 		v3 ^= m;
 		SIPROUND;
-		SIPROUND;
 		v0 ^= m;
 	}
 	for (size_t j = 0; j < len % 8; j++)
 		b |= (uint64_t)in[end + j] << (8 * j);
 	v3 ^= b;
 	SIPROUND;
-	SIPROUND;
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-/*
- * SipHash-1-3 (one round per word, three to finish: the variant hash tables
- * use where SipHash's keyed flood resistance is wanted at less cost) of the
- * 16 bytes m0, m1 (little-endian words), unrolled.
- */
+/* siphash13 of the 16 bytes m0, m1 (little-endian words), unrolled. */
 static inline uint64_t
 siphash13_2(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1)
 {
@@ -232,8 +231,7 @@ key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 
 	if (addr_is_v4(a) && addr_is_v4(b)) {
 		/* IPv4, nearly every flow: each endpoint (address, port) as
-		 * one 48-bit number, lower first; two words and SipHash-1-3,
-		 * a third of the rounds of SipHash-2-4 over 40 bytes */
+		 * one 48-bit number, lower first: two words, not five */
 		uint32_t a4, b4;
 		uint64_t x, y, lo, hi;
 
@@ -264,7 +262,7 @@ key_hash(const struct flow_table *t, const struct fb_flowkey *k)
 	buf[37] = (uint8_t)(k->vlan >> 8);
 	buf[38] = (uint8_t)k->vlan;
 	buf[39] = 0;
-	return (uint32_t)siphash(t->k0, t->k1, buf, sizeof(buf));
+	return (uint32_t)siphash13(t->k0, t->k1, buf, sizeof(buf));
 }
 
 static bool
