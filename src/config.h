@@ -109,6 +109,8 @@ struct fb_config {
 	uint32_t	 max_flows;		/* flow table bound */
 	uint32_t	 max_honeypots;		/* tracked honeypot states */
 	uint32_t	 ring_mb;		/* per-leg RX ring size */
+	uint32_t	 openers_ring_mb;	/* per-leg ring of connection
+						   openers; 0: none */
 	enum fb_malformed_policy malformed;
 	fb_ns		 timeout_tcp_embryonic;	/* SYN seen, no handshake */
 	fb_ns		 timeout_tcp_established;

@@ -1103,6 +1103,12 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "lost_frames", cs.lost_frames);
 	jb_u64(jb, "write_errors", cs.write_errors);
 	jb_u64(jb, "kernel_drops", is.kernel_drops[0] + is.kernel_drops[1]);
+	/* Split: a SYN flood overflows the openers' ring, not the other. */
+	jb_u64(jb, "kernel_drops_openers",
+	    is.kernel_drops_openers[0] + is.kernel_drops_openers[1]);
+	jb_u64(jb, "kernel_drops_other",
+	    is.kernel_drops[0] + is.kernel_drops[1] -
+	    is.kernel_drops_openers[0] - is.kernel_drops_openers[1]);
 	jb_u64(jb, "free_bytes", cs.free_bytes);
 	jb_bool(jb, "low_space", cs.low_space);
 	jb_bool(jb, "failing", e->capture_failing);
@@ -1114,6 +1120,8 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "tx_frames_outside", is.tx_frames[LEG_OUTSIDE]);
 	jb_u64(jb, "tx_frames_inside", is.tx_frames[LEG_INSIDE]);
 	jb_u64(jb, "tx_errors", is.tx_errors[0] + is.tx_errors[1]);
+	jb_bool(jb, "openers_ring", is.openers_ring[0] && is.openers_ring[1]);
+	jb_u64(jb, "rx_frames_openers", is.rx_openers[0] + is.rx_openers[1]);
 	jb_obj_end(jb);
 	jb_obj_begin(jb, "events");
 	jb_u64(jb, "low", es.events[PRIO_LOW]);
@@ -1205,9 +1213,13 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 	jb_printf(jb, "flows:     %llu active of %llu, %llu evicted\n",
 	    (unsigned long long)fs.active, (unsigned long long)fs.max,
 	    (unsigned long long)fs.evicted);
-	jb_printf(jb, "capture:   %llu frames, %llu lost, %llu kernel drops, %llu write errors%s\n",
+	jb_printf(jb, "capture:   %llu frames, %llu lost, %llu kernel drops "
+	    "(%llu openers, %llu other), %llu write errors%s\n",
 	    (unsigned long long)cs.frames, (unsigned long long)cs.lost_frames,
 	    (unsigned long long)(is.kernel_drops[0] + is.kernel_drops[1]),
+	    (unsigned long long)(is.kernel_drops_openers[0] + is.kernel_drops_openers[1]),
+	    (unsigned long long)(is.kernel_drops[0] + is.kernel_drops[1] -
+	    is.kernel_drops_openers[0] - is.kernel_drops_openers[1]),
 	    (unsigned long long)cs.write_errors, cs.low_space ? ", DISK SPACE LOW" : "");
 	jb_printf(jb, "           file %s\n", cs.current);
 }

@@ -43,6 +43,9 @@ struct io_stats {
 	uint64_t	tx_bytes[2];
 	uint64_t	tx_errors[2];
 	uint64_t	kernel_drops[2];/* from PACKET_STATISTICS: lost before we read */
+	uint64_t	kernel_drops_openers[2];/* of those, the openers' ring's */
+	uint64_t	rx_openers[2];	/* of rx_frames, from the openers' ring */
+	bool		openers_ring[2];/* the leg has one (fanout worked) */
 	uint64_t	kernel_freezes[2];
 };
 
@@ -81,9 +84,10 @@ struct fb_io {
 	void		*release_arg;
 };
 
-/* Live bridge between two interfaces (opened as root). */
+/* Live bridge between two interfaces (opened as root): per leg a ring of
+ * ring_mb MiB, and one of openers_mb MiB for connection openers (0: none). */
 struct fb_io *io_afpacket_open(const char *outside, const char *inside,
-	    uint32_t ring_mb, char *err, size_t errlen);
+	    uint32_t ring_mb, uint32_t openers_mb, char *err, size_t errlen);
 /* Offline: frames from a pcap/pcapng file, leg LEG_UNKNOWN, forward discards. */
 struct fb_io *io_pcap_open(const char *path, char *err, size_t errlen);
 

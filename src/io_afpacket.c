@@ -4,15 +4,22 @@
  * Owns, per leg: an AF_PACKET RX socket with a TPACKET_V2 ring (mmap'ed,
  * zero-copy, a frame is ours as soon as the kernel wrote it, frames bigger
  * than a slot come whole through the socket queue; promiscuous,
- * PACKET_IGNORE_OUTGOING so what we send is never read back: no loops), a TX
- * socket, and the set-up of the interface (up, promiscuous, IPv6 off so the
- * gateway never answers anything); and the sender, a thread that makes
- * the sendmmsg calls of heavy batches on the second core (below).
+ * PACKET_IGNORE_OUTGOING so what we send is never read back: no loops), and
+ * beside it a second, smaller one, the openers' ring: both in one
+ * PACKET_FANOUT_CBPF group whose program (openers.c) sends connection
+ * openers (TCP SYN without ACK) to the second ring and everything else to
+ * the first, so that a SYN flood overflows only the openers' ring (without
+ * fanout, one ring, logged); a TX socket, and the set-up of the interface
+ * (up, promiscuous, IPv6 off so the gateway never answers anything); and
+ * the sender, a thread that makes the sendmmsg calls of heavy batches on
+ * the second core (below).
  *
  * Promises: a frame handed out by next_batch stays valid, in the ring (or
  * the leg's copy arena), until the next call to next_batch; only then are its
  * ring slots handed back to the kernel (those of frames the sender still
- * holds, one batch later).  Frames leave each leg in the order forward()
+ * holds, one batch later).  A leg's two rings are merged in the order of
+ * the kernel's timestamps (of the frames ready in each).  Frames leave each
+ * leg in the order forward()
  * was called: a batch is sent inline or handed to the sender, never both
  * at once.  Every frame comes with the
  * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
@@ -38,15 +45,18 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 
 #include "io.h"
+#include "openers.h"
 #include "util.h"
 
 #define VNET_LEN	sizeof(struct virtio_net_hdr)
@@ -66,6 +76,9 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
 #endif
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING	0x4000	/* Linux 6.2 */
+#endif
 
 struct txq {
 	int			 n;
@@ -75,19 +88,30 @@ struct txq {
 	struct virtio_net_hdr	 vnet[TXQ_MAX];
 };
 
-struct leg {
-	char			 name[IF_NAMESIZE];
-	int			 ifindex;
-	int			 rx_fd;
-	int			 tx_fd;
-	uint8_t			*ring;
-	size_t			 ring_len;
+/* An RX socket and its ring. */
+struct ring {
+	int			 fd;
+	uint8_t			*map;
+	size_t			 map_len;
 	uint32_t		 frame_size;	/* one slot of the ring */
 	uint32_t		 frame_nr;
 	uint32_t		 cur;		/* next slot to read */
 	uint32_t		 release;	/* first slot owed back to the kernel */
 	uint32_t		 owed;		/* how many, in ring order */
 	uint32_t		 batch_owed;	/* of those, the last batch's */
+	uint64_t		 frames;	/* taken from it */
+	uint64_t		 drops;		/* PACKET_STATISTICS, accumulated */
+};
+
+#define RX_MAIN		OPENERS_MAIN	/* rx[] index = fanout index */
+#define RX_OPENERS	OPENERS_RING
+
+struct leg {
+	char			 name[IF_NAMESIZE];
+	int			 ifindex;
+	struct ring		 rx[2];		/* main; openers' (if nrx 2) */
+	int			 nrx;
+	int			 tx_fd;
 	uint8_t			*arena[2];	/* over-size frames: this batch's */
 	int			 arena_cur;	/* and the one the sender may hold */
 	uint8_t			*copy;		/* = arena[arena_cur] */
@@ -131,27 +155,26 @@ static void flush_queue(struct io_af *, int, struct txq *);
 static bool sender_settle(struct io_af *);
 
 static struct tpacket2_hdr *
-slot_at(struct leg *l, uint32_t i)
+slot_at(struct ring *r, uint32_t i)
 {
-	return (struct tpacket2_hdr *)(l->ring + (size_t)i * l->frame_size);
+	return (struct tpacket2_hdr *)(r->map + (size_t)i * r->frame_size);
 }
 
 static uint32_t
-slot_status(struct leg *l, uint32_t i)
+slot_status(struct ring *r, uint32_t i)
 {
-	return __atomic_load_n(&slot_at(l, i)->tp_status, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&slot_at(r, i)->tp_status, __ATOMIC_ACQUIRE);
 }
 
-/* Hand back the slots the engine is done with (those of the last batch). */
 /* Hand the oldest n owed slots back to the kernel. */
 static void
-release_slots(struct leg *l, uint32_t n)
+release_slots(struct ring *r, uint32_t n)
 {
-	while (n-- > 0 && l->owed > 0) {
-		__atomic_store_n(&slot_at(l, l->release)->tp_status, TP_STATUS_KERNEL,
+	while (n-- > 0 && r->owed > 0) {
+		__atomic_store_n(&slot_at(r, r->release)->tp_status, TP_STATUS_KERNEL,
 		    __ATOMIC_RELEASE);
-		l->release = (l->release + 1) % l->frame_nr;
-		l->owed--;
+		r->release = (r->release + 1) % r->frame_nr;
+		r->owed--;
 	}
 }
 
@@ -163,13 +186,16 @@ release_slots(struct leg *l, uint32_t n)
 static void
 recycle(struct leg *l, bool in_flight)
 {
+	for (int i = 0; i < l->nrx; i++) {
+		struct ring *r = &l->rx[i];
+
+		release_slots(r, in_flight ? r->owed - r->batch_owed : r->owed);
+		r->batch_owed = 0;
+	}
 	if (in_flight) {
-		release_slots(l, l->owed - l->batch_owed);
 		l->arena_cur ^= 1;
 		l->copy = l->arena[l->arena_cur];
-	} else
-		release_slots(l, l->owed);
-	l->batch_owed = 0;
+	}
 	l->copy_used = 0;
 }
 
@@ -217,7 +243,7 @@ vlan_reinsert(const struct tpacket2_hdr *h, const uint8_t *floor, uint8_t **mac,
  * is not there (the queue overflowed): the caller keeps the slot's head.
  */
 static bool
-take_copy(struct leg *l, uint8_t **mac, struct virtio_net_hdr **vh,
+take_copy(struct leg *l, int fd, uint8_t **mac, struct virtio_net_hdr **vh,
     uint32_t *caplen, uint32_t *wirelen)
 {
 	uint8_t *base = l->copy + l->copy_used;
@@ -233,7 +259,7 @@ take_copy(struct leg *l, uint8_t **mac, struct virtio_net_hdr **vh,
 	mh.msg_iov = iov;
 	mh.msg_iovlen = 2;
 	do
-		r = recvmsg(l->rx_fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+		r = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 	while (r == -1 && errno == EINTR);
 	if (r < (ssize_t)VNET_LEN)
 		return false;
@@ -245,41 +271,75 @@ take_copy(struct leg *l, uint8_t **mac, struct virtio_net_hdr **vh,
 	return true;
 }
 
+/*
+ * The ring of leg l whose next frame comes first, -1 if none is ready.
+ * Between the two rings, the kernel's timestamps decide: the engine and
+ * the pcap see the frames of a leg in the order the kernel stamped them
+ * (docs/io.md "The openers' ring": why a frame still being written into
+ * the other ring is not waited for).  Ties go to the main ring.
+ */
+static int
+next_ring(struct leg *l, uint32_t *statusp)
+{
+	int best = -1;
+	uint32_t st[2] = { 0, 0 };
+	uint64_t ts[2] = { 0, 0 };
+
+	for (int i = 0; i < l->nrx; i++) {
+		struct ring *r = &l->rx[i];
+		struct tpacket2_hdr *h;
+
+		if (r->owed >= r->frame_nr)
+			continue;
+		st[i] = slot_status(r, r->cur);
+		if ((st[i] & TP_STATUS_USER) == 0)
+			continue;
+		h = slot_at(r, r->cur);
+		ts[i] = (uint64_t)h->tp_sec * FB_NS_PER_SEC + h->tp_nsec;
+		if (best == -1 || ts[i] < ts[best])
+			best = i;
+	}
+	if (best != -1)
+		*statusp = st[best];
+	return best;
+}
+
 /* Take the next frame of leg li into fr; false if it has none ready. */
 static bool
 take_frame(struct io_af *a, int li, struct fb_frame *fr)
 {
 	struct leg *l = &a->leg[li];
+	struct ring *r;
 	struct tpacket2_hdr *h;
 	struct virtio_net_hdr *vh;
 	const uint8_t *floor;
 	uint8_t *mac;
 	uint32_t caplen, wirelen, status;
 	bool copied;
+	int ri;
 
 	for (;;) {
-		if (l->owed >= l->frame_nr)
+		if ((ri = next_ring(l, &status)) == -1)
 			return false;
-		status = slot_status(l, l->cur);
-		if ((status & TP_STATUS_USER) == 0)
-			return false;
-		/* No room left for a whole super-frame: it waits for the next batch. */
+		r = &l->rx[ri];
+		/* No room left for a whole super-frame: it (and, to keep the
+		 * order, the leg) waits for the next batch. */
 		if ((status & TP_STATUS_COPY) &&
 		    COPY_ARENA - l->copy_used < 4 + VNET_LEN + COPY_MAX)
 			return false;
-		h = slot_at(l, l->cur);
-		l->cur = (l->cur + 1) % l->frame_nr;
-		l->owed++;
-		l->batch_owed++;
+		h = slot_at(r, r->cur);
+		r->cur = (r->cur + 1) % r->frame_nr;
+		r->owed++;
+		r->batch_owed++;
 		copied = (status & TP_STATUS_COPY) &&
-		    take_copy(l, &mac, &vh, &caplen, &wirelen);
+		    take_copy(l, r->fd, &mac, &vh, &caplen, &wirelen);
 		if (copied) {
 			floor = mac - VNET_LEN - 4;
 			break;
 		}
 		/* The kernel wrote these, but a bad offset must not crash us. */
-		if (h->tp_mac < TPACKET2_HDRLEN + VNET_LEN || h->tp_mac > l->frame_size ||
-		    h->tp_snaplen > l->frame_size - h->tp_mac)
+		if (h->tp_mac < TPACKET2_HDRLEN + VNET_LEN || h->tp_mac > r->frame_size ||
+		    h->tp_snaplen > r->frame_size - h->tp_mac)
 			continue;
 		mac = (uint8_t *)h + h->tp_mac;
 		vh = (struct virtio_net_hdr *)(mac - VNET_LEN);
@@ -296,6 +356,7 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	fr->ts = (fb_ns)h->tp_sec * FB_NS_PER_SEC + h->tp_nsec;
 	fr->leg = (enum fb_leg)li;
 	fr->vnet = vh;
+	r->frames++;
 	a->st.rx_frames[li]++;
 	a->st.rx_bytes[li] += wirelen;
 	return true;
@@ -324,9 +385,10 @@ static int
 af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms)
 {
 	struct io_af *a = (struct io_af *)io;
-	struct pollfd pfd[2];
+	struct pollfd pfd[4];
+	const char *pname[4];
 	bool in_flight;
-	int n, i;
+	int n, i, np = 0;
 
 	in_flight = sender_settle(a);
 	a->batch++;
@@ -338,18 +400,21 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	if (n > 0 || timeout_ms == 0)
 		return n;
 	for (i = 0; i < 2; i++) {
-		pfd[i].fd = a->leg[i].rx_fd;
-		pfd[i].events = POLLIN;
-		pfd[i].revents = 0;
+		for (int j = 0; j < a->leg[i].nrx; j++) {
+			pfd[np].fd = a->leg[i].rx[j].fd;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			pname[np++] = a->leg[i].name;
+		}
 	}
-	if (poll(pfd, 2, timeout_ms) == -1) {
+	if (poll(pfd, (nfds_t)np, timeout_ms) == -1) {
 		if (errno == EINTR)
 			return 0;
 		log_warn("poll");
 		io->failed = true;
 		return -1;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < np; i++) {
 		if (pfd[i].revents & (POLLERR | POLLNVAL)) {
 			int soerr = 0;
 			socklen_t sl = sizeof(soerr);
@@ -361,7 +426,7 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 				return -1;
 			}
 			if (soerr != 0)
-				log_warnx("%s: %s", a->leg[i].name, strerror(soerr));
+				log_warnx("%s: %s", pname[i], strerror(soerr));
 		}
 	}
 	return fill(a, frames, max);
@@ -619,18 +684,27 @@ af_stats(struct fb_io *io, struct io_stats *st)
 	socklen_t len;
 
 	for (int i = 0; i < 2; i++) {
-		/* Reading resets the kernel's counters: accumulate. */
-		len = sizeof(ks);
-		memset(&ks, 0, sizeof(ks));
-		if (getsockopt(a->leg[i].rx_fd, SOL_PACKET, PACKET_STATISTICS,
-		    &ks, &len) == 0) {
-			a->st.kernel_drops[i] += ks.tp_drops;	/* V2: no freezes */
+		struct leg *l = &a->leg[i];
+
+		for (int j = 0; j < l->nrx; j++) {
+			/* Reading resets the kernel's counters: accumulate. */
+			len = sizeof(ks);
+			memset(&ks, 0, sizeof(ks));
+			if (getsockopt(l->rx[j].fd, SOL_PACKET, PACKET_STATISTICS,
+			    &ks, &len) == 0)
+				l->rx[j].drops += ks.tp_drops;	/* V2: no freezes */
 		}
+		a->st.kernel_drops[i] = l->rx[RX_MAIN].drops + l->rx[RX_OPENERS].drops;
+		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops;
+		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames;
 	}
 	for (int i = 0; i < 2; i++) {
 		st->rx_frames[i] = a->st.rx_frames[i];
 		st->rx_bytes[i] = a->st.rx_bytes[i];
 		st->kernel_drops[i] = a->st.kernel_drops[i];
+		st->kernel_drops_openers[i] = a->st.kernel_drops_openers[i];
+		st->rx_openers[i] = a->st.rx_openers[i];
+		st->openers_ring[i] = a->leg[i].nrx == 2;
 		st->kernel_freezes[i] = a->st.kernel_freezes[i];
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
@@ -647,12 +721,22 @@ af_linktype(struct fb_io *io)
 }
 
 static void
+ring_close(struct ring *r)
+{
+	if (r->map != NULL && r->map != MAP_FAILED)
+		munmap(r->map, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+static void
 leg_close(struct leg *l)
 {
-	if (l->ring != NULL && l->ring != MAP_FAILED)
-		munmap(l->ring, l->ring_len);
-	if (l->rx_fd >= 0)
-		close(l->rx_fd);
+	ring_close(&l->rx[RX_MAIN]);
+	ring_close(&l->rx[RX_OPENERS]);
+	l->nrx = 0;
 	if (l->tx_fd >= 0)
 		close(l->tx_fd);
 	free(l->txq);
@@ -660,8 +744,7 @@ leg_close(struct leg *l)
 	free(l->arena[0]);
 	free(l->arena[1]);
 	l->copy = l->arena[0] = l->arena[1] = NULL;
-	l->ring = NULL;
-	l->rx_fd = l->tx_fd = -1;
+	l->tx_fd = -1;
 	l->txq = l->txq_spare = NULL;
 }
 
@@ -790,67 +873,165 @@ pick_frame_size(int mtu)
 	return fs;
 }
 
+/*
+ * An RX socket with a ring of ring_bytes on leg l.  The main one is
+ * promiscuous; the openers' one shares the interface, and is bound deaf
+ * (a filter that takes nothing): bound, it receives every frame on its
+ * own until it joins the fanout group, and those frames are the main
+ * ring's too.  openers_open lifts the filter once it is in the group.
+ */
 static int
-rx_open(struct leg *l, uint32_t ring_mb, int mtu, char *err, size_t errlen)
+ring_open(struct leg *l, struct ring *r, uint64_t ring_bytes, int mtu,
+    bool main_ring, char *err, size_t errlen)
 {
+	static const struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	const struct sock_fprog deaf = { 1, (struct sock_filter *)none };
 	struct tpacket_req req;
 	struct sockaddr_ll sll;
 	struct packet_mreq mr;
-	uint64_t ring = (uint64_t)FB_MAX(ring_mb, 1u) << 20;
 	uint32_t block_nr;
 
 	/* Protocol 0: nothing is queued before the ring and bind exist. */
-	l->rx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (l->rx_fd == -1)
+	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (r->fd == -1)
 		return fail(err, errlen, l->name, "AF_PACKET socket");
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2) == -1)
+	if (sockopt_int(r->fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2) == -1)
 		return fail(err, errlen, l->name, "TPACKET_V2");
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_VNET_HDR, 1) == -1)
+	if (sockopt_int(r->fd, SOL_PACKET, PACKET_VNET_HDR, 1) == -1)
 		return fail(err, errlen, l->name, "PACKET_VNET_HDR");
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_RESERVE, RESERVE) == -1)
+	if (sockopt_int(r->fd, SOL_PACKET, PACKET_RESERVE, RESERVE) == -1)
 		return fail(err, errlen, l->name, "PACKET_RESERVE");
 	/* Never read back what we (or anyone on this host) sent here. */
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) == -1)
+	if (sockopt_int(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) == -1)
 		return fail(err, errlen, l->name, "PACKET_IGNORE_OUTGOING (kernel >= 4.20)");
 	/* Frames bigger than a slot are also queued whole on the socket. */
-	if (sockopt_int(l->rx_fd, SOL_PACKET, PACKET_COPY_THRESH, 1) == -1)
+	if (sockopt_int(r->fd, SOL_PACKET, PACKET_COPY_THRESH, 1) == -1)
 		return fail(err, errlen, l->name, "PACKET_COPY_THRESH");
-	if (sockopt_int(l->rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES) == -1)
-		(void)sockopt_int(l->rx_fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
+	if (sockopt_int(r->fd, SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF_BYTES) == -1)
+		(void)sockopt_int(r->fd, SOL_SOCKET, SO_RCVBUF, RCVBUF_BYTES);
 
-	l->frame_size = pick_frame_size(mtu);
-	block_nr = (uint32_t)FB_MAX(ring / RING_BLOCK, 2);
+	r->frame_size = pick_frame_size(mtu);
+	block_nr = (uint32_t)FB_MAX(ring_bytes / RING_BLOCK, 2);
 	memset(&req, 0, sizeof(req));
 	req.tp_block_size = RING_BLOCK;
 	req.tp_block_nr = block_nr;
-	req.tp_frame_size = l->frame_size;
-	req.tp_frame_nr = (RING_BLOCK / l->frame_size) * block_nr;
-	if (setsockopt(l->rx_fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == -1)
+	req.tp_frame_size = r->frame_size;
+	req.tp_frame_nr = (RING_BLOCK / r->frame_size) * block_nr;
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) == -1)
 		return fail(err, errlen, l->name, "PACKET_RX_RING");
-	l->frame_nr = req.tp_frame_nr;
-	l->ring_len = (size_t)RING_BLOCK * block_nr;
-	l->ring = mmap(NULL, l->ring_len, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, l->rx_fd, 0);
-	if (l->ring == MAP_FAILED)	/* RLIMIT_MEMLOCK: try unlocked */
-		l->ring = mmap(NULL, l->ring_len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, l->rx_fd, 0);
-	if (l->ring == MAP_FAILED) {
-		l->ring = NULL;
+	r->frame_nr = req.tp_frame_nr;
+	r->map_len = (size_t)RING_BLOCK * block_nr;
+	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_LOCKED | MAP_POPULATE, r->fd, 0);
+	if (r->map == MAP_FAILED)	/* RLIMIT_MEMLOCK: try unlocked */
+		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, r->fd, 0);
+	if (r->map == MAP_FAILED) {
+		r->map = NULL;
 		return fail(err, errlen, l->name, "mmap of the RX ring");
 	}
 
+	if (!main_ring && setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &deaf,
+	    sizeof(deaf)) == -1)
+		return fail(err, errlen, l->name, "SO_ATTACH_FILTER");
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = l->ifindex;
-	if (bind(l->rx_fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
+	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)) == -1)
 		return fail(err, errlen, l->name, "bind");
+	if (!main_ring)
+		return 0;
 	memset(&mr, 0, sizeof(mr));
 	mr.mr_ifindex = l->ifindex;
 	mr.mr_type = PACKET_MR_PROMISC;
-	if (setsockopt(l->rx_fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) == -1)
+	if (setsockopt(r->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) == -1)
 		return fail(err, errlen, l->name, "promiscuous mode");
 	return 0;
+}
+
+/*
+ * A fanout group's own hook delivers its frames, and only the group's
+ * flag makes it ignore outgoing ones (the sockets' PACKET_IGNORE_OUTGOING
+ * no longer applies): without it the bridge would read back what it sent.
+ * Older kernels may accept the flag without honouring it, so the version
+ * decides.
+ */
+static bool
+kernel_has_fanout_ignore_outgoing(void)
+{
+	struct utsname u;
+	unsigned maj = 0, min = 0;
+
+	if (uname(&u) == -1 || sscanf(u.release, "%u.%u", &maj, &min) != 2)
+		return false;
+	return maj > 6 || (maj == 6 && min >= 2);
+}
+
+/*
+ * The openers' ring of leg l (see openers.h): the main socket creates a
+ * fanout group (a unique id from the kernel: groups are per network
+ * namespace, and another fishbowl or capture tool must not join ours), the
+ * openers' socket joins it second (fanout index 1), and the program goes
+ * in last: until then the group sends everything to index 0, the main
+ * ring.  False, with why, if any step fails: the caller carries on with the
+ * main ring alone, which then receives everything as before (a socket
+ * cannot leave a fanout group, but alone in it, or with the openers'
+ * socket closed, it gets every frame).
+ */
+static bool
+openers_open(struct leg *l, uint64_t ring_bytes, int mtu, char *why, size_t whylen)
+{
+	struct ring *m = &l->rx[RX_MAIN], *o = &l->rx[RX_OPENERS];
+	struct sock_fprog prog;
+	int v, id;
+	socklen_t vl = sizeof(v);
+	char err[256];
+
+	if (!kernel_has_fanout_ignore_outgoing()) {
+		snprintf(why, whylen, "kernel older than 6.2 "
+		    "(no PACKET_FANOUT_FLAG_IGNORE_OUTGOING)");
+		return false;
+	}
+	v = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID |
+	    PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
+	if (setsockopt(m->fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1) {
+		snprintf(why, whylen, "PACKET_FANOUT_CBPF: %s", strerror(errno));
+		return false;
+	}
+	if (getsockopt(m->fd, SOL_PACKET, PACKET_FANOUT, &v, &vl) == -1) {
+		snprintf(why, whylen, "PACKET_FANOUT (read the id): %s",
+		    strerror(errno));
+		return false;
+	}
+	id = v & 0xffff;
+	if (ring_open(l, o, ring_bytes, mtu, false, err, sizeof(err)) == -1) {
+		snprintf(why, whylen, "%s", err);
+		ring_close(o);
+		return false;
+	}
+	v = id | (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
+	if (setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1) {
+		snprintf(why, whylen, "joining fanout group %d: %s", id,
+		    strerror(errno));
+		ring_close(o);
+		return false;
+	}
+	if (setsockopt(o->fd, SOL_SOCKET, SO_DETACH_FILTER, &v, sizeof(v)) == -1) {
+		snprintf(why, whylen, "SO_DETACH_FILTER: %s", strerror(errno));
+		ring_close(o);
+		return false;
+	}
+	prog.len = (unsigned short)openers_prog_len;
+	prog.filter = (struct sock_filter *)openers_prog;
+	if (setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+	    sizeof(prog)) == -1) {
+		snprintf(why, whylen, "PACKET_FANOUT_DATA (the program): %s",
+		    strerror(errno));
+		ring_close(o);
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -892,8 +1073,12 @@ iface_mtu(const char *ifname)
 }
 
 static int
-leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, char *err, size_t errlen)
+leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_mb,
+    char *err, size_t errlen)
 {
+	char why[320];
+	int mtu;
+
 	if (ifname == NULL || *ifname == '\0' || strlen(ifname) >= IF_NAMESIZE) {
 		snprintf(err, errlen, "bad interface name '%s'", ifname ? ifname : "");
 		return -1;
@@ -915,14 +1100,25 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, char *err, size_t 
 	iface_no_ipv6(ifname);
 	if (iface_up(ifname, err, errlen) == -1)
 		return -1;
-	if (rx_open(l, ring_mb, iface_mtu(ifname), err, errlen) == -1)
+	mtu = iface_mtu(ifname);
+	if (ring_open(l, &l->rx[RX_MAIN], (uint64_t)FB_MAX(ring_mb, 1u) << 20, mtu,
+	    true, err, errlen) == -1)
 		return -1;
+	l->nrx = 1;
+	if (openers_mb == 0)
+		log_info("%s: no openers' ring (openers_ring_mb = 0): one ring",
+		    ifname);
+	else if (!openers_open(l, (uint64_t)openers_mb << 20, mtu, why, sizeof(why)))
+		log_warnx("%s: no openers' ring, one ring for everything "
+		    "(a SYN flood costs other connections frames): %s", ifname, why);
+	else
+		l->nrx = 2;
 	return tx_open(l, err, errlen);
 }
 
 struct fb_io *
 io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
-    char *err, size_t errlen)
+    uint32_t openers_mb, char *err, size_t errlen)
 {
 	struct io_af *a;
 	int m0, m1;
@@ -941,9 +1137,12 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	pthread_mutex_init(&a->tx.mu, NULL);
 	pthread_cond_init(&a->tx.cv, NULL);
 	for (int i = 0; i < 2; i++)
-		a->leg[i].rx_fd = a->leg[i].tx_fd = -1;
-	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, err, errlen) == -1 ||
-	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, err, errlen) == -1 ||
+		a->leg[i].rx[RX_MAIN].fd = a->leg[i].rx[RX_OPENERS].fd =
+		    a->leg[i].tx_fd = -1;
+	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb, err,
+	    errlen) == -1 ||
+	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, openers_mb, err,
+	    errlen) == -1 ||
 	    iface_check_addrs(outside, inside, err, errlen) == -1) {
 		af_close(&a->io);
 		return NULL;
@@ -953,7 +1152,14 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	if (m0 != m1)
 		log_warnx("MTU differs: %s %d, %s %d; larger frames will not cross",
 		    outside, m0, inside, m1);
-	log_info("bridging %s and %s: %u slots of %u bytes per leg",
-	    outside, inside, a->leg[0].frame_nr, a->leg[0].frame_size);
+	if (a->leg[0].nrx == 2 && a->leg[1].nrx == 2)
+		log_info("bridging %s and %s: %u slots of %u bytes per leg, and "
+		    "%u for connection openers", outside, inside,
+		    a->leg[0].rx[RX_MAIN].frame_nr, a->leg[0].rx[RX_MAIN].frame_size,
+		    a->leg[0].rx[RX_OPENERS].frame_nr);
+	else
+		log_info("bridging %s and %s: %u slots of %u bytes per leg",
+		    outside, inside, a->leg[0].rx[RX_MAIN].frame_nr,
+		    a->leg[0].rx[RX_MAIN].frame_size);
 	return &a->io;
 }

@@ -280,7 +280,8 @@ cmd_run(struct args *a)
 	if (strcmp(cfg.outside, cfg.inside) == 0)
 		fatalx("%s: [honeynet] outside and inside are the same interface", cfg.path);
 	install_signals();
-	io = io_afpacket_open(cfg.outside, cfg.inside, cfg.ring_mb, err, sizeof(err));
+	io = io_afpacket_open(cfg.outside, cfg.inside, cfg.ring_mb,
+	    cfg.openers_ring_mb, err, sizeof(err));
 	if (io == NULL)
 		fatalx("%s", err);
 	e = engine_new(&cfg, io, &opts, err, sizeof(err));

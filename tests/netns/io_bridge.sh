@@ -27,7 +27,7 @@ done
 PROBE="$FB_BUILD/bridge_probe"
 mkdir -p "$FB_BUILD"
 if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Isrc \
-    src/util.c src/io_afpacket.c src/io_pcap.c tests/tools/bridge_probe.c \
+    src/util.c src/io_afpacket.c src/io_pcap.c src/openers.c tests/tools/bridge_probe.c \
     -o "$PROBE" -lpcap -pthread 2>"$FB_BUILD/bridge_probe.log"; then
 	ok "bridge_probe builds"
 else
@@ -311,6 +311,10 @@ check_eq "burst: the sender thread took the big batches" 2 "$(ls /proc/$PROBE_PI
 
 check_eq "no send errors" 0 $(( $(pstat tx_errors_outside) + $(pstat tx_errors_inside) ))
 echo "# kernel drops: outside $(pstat kernel_drops_outside), inside $(pstat kernel_drops_inside)"
+# The openers' ring (docs/io.md): both legs have one, and the SYNs of the
+# TCP and iperf3 connections above came through the outside leg's.
+check_eq "openers' ring on both legs" "1 1" "$(pstat openers_ring_outside) $(pstat openers_ring_inside)"
+check_ge "the outside leg's SYNs came through its openers' ring" 2 "$(pstat rx_openers_outside)"
 
 kill $PROBE_PID 2>/dev/null
 wait $PROBE_PID 2>/dev/null

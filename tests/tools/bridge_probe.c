@@ -61,6 +61,10 @@ print_stats(struct fb_io *io)
 		printf("tx_errors_%s %llu\n", leg[i], (unsigned long long)st.tx_errors[i]);
 		printf("kernel_drops_%s %llu\n", leg[i], (unsigned long long)st.kernel_drops[i]);
 		printf("kernel_freezes_%s %llu\n", leg[i], (unsigned long long)st.kernel_freezes[i]);
+		printf("kernel_drops_openers_%s %llu\n", leg[i],
+		    (unsigned long long)st.kernel_drops_openers[i]);
+		printf("rx_openers_%s %llu\n", leg[i], (unsigned long long)st.rx_openers[i]);
+		printf("openers_ring_%s %d\n", leg[i], st.openers_ring[i] ? 1 : 0);
 	}
 	printf("batches %llu\n", batches);
 	printf("gso_frames %llu\n", gso_frames);
@@ -75,16 +79,19 @@ main(int argc, char **argv)
 	static struct fb_frame frames[BATCH];
 	struct sigaction sa;
 	struct fb_io *io;
+	uint32_t ring_mb;
 	char err[512];
 	int n;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: bridge_probe OUTSIDE INSIDE [RING_MB]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: bridge_probe OUTSIDE INSIDE [RING_MB [OPENERS_MB]]\n");
 		return 2;
 	}
 	log_init("bridge_probe", 1);
-	io = io_afpacket_open(argv[1], argv[2],
-	    argc == 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 32, err, sizeof(err));
+	ring_mb = argc >= 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 32;
+	io = io_afpacket_open(argv[1], argv[2], ring_mb,
+	    argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 10) : FB_MAX(ring_mb / 8, 1u),
+	    err, sizeof(err));
 	if (io == NULL) {
 		fprintf(stderr, "bridge_probe: %s\n", err);
 		return 1;

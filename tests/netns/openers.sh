@@ -1,0 +1,368 @@
+#!/bin/bash
+# openers: the openers' ring under a SYN flood (issue #4; docs/io.md "The
+# openers' ring"), on the tests/netns/lib-netns.sh bed.  Counts only, never
+# timings.
+#
+#   K the kernel runs the fanout program: crafted frames sent onto the
+#     outside leg (IPv4 SYNs with and without IP options, a first fragment,
+#     IPv6 SYNs, 802.1Q-tagged SYNs; and SYN-ACKs, ACKs, UDP, a later
+#     fragment, IPv6 behind a hop-by-hop header, QinQ-tagged SYNs) and
+#     status io.rx_frames_openers grows by exactly the openers among them.
+#   F inbound flood: hping3 --flood -S --rand-source from outside towards the
+#     honeypot, small rings (ring_mb 2, openers_ring_mb 1), tcp = 3/hour.
+#     During it: a TCP transfer from outside to the honeypot on a connection
+#     opened before the flood, 20 marker pings from outside, and the
+#     honeypot's client opening connections to an outside listener until 3
+#     succeed, then 3 more.  Checked: (a) the kernel dropped frames of the
+#     openers' ring only (capture.kernel_drops_openers > 0,
+#     kernel_drops_other = 0); (b) the transfer arrives whole, every marker
+#     ping is answered and in the pcap, the honeypot's 3 allowed
+#     connections complete; (c) the counters add up as in flood.sh (rx =
+#     forwarded + dropped + kernel drops; pcap frames = capture.frames =
+#     forwarded + dropped; nothing lost to capture); (d) containment exact:
+#     the outside saw exactly 3 SYNs from the honeypot (tcpdump on the
+#     router's side), the listener 3 connections, status tcp total 3.
+#   OPENERS_BEFORE=1 runs F first with openers_ring_mb = 0 (one ring, as
+#     before the openers' ring) and reports the same figures without
+#     asserting (b) (docs/performance.md "Floods: a ring for connection
+#     openers").
+#
+# Run as root from the repo root: FB_BUILD=build bash tests/netns/openers.sh
+# FLOOD_S (default 2): seconds the flood goes on after the traffic.
+. "$(dirname "$0")/../lib.sh"
+cd "$FB_ROOT" || exit 1
+
+if [ "$(id -u)" != 0 ]; then
+	skip "openers" "needs root"
+	done_testing; exit 0
+fi
+for t in ip tcpdump python3 hping3 ss timeout; do
+	if ! command -v $t >/dev/null; then
+		skip "openers" "$t missing (scripts/deps.sh)"
+		done_testing; exit 0
+	fi
+done
+if [ ! -x "$FISHBOWL" ]; then
+	not_ok "fishbowl is built" "no executable $FISHBOWL"
+	done_testing; exit 1
+fi
+
+FBN_PREFIX=${FBN_PREFIX:-fbop$$}
+. "$FB_ROOT/tests/netns/lib-netns.sh"
+fbn_init || { not_ok "work directory"; done_testing; exit 1; }
+W=$FBN_WORK
+T="python3 $W/tools.py"
+HP=$FBN_HP_ADDR
+FLOOD_S=${FLOOD_S:-2}
+LISTENER=203.0.113.10
+XFER_BYTES=4194304
+if ! fbn_up; then
+	not_ok "test bed: namespaces, veth pairs, addresses"
+	done_testing; exit 1
+fi
+ok "test bed: outside, gateway and honeypot namespaces"
+
+# Crafted frames onto a leg: frames.py IFACE DST_MAC prints how many
+# openers it sent.
+cat >"$W/frames.py" <<'EOF_PY'
+import socket, struct, sys
+ifc, dmac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+smac = bytes.fromhex(open("/sys/class/net/%s/address" % ifc).read().strip().replace(":", ""))
+SRC, DST = bytes([203, 0, 113, 77]), bytes([10, 99, 0, 130])
+SYN, ACK = 0x02, 0x10
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+def tcp(flags, sport=40000):
+    return struct.pack("!HHIIBBHHH", sport, 9, 1, 0, 0x50, flags, 8192, 0, 0)
+def v4(proto, payload, opts=b"", frag=0):
+    ihl = 5 + len(opts) // 4
+    h = struct.pack("!BBHHHBB", 0x40 | ihl, 0, ihl * 4 + len(payload), 1, frag, 64, proto)
+    h += b"\0\0" + SRC + DST + opts
+    h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
+    return b"\x08\x00" + h + payload
+def v6(nh, payload):
+    s6 = b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x01"
+    d6 = b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02"
+    return b"\x86\xdd" + struct.pack("!IHBB", 0x60000000, len(payload), nh, 64) + s6 + d6 + payload
+def tag(tpid, vid, rest):
+    return struct.pack("!HH", tpid, vid) + rest
+# (frame after the MACs, is it an opener)
+opts = b"\x01" * 13 + bytes([ACK]) + b"\x01" * 26     # 40 bytes: IHL 15
+frames = []
+frames += [(v4(6, tcp(SYN, 40000 + i)), True) for i in range(5)]
+frames += [(v4(6, tcp(SYN, 40100 + i), opts), True) for i in range(3)]
+frames += [(v4(6, tcp(SYN | ACK)), False) for _ in range(3)]
+frames += [(v4(6, tcp(ACK)), False) for _ in range(3)]
+frames += [(v4(17, struct.pack("!HHHH", 40000, 9, 8 + 20, 0) + tcp(SYN)), False) for _ in range(3)]
+frames += [(v4(6, tcp(SYN), frag=0x0005), False) for _ in range(2)]      # later fragment
+frames += [(v4(6, tcp(SYN, 40200 + i), frag=0x2000), True) for i in range(2)]  # first, MF
+frames += [(v6(6, tcp(SYN, 40300 + i)), True) for i in range(3)]
+frames += [(v6(6, tcp(SYN | ACK)), False) for _ in range(2)]
+frames += [(v6(0, b"\x06\x00\x01\x04\x00\x00\x00\x00" + tcp(SYN)), False) for _ in range(2)]
+frames += [(tag(0x8100, 100, v4(6, tcp(SYN, 40400 + i))), True) for i in range(3)]
+frames += [(tag(0x88a8, 200, tag(0x8100, 100, v4(6, tcp(SYN)))), False) for _ in range(2)]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind((ifc, 0))
+for f, _ in frames:
+    s.send(dmac + smac + f)
+print(len(frames), sum(1 for _, o in frames if o))
+EOF_PY
+
+# The transfer: xfer.py serve PORT (prints the bytes received when the
+# peer closes) | xfer.py send HOST PORT BYTES GOFILE (connects at once,
+# sends BYTES paced in 16 KiB chunks once GOFILE exists; prints them).
+cat >"$W/xfer.py" <<'EOF_PY'
+import os, socket, sys, time
+if sys.argv[1] == "serve":
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(sys.argv[2]))); s.listen(1)
+    c, _ = s.accept(); n = 0
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        n += len(d)
+    print(n, flush=True)
+else:
+    host, port, total, go = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    c = socket.create_connection((host, port), timeout=5)
+    print("connected", flush=True)
+    while not os.path.exists(go): time.sleep(0.01)
+    c.settimeout(60)
+    buf, sent = b"x" * 16384, 0
+    while sent < total:
+        c.sendall(buf); sent += len(buf); time.sleep(0.004)
+    c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+    print(sent, flush=True)
+EOF_PY
+
+# The honeypot's client (as in flood.sh): connections one after another,
+# each echoing a line, until GOOD succeeded (at most GOOD + 1 tries, 3 s
+# timeout each), then EXTRA more at once.  Prints both successes.
+cat >"$W/client.py" <<'EOF_PY'
+import socket, sys, threading
+host, port, want, extra = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def one(i, timeout):
+    c = socket.socket()
+    c.settimeout(timeout)
+    try:
+        c.connect((host, port))
+        c.sendall(b"marker %d\n" % i)
+        return c.recv(100) == b"marker %d\n" % i
+    except OSError:
+        return False
+    finally:
+        c.close()
+good = tries = 0
+while good < want and tries < want + 1:
+    good += one(tries, 3.0)
+    tries += 1
+res = []
+ts = [threading.Thread(target=lambda i=i: res.append(one(100 + i, 2.0))) for i in range(extra)]
+for t in ts: t.start()
+for t in ts: t.join()
+print(good, sum(res))
+EOF_PY
+
+# frames in pcap files: capinfos if there, else tools.py
+pcap_frames() {
+	local f n=0
+	if command -v capinfos >/dev/null; then
+		for f in "$@"; do
+			n=$((n + $(capinfos -c -M "$f" | awk '/Number of packets/ {print $NF}')))
+		done
+		echo $n
+	else
+		$T pcap_count "$@"
+	fi
+}
+gw_rx() {
+	inG cat /sys/class/net/gwo/statistics/rx_packets /sys/class/net/gwh/statistics/rx_packets |
+	    awk '{s += $1} END {print s}'
+}
+# baseline / settle / counters: as in flood.sh (rx - RX0 = forwarded +
+# dropped + kernel_drops once fishbowl has read everything).
+status_sum() {
+	fbn_json '"%d" % (g(s,"totals.forwarded.frames",0) + g(s,"totals.dropped.frames",0) + g(s,"totals.capture.kernel_drops",0))'
+}
+baseline() {
+	local i r1 s1 r2 s2
+	for i in $(seq 1 25); do
+		r1=$(gw_rx); s1=$(status_sum)
+		sleep 0.2
+		r2=$(gw_rx); s2=$(status_sum)
+		[ "$r1" = "$r2" ] && [ "$s1" = "$s2" ] && break
+	done
+	RX0=$((r2 - s2))
+}
+settle() {
+	local i v
+	for i in $(seq 1 50); do
+		RX=$(($(gw_rx) - RX0))
+		v=$(fbn_json '"%d %d %d %d %d %d %d" % (g(s,"totals.forwarded.frames",-1), g(s,"totals.dropped.frames",-1), g(s,"totals.capture.kernel_drops",-1), g(s,"totals.capture.frames",-1), g(s,"totals.capture.lost_frames",-1), g(s,"totals.capture.kernel_drops_openers",-1), g(s,"totals.capture.kernel_drops_other",-1))')
+		read -r FWD DROP KD CAPF LOST KDO KDR <<<"$v"
+		[ "$RX" = "$(($(gw_rx) - RX0))" ] && [ "$RX" -eq $((FWD + DROP + KD)) ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+counters() {
+	local ph=$1 ok_settle=0 pc
+	settle && ok_settle=1
+	if [ $ok_settle = 1 ]; then
+		ok "$ph: gateway rx $RX frames = forwarded $FWD + dropped $DROP + kernel drops $KD"
+	else
+		not_ok "$ph: gateway rx frames = forwarded + dropped + kernel drops" \
+		    "rx $RX, forwarded $FWD, dropped $DROP, kernel drops $KD"
+	fi
+	check_eq "$ph: kernel drops = openers' + other" "$KD" "$((KDO + KDR))"
+	check_eq "$ph: status capture.frames = forwarded + dropped" "$((FWD + DROP))" "$CAPF"
+	check_eq "$ph: no frame lost to capture" 0 "$LOST"
+	fbn_stop
+	# shellcheck disable=SC2086
+	pc=$(pcap_frames $(fbn_pcaps))
+	check_eq "$ph: frames in the pcap files = status capture.frames" "$CAPF" "$pc"
+}
+retrans() {	# TCP segments the outside namespace retransmitted
+	inO cat /proc/net/snmp | awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RetransSegs"] }'
+}
+openers_rx() { fbn_json 'g(s, "totals.io.rx_frames_openers", -1)'; }
+
+# --- K: the kernel's verdicts on crafted frames -------------------------------
+fbn_conf classify <<'EOF'
+[control]
+tcp = allow
+udp = allow
+icmp = allow
+rate = allow
+EOF
+if ! fbn_start; then
+	not_ok "fishbowl starts" "$(tail -5 "$FBN_FB_LOG")"
+	done_testing; exit 1
+fi
+check_eq "K: status io.openers_ring" true "$(fbn_json 'g(s, "totals.io.openers_ring")')"
+check "K: the log says the openers' ring is there" grep -q "for connection openers" "$FBN_FB_LOG"
+o0=$(openers_rx)
+r0=$(fbn_json 'g(s, "totals.io.rx_frames_outside", -1)')
+read -r nf nopen < <(inO python3 "$W/frames.py" o0 "$(inH cat /sys/class/net/h0/address)")
+for _ in $(seq 1 50); do
+	r1=$(fbn_json 'g(s, "totals.io.rx_frames_outside", -1)')
+	[ $((r1 - r0)) -ge "$nf" ] && break
+	sleep 0.1
+done
+sleep 0.3
+check_ge "K: fishbowl read the $nf crafted frames" "$nf" "$(( $(fbn_json 'g(s, "totals.io.rx_frames_outside", -1)') - r0 ))"
+check_eq "K: exactly the $nopen openers among them came through the openers' ring" \
+    "$nopen" "$(( $(openers_rx) - o0 ))"
+fbn_stop
+
+# --- F: the inbound flood ----------------------------------------------------
+fbn_bg "$FBN_OUT" $T tcp_count 8080 "$W/listener.log"
+fbn_wait_port "$FBN_OUT" 8080 || not_ok "outside listener started"
+
+flood() {	# flood NAME OPENERS_MB
+	local name=$1 omb=$2 ph=$3 sent psent pgot good extra got xsent syns lc
+	fbn_conf "$name" <<EOF
+[control]
+tcp = 3/hour
+udp = block
+icmp = allow
+rate = allow
+
+[engine]
+max_flows = 16384
+ring_mb = 2
+openers_ring_mb = $omb
+EOF
+	if ! fbn_start; then
+		not_ok "$ph: fishbowl starts" "$(tail -5 "$FBN_FB_LOG")"
+		return 1
+	fi
+	baseline
+	for _ in $(seq 1 50); do
+		[ "$(inO $T ping $HP 1 0.1 0.2)" = "1 1" ] && break
+	done
+	: >"$W/listener.log"
+	rm -f "$W/go"
+	fbn_tcpdump "$FBN_OUT" o0 "$W/$name-syn.pcap" "tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn and src host $HP and dst port 8080" ||
+	    fbn_log "tcpdump on o0 did not start"
+	local rt0; rt0=$(retrans)
+	ip netns exec "$FBN_HP" timeout 60 python3 "$W/xfer.py" serve 9000 >"$W/$name-xfer-in" 2>&1 &
+	local srv=$!
+	fbn_wait_port "$FBN_HP" 9000
+	ip netns exec "$FBN_OUT" timeout 60 python3 "$W/xfer.py" send $HP 9000 $XFER_BYTES "$W/go" >"$W/$name-xfer-out" 2>&1 &
+	local cli=$!
+	for _ in $(seq 1 50); do
+		grep -q connected "$W/$name-xfer-out" && break
+		sleep 0.05
+	done
+	ip netns exec "$FBN_OUT" timeout -s INT 20 hping3 --flood -S --rand-source -p 80 $HP \
+	    >"$W/$name-hping.log" 2>&1 &
+	local hp=$!
+	sleep 0.3
+	inO $T ping $HP 20 0.05 1.0 >"$W/$name-ping.out" &
+	local pp=$!
+	touch "$W/go"
+	read -r good extra < <(inH python3 "$W/client.py" $LISTENER 8080 3 3)
+	wait $pp
+	wait $cli
+	wait $srv
+	sleep "$FLOOD_S"
+	kill -INT $hp 2>/dev/null; wait $hp
+	sleep 0.5
+	fbn_tcpdump_stop
+	sent=$(sed -n 's/^\([0-9]*\) packets\{0,1\} transmitted.*/\1/p' "$W/$name-hping.log")
+	read -r psent pgot <"$W/$name-ping.out"
+	got=$(head -1 "$W/$name-xfer-in"); xsent=$(tail -1 "$W/$name-xfer-out")
+	# connections, not SYNs: a retransmitted SYN is the same connection
+	syns=$(tcpdump -n -r "$W/$name-syn.pcap" 2>/dev/null | awk '{print $3}' | sort -u | wc -l)
+	lc=$(wc -l <"$W/listener.log")
+	local rt=$(( $(retrans) - rt0 ))
+	settle
+	fbn_log "$ph (openers_ring_mb $omb): hping3 sent ${sent:-?} SYNs; rx $RX, kernel drops $KD (openers $KDO, other $KDR); transfer $got of $xsent bytes, $rt TCP retransmissions from outside; pings $pgot of $psent answered; honeypot client $good of 3, then $extra of 3; listener $lc, SYNs out $syns"
+	check_ge "$ph: hping3 flooded (over 1000 SYNs)" 1000 "${sent:-0}"
+	# (d) containment
+	check_eq "$ph: exactly 3 connections (SYNs) from the honeypot reached the outside" 3 "$syns"
+	check_eq "$ph: none of the 3 connections after the limit got through" 0 "$extra"
+	check_eq "$ph: status: tcp total 3" 3 "$(fbn_json 'g(h, "classes.tcp.total", -1)')"
+	if [ "$lc" -le 3 ]; then
+		ok "$ph: the outside listener saw $lc connections (at most 3)"
+	else
+		not_ok "$ph: the outside listener saw at most 3 connections" "it saw $lc"
+	fi
+	if [ "$omb" != 0 ]; then
+		# (a) the flood's losses are the openers' ring's
+		check_ge "$ph: kernel drops counted on the openers' ring" 1 "${KDO:-0}"
+		# (b) everything else keeps its ring
+		check_eq "$ph: no kernel drops on the main rings" 0 "${KDR:-1}"
+		check_eq "$ph: the transfer arrived whole" "$XFER_BYTES" "${got:-0}"
+		check_eq "$ph: every marker ping answered" "20 20" "$psent $pgot"
+		check_eq "$ph: the honeypot's 3 allowed connections completed" 3 "${good:-0}"
+		check_eq "$ph: the listener saw the 3" 3 "$lc"
+		check_ge "$ph: the alert names the kernel's drops" 1 \
+		    "$(cat $(fbn_files alerts.jsonl) | grep '"type":"capture"' | grep -c 'frames lost by the kernel')"
+	fi
+	FLOOD_LINE="| $ph openers_ring_mb $omb | ${sent:-?} | $RX | $KD ($KDO openers, $KDR other) | $got / $XFER_BYTES, $rt retransmitted | $pgot / $psent | $good / 3 | $syns |"
+	# (c) counters
+	counters "$ph"
+	local pcaps req rep
+	pcaps=$(fbn_pcaps)
+	# shellcheck disable=SC2086
+	req=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 8 and dst host $HP")
+	# shellcheck disable=SC2086
+	rep=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 0 and src host $HP")
+	if [ "$req" -ge "$pgot" ] && [ "$rep" -ge "$pgot" ]; then
+		ok "$ph: the $pgot answered marker pings are in the pcap ($req requests, $rep replies)"
+	else
+		not_ok "$ph: answered marker pings are in the pcap" "answered $pgot, pcap $req requests, $rep replies"
+	fi
+	echo "# $FLOOD_LINE"
+}
+
+if [ "${OPENERS_BEFORE:-0}" = 1 ]; then
+	flood before 0 "B"
+fi
+flood after 1 "F"
+done_testing
