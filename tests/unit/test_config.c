@@ -92,6 +92,7 @@ test_defaults(void **state)
 	assert_int_equal(c.max_flows, 65536);
 	assert_int_equal(c.max_honeypots, 4096);
 	assert_int_equal(c.ring_mb, 64);
+	assert_int_equal(c.openers_ring_mb, 8);
 	assert_int_equal(c.malformed, MALFORMED_DROP);
 	assert_int_equal(c.timeout_tcp_embryonic, 30 * SEC);
 	assert_int_equal(c.timeout_tcp_established, 7200 * SEC);
@@ -139,6 +140,7 @@ test_every_key(void **state)
 	    "max_flows = 16\n"
 	    "max_honeypots = 2\n"
 	    "ring_mb = 4096\n"
+	    "openers_ring_mb = 3\n"
 	    "malformed = forward\n"
 	    "timeout_tcp_embryonic = 5\n"
 	    "timeout_tcp_established = 1d\n"
@@ -186,12 +188,35 @@ test_every_key(void **state)
 	assert_int_equal(c.max_flows, 16);
 	assert_int_equal(c.max_honeypots, 2);
 	assert_int_equal(c.ring_mb, 4096);
+	assert_int_equal(c.openers_ring_mb, 3);
 	assert_int_equal(c.malformed, MALFORMED_FORWARD);
 	assert_int_equal(c.timeout_tcp_embryonic, 5 * SEC);
 	assert_int_equal(c.timeout_tcp_established, 86400 * SEC);
 	assert_int_equal(c.timeout_tcp_closed, 1 * SEC);
 	assert_int_equal(c.timeout_udp, 120 * SEC);
 	assert_int_equal(c.timeout_other, 3 * 3600 * SEC);
+	config_free(&c);
+}
+
+/* Unset, the openers' ring is an eighth of ring_mb (at least 1 MiB),
+ * wherever ring_mb is set; set, it is what it says, 0 included. */
+static void
+test_openers_ring_mb(void **state)
+{
+	struct fb_config c;
+
+	(void)state;
+	ok(NET "[engine]\nring_mb = 16\n", &c);
+	assert_int_equal(c.openers_ring_mb, 2);
+	config_free(&c);
+	ok("[engine]\nring_mb = 4\n" NET, &c);
+	assert_int_equal(c.openers_ring_mb, 1);
+	config_free(&c);
+	ok(NET "[engine]\nopeners_ring_mb = 0\nring_mb = 16\n", &c);
+	assert_int_equal(c.openers_ring_mb, 0);
+	config_free(&c);
+	ok(NET "[engine]\nopeners_ring_mb = 4096\nring_mb = 1\n", &c);
+	assert_int_equal(c.openers_ring_mb, 4096);
 	config_free(&c);
 }
 
@@ -315,6 +340,12 @@ test_durations_and_numbers(void **state)
 	    "t.conf:4: [engine] max_flows = +100: must be a whole number from 16 to 16777216");
 	bad(NET "[engine]\nmax_flows = 100 flows\n",
 	    "t.conf:4: [engine] max_flows = 100 flows: must be a whole number from 16 to 16777216");
+	bad(NET "[engine]\nopeners_ring_mb = 4097\n",
+	    "t.conf:4: [engine] openers_ring_mb = 4097: must be a whole number from 0 to 4096");
+	bad(NET "[engine]\nopeners_ring_mb = -1\n",
+	    "t.conf:4: [engine] openers_ring_mb = -1: must be a whole number from 0 to 4096");
+	bad(NET "[engine]\nopeners_ring_mb = off\n",
+	    "t.conf:4: [engine] openers_ring_mb = off: must be a whole number from 0 to 4096");
 	bad(NET "[engine]\nring_mb = 0\n",
 	    "t.conf:4: [engine] ring_mb = 0: must be a whole number from 1 to 4096");
 	bad(NET "[engine]\nmax_honeypots = 0\n",
@@ -871,6 +902,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
+		cmocka_unit_test(test_openers_ring_mb),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_durations_and_numbers),
