@@ -22,6 +22,11 @@
 #     forwarded + dropped; nothing lost to capture); (d) containment exact:
 #     the outside saw exactly 3 SYNs from the honeypot (tcpdump on the
 #     router's side), the listener 3 connections, status tcp total 3.
+#   R fallback: with setsockopt(PACKET_FANOUT) or (PACKET_FANOUT_DATA, the
+#     program) failing (an LD_PRELOAD shim, as on a kernel without fanout
+#     or CBPF) fishbowl starts with one ring per leg and says so: the log
+#     line, status io.openers_ring false; pings and a TCP connection cross,
+#     no loop, nothing through an openers' ring.
 #   OPENERS_BEFORE=1 runs F first with openers_ring_mb = 0 (one ring, as
 #     before the openers' ring) and reports the same figures without
 #     asserting (b) (docs/performance.md "Floods: a ring for connection
@@ -257,6 +262,71 @@ check_ge "K: fishbowl read the $nf crafted frames" "$nf" "$(( $(fbn_json 'g(s, "
 check_eq "K: exactly the $nopen openers among them came through the openers' ring" \
     "$nopen" "$(( $(openers_rx) - o0 ))"
 fbn_stop
+
+# --- R: the fallback to one ring ----------------------------------------------
+cat >"$W/shim.c" <<'EOF_C'
+/* Fails one setsockopt, as a kernel without fanout or CBPF would. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+int
+setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	static int (*real)(int, int, int, const void *, socklen_t);
+	const char *what = getenv("FB_SHIM_FAIL");
+
+	if (real == NULL)
+		real = (int (*)(int, int, int, const void *, socklen_t))dlsym(RTLD_NEXT, "setsockopt");
+	if (level == SOL_PACKET && what != NULL &&
+	    ((name == PACKET_FANOUT && strcmp(what, "fanout") == 0) ||
+	    (name == PACKET_FANOUT_DATA && strcmp(what, "data") == 0))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return real(fd, level, name, v, len);
+}
+EOF_C
+if ${CC:-cc} -shared -fPIC -o "$W/shim.so" "$W/shim.c" -ldl 2>"$W/shim.err"; then
+	fbn_bg "$FBN_HP" $T tcp_count 7000 "$W/hp-listener.log"
+	fbn_wait_port "$FBN_HP" 7000
+	for what in fanout data; do
+		fbn_conf "fallback-$what" <<'EOF'
+[control]
+icmp = allow
+EOF
+		export FB_SHIM_FAIL=$what LD_PRELOAD=$W/shim.so
+		fbn_start; rc=$?
+		unset FB_SHIM_FAIL LD_PRELOAD
+		if [ $rc != 0 ]; then
+			not_ok "R $what: fishbowl starts without the openers' ring" "$(tail -5 "$FBN_FB_LOG")"
+			continue
+		fi
+		check "R $what: the log says one ring, and why" \
+		    grep -q "no openers' ring, one ring for everything.*PACKET_FANOUT" "$FBN_FB_LOG"
+		check_eq "R $what: status io.openers_ring" false "$(fbn_json 'g(s, "totals.io.openers_ring")')"
+		f0=$(fbn_json 'g(s, "totals.forwarded.frames", -1)')
+		check_eq "R $what: 5 pings answered" "5 5" "$(inO $T ping $HP 5 0.1 1.0)"
+		: >"$W/hp-listener.log"
+		check_eq "R $what: a TCP connection crosses" "hello" \
+		    "$(inO python3 -c 'import socket,sys; c=socket.create_connection((sys.argv[1],7000),3); c.sendall(b"hello"); print(c.recv(10).decode())' $HP 2>&1)"
+		sleep 0.3
+		f1=$(fbn_json 'g(s, "totals.forwarded.frames", -1)')
+		# 10 ICMP + a dozen TCP + a few ARP; a loop would be thousands
+		if [ $((f1 - f0)) -ge 12 ] && [ $((f1 - f0)) -le 60 ]; then
+			ok "R $what: no loop: $((f1 - f0)) frames forwarded"
+		else
+			not_ok "R $what: no loop" "$((f1 - f0)) frames forwarded for 5 pings and a connection"
+		fi
+		check_eq "R $what: nothing through an openers' ring" 0 "$(openers_rx)"
+		fbn_stop
+	done
+else
+	skip "R: fallback to one ring" "no C compiler for the shim: $(head -1 "$W/shim.err")"
+fi
 
 # --- F: the inbound flood ----------------------------------------------------
 fbn_bg "$FBN_OUT" $T tcp_count 8080 "$W/listener.log"
