@@ -7,6 +7,8 @@
 # against the bound its configuration implies:
 #
 #   bound = 2 x ring_mb MiB                    (one receive ring per leg)
+#         + 2 x openers_ring_mb MiB            (the openers' ring per leg;
+#                                               default ring_mb / 8, >= 1)
 #         + max_flows x FLOW_B                 (flow entry, hash bucket and a
 #                                               TCP connection's layer state)
 #         + [layers] memory_mb MiB             (reassembly pool)
@@ -98,7 +100,9 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$FBN_FB_PID/status" 2>/dev/null || e
 bound_kb() {
 	local fb=$FLOW_B
 	[ "$4" = no ] && fb=172
-	calc "2 * $1 * 1024 + $2 * $fb / 1024 + $3 * 1024 + 4096 * 600 / 1024 + $FIXED_MB * 1024" 0
+	local openers=$(( $1 / 8 > 1 ? $1 / 8 : 1 ))
+	[ "$1" = 0 ] && openers=0	# a replay has no rings
+	calc "2 * ($1 + $openers) * 1024 + $2 * $fb / 1024 + $3 * 1024 + 4096 * 600 / 1024 + $FIXED_MB * 1024" 0
 }
 memline() {	# memline WHAT PEAK_KB BOUND_KB
 	local v=PASS
