@@ -13,8 +13,9 @@
 #
 #   BENCH_MB=1000 BENCH_RUNS=3 FB_BUILD=build bench/replay.sh
 #
-# Prints one summary line per tool and the ratio fishbowl/tcpdump (lower is
-# better; 1.0 means replay costs no more than a plain pcap copy).
+# Prints one summary line per tool, the ratio fishbowl/tcpdump of the best
+# runs and that of the medians (lower is better; 1.0 means replay costs no
+# more than a plain pcap copy).
 #
 # Each timed run (fishbowl's and tcpdump's alike) follows a `sync`, so the
 # write-back of the run before (fishbowl writes 1.3 GB) does not compete
@@ -95,6 +96,8 @@ cat "$IN" >/dev/null
 
 best_fb=""
 best_td=""
+all_fb=""
+all_td=""
 run_fishbowl() {	# run_fishbowl -> seconds on stdout
 	local t0 t1 rc=0
 	rm -rf "$DIR/out-fb"
@@ -131,6 +134,8 @@ for r in $(seq "$RUNS"); do
 		first=tcpdump
 	fi
 	echo "run $r ($first first): fishbowl replay $fb s, tcpdump -r -w $td s"
+	all_fb="$all_fb $fb"
+	all_td="$all_td $td"
 	if [ -z "$best_fb" ] || [ "$(calc "$fb < $best_fb" 0)" = 1 ]; then best_fb=$fb; fi
 	if [ -z "$best_td" ] || [ "$(calc "$td < $best_td" 0)" = 1 ]; then best_td=$td; fi
 done
@@ -150,6 +155,13 @@ echo "          $frames frames, $((size / 1000000)) MB"
 echo "fishbowl: $best_fb s ($(rate "$best_fb")); $out_frames frames captured, $conns connections, $alerts alerts"
 echo "tcpdump:  $best_td s ($(rate "$best_td"))"
 echo "ratio:    $(calc "$best_fb / $best_td" 2) (fishbowl replay / tcpdump -r -w, best of $RUNS)"
+median() {	# median N... (single runs swing on a shared machine: say both)
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2]; else printf("%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+# shellcheck disable=SC2086
+med_fb=$(median $all_fb) med_td=$(median $all_td)
+echo "median:   fishbowl $med_fb s, tcpdump $med_td s: $(calc "$med_fb / $med_td" 2)"
 if [ "$out_frames" != "$frames" ]; then
 	echo "WARNING: fishbowl captured $out_frames frames of $frames" >&2
 	exit 1
