@@ -16,12 +16,13 @@
  *
  * Promises: a frame handed out by next_batch stays valid, in the ring (or
  * the leg's copy arena), until the next call to next_batch; only then are its
- * ring slots handed back to the kernel (those of frames the sender still
- * holds, one batch later).  A leg's two rings are merged in the order of
- * the kernel's timestamps (of the frames ready in each).  Frames leave each
- * leg in the order forward()
- * was called: a batch is sent inline or handed to the sender, never both
- * at once.  Every frame comes with the
+ * ring slots handed back to the kernel (those of a batch the sender still
+ * holds, once it has sent them: at most SEND_DEPTH batches later).  A leg's
+ * two rings are merged in the order of the kernel's timestamps (of the
+ * frames ready in each).  Frames leave each leg in the order forward() was
+ * called: a leg's frames handed to the sender are sent in the order handed,
+ * and the leg's frames sent inline wait until the sender holds none of
+ * the leg's.  Every frame comes with the
  * virtio_net_hdr the kernel wrote (PACKET_VNET_HDR) and is sent back out with
  * it, so partial checksums are completed and GSO super-frames segmented by the
  * kernel on transmit: TCP with checksum offload and TSO on the endpoints
@@ -71,7 +72,16 @@
 #define TX_TRIES	8		/* short waits before a frame is given up */
 #define SNDBUF_BYTES	(8 << 20)
 #define RESERVE		8		/* room to re-insert a VLAN tag */
+#ifndef HAND_BYTES
 #define HAND_BYTES	(64u << 10)	/* a batch this heavy goes to the sender */
+#endif
+#ifndef SEND_DEPTH
+#define SEND_DEPTH	1		/* batches the sender may hold at once */
+#endif
+#define NBUF		(SEND_DEPTH + 1)	/* the sender's, and the batch filled */
+#ifndef SPLIT_LEGS
+#define SPLIT_LEGS	1		/* hand only a leg this heavy, the other inline */
+#endif
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
@@ -98,7 +108,7 @@ struct ring {
 	uint32_t		 cur;		/* next slot to read */
 	uint32_t		 release;	/* first slot owed back to the kernel */
 	uint32_t		 owed;		/* how many, in ring order */
-	uint32_t		 batch_owed;	/* of those, the last batch's */
+	uint32_t		 held[NBUF];	/* of those, batch b's at [b % NBUF] */
 	uint64_t		 frames;	/* taken from it */
 	uint64_t		 drops;		/* PACKET_STATISTICS, accumulated */
 };
@@ -112,12 +122,13 @@ struct leg {
 	struct ring		 rx[2];		/* main; openers' (if nrx 2) */
 	int			 nrx;
 	int			 tx_fd;
-	uint8_t			*arena[2];	/* over-size frames: this batch's */
-	int			 arena_cur;	/* and the one the sender may hold */
-	uint8_t			*copy;		/* = arena[arena_cur] */
+	int			 cur;		/* this batch's number % NBUF */
+	uint8_t			*arena[NBUF];	/* over-size frames, per batch */
+	uint8_t			*copy;		/* = arena[cur] */
 	size_t			 copy_used;
 	struct txq		*txq;		/* frames to send out of this leg */
-	struct txq		*txq_spare;	/* the other one: the sender's */
+	struct txq		*txqs[NBUF];	/* txq is txqs[fill]; others the sender's */
+	int			 fill;
 };
 
 /*
@@ -127,19 +138,30 @@ struct leg {
  * Handed to a second thread, that work runs on the other core while the
  * main thread reads, records and judges the next batch.  Small batches (a
  * lone SYN) are sent inline: a hand-off would add a wake-up to the latency.
- * One hand-off at a time, and every send waits for it: the order of frames
- * out of a leg is the order they were judged in.
+ * The decision is per leg (SPLIT_LEGS): of a bulk stream, the data's leg is
+ * handed and its ACKs' leg sent inline at the same time, so the far sides'
+ * stacks run on both cores (docs/performance.md, "TCP with offloads off:
+ * where the threads wait").  Hand-offs wait in a queue of SEND_DEPTH, sent
+ * first in first out (a depth of 2 measured no gain: 1); a leg's inline
+ * send first waits until the queue holds none of the leg's frames: the
+ * order of frames out of a leg is the order they were judged in.
  */
+struct hand {
+	uint64_t		 batch;		/* the batch q[] came from */
+	struct txq		*q[2];		/* per leg, NULL: sent inline */
+};
+
 struct sender {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
+	pthread_cond_t		 cv;		/* to the sender: work, quit */
+	pthread_cond_t		 done;		/* to the main thread: one sent */
 	pthread_t		 thread;
 	bool			 started;
 	bool			 failed;	/* no thread: everything inline */
-	bool			 busy;		/* q[] is being sent */
 	bool			 quit;
-	uint64_t		 batch;		/* the batch q[] came from */
-	struct txq		*q[2];		/* per leg */
+	int			 head, n;	/* queue of hand-offs, oldest first */
+	int			 nleg[2];	/* of those, with frames for leg i */
+	struct hand		 h[SEND_DEPTH];
 };
 
 struct io_af {
@@ -152,7 +174,7 @@ struct io_af {
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
-static bool sender_settle(struct io_af *);
+static uint64_t sender_settle(struct io_af *);
 
 static struct tpacket2_hdr *
 slot_at(struct ring *r, uint32_t i)
@@ -179,23 +201,26 @@ release_slots(struct ring *r, uint32_t n)
 }
 
 /*
- * The start of a batch: the last batch's frames are done with, except that
- * some of them may still be in the sender's hands (sent from their ring
- * slots and copy arena): those stay owed, and the other arena is used.
+ * The start of batch b: the frames of earlier batches are done with, except
+ * those of batches from oldest on, which the sender may still hold (sent
+ * from their ring slots and copy arenas): those stay owed.  oldest is b if
+ * the sender holds nothing, never below b - SEND_DEPTH, so batch b's arena,
+ * arena[b % NBUF], is free.
  */
 static void
-recycle(struct leg *l, bool in_flight)
+recycle(struct leg *l, uint64_t b, uint64_t oldest)
 {
+	l->cur = (int)(b % NBUF);
 	for (int i = 0; i < l->nrx; i++) {
 		struct ring *r = &l->rx[i];
+		uint32_t keep = 0;
 
-		release_slots(r, in_flight ? r->owed - r->batch_owed : r->owed);
-		r->batch_owed = 0;
+		for (uint64_t o = oldest; o < b; o++)
+			keep += r->held[o % NBUF];
+		release_slots(r, r->owed - keep);
+		r->held[l->cur] = 0;
 	}
-	if (in_flight) {
-		l->arena_cur ^= 1;
-		l->copy = l->arena[l->arena_cur];
-	}
+	l->copy = l->arena[l->cur];
 	l->copy_used = 0;
 }
 
@@ -330,7 +355,7 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 		h = slot_at(r, r->cur);
 		r->cur = (r->cur + 1) % r->frame_nr;
 		r->owed++;
-		r->batch_owed++;
+		r->held[l->cur]++;
 		copied = (status & TP_STATUS_COPY) &&
 		    take_copy(l, r->fd, &mac, &vh, &caplen, &wirelen);
 		if (copied) {
@@ -387,13 +412,13 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	struct io_af *a = (struct io_af *)io;
 	struct pollfd pfd[4];
 	const char *pname[4];
-	bool in_flight;
+	uint64_t oldest;
 	int n, i, np = 0;
 
-	in_flight = sender_settle(a);
+	oldest = sender_settle(a);
 	a->batch++;
 	for (i = 0; i < 2; i++)
-		recycle(&a->leg[i], in_flight);
+		recycle(&a->leg[i], a->batch, oldest);
 	if (max <= 0)
 		return 0;
 	n = fill(a, frames, max);
@@ -448,7 +473,7 @@ af_forward(struct fb_io *io, const struct fb_frame *fr, enum fb_leg out)
 	}
 	if (a->leg[out].txq->n == TXQ_MAX)
 		io->ops->flush(io);
-	q = a->leg[out].txq;	/* after a flush: the spare, the sender has q */
+	q = a->leg[out].txq;	/* after a flush: the next one, the sender has q */
 	i = q->n++;
 	if (fr->vnet != NULL) {
 		memcpy(&q->vnet[i], fr->vnet, VNET_LEN);
@@ -529,17 +554,23 @@ sender_main(void *arg)
 
 	pthread_mutex_lock(&t->mu);
 	for (;;) {
-		while (!t->busy && !t->quit)
+		struct hand *h;
+
+		while (t->n == 0 && !t->quit)
 			pthread_cond_wait(&t->cv, &t->mu);
-		if (!t->busy)
+		if (t->n == 0)
 			break;
+		h = &t->h[t->head];	/* stays queued (held) until sent */
 		pthread_mutex_unlock(&t->mu);
 		for (int i = 0; i < 2; i++)
-			if (t->q[i]->n > 0)
-				flush_queue(a, i, t->q[i]);
+			if (h->q[i] != NULL)
+				flush_queue(a, i, h->q[i]);
 		pthread_mutex_lock(&t->mu);
-		t->busy = false;
-		pthread_cond_broadcast(&t->cv);
+		for (int i = 0; i < 2; i++)
+			t->nleg[i] -= h->q[i] != NULL;
+		t->head = (t->head + 1) % SEND_DEPTH;
+		t->n--;
+		pthread_cond_signal(&t->done);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return NULL;
@@ -574,60 +605,76 @@ sender_start(struct io_af *a)
 	return true;
 }
 
-/* Wait until the sender holds nothing. */
+/*
+ * Wait until the sender holds at most max hand-offs, and none with frames
+ * for leg li (-1: any leg).
+ */
 static void
-sender_wait(struct io_af *a)
+sender_wait(struct io_af *a, int max, int li)
 {
 	struct sender *t = &a->tx;
 
 	if (!t->started)
 		return;
 	pthread_mutex_lock(&t->mu);
-	while (t->busy)
-		pthread_cond_wait(&t->cv, &t->mu);
+	while (t->n > max || (li >= 0 && t->nleg[li] > 0))
+		pthread_cond_wait(&t->done, &t->mu);
 	pthread_mutex_unlock(&t->mu);
 }
 
 /*
- * At the start of a batch: true if the sender still holds frames of the
- * batch just processed.  If it holds an older batch's (this one queued
- * nothing), wait for it: only the last batch's slots and arena may stay out.
+ * At the start of a batch (before a->batch counts it): the oldest batch
+ * whose frames the sender still holds, or the new batch's number if none.
+ * A batch more than SEND_DEPTH back (the batches since queued nothing) is
+ * waited for: only the last SEND_DEPTH batches' slots and arenas stay out.
  */
-static bool
+static uint64_t
 sender_settle(struct io_af *a)
 {
 	struct sender *t = &a->tx;
-	bool busy;
+	uint64_t next = a->batch + 1, oldest = next;
 
 	if (!t->started)
-		return false;
+		return next;
 	pthread_mutex_lock(&t->mu);
-	while (t->busy && t->batch != a->batch)
-		pthread_cond_wait(&t->cv, &t->mu);
-	busy = t->busy;
+	while (t->n > 0 && t->h[t->head].batch + SEND_DEPTH < next)
+		pthread_cond_wait(&t->done, &t->mu);
+	if (t->n > 0)
+		oldest = t->h[t->head].batch;
 	pthread_mutex_unlock(&t->mu);
-	return busy;
+	return oldest;
 }
 
-/* Give both legs' queues to the sender (idle), and fill the spares. */
+/*
+ * Queue the txqs of the legs in hand[] to the sender (it holds fewer than
+ * SEND_DEPTH) and fill the next ones of those legs: free, as the
+ * SEND_DEPTH before them are the most the sender can hold, and it sends in
+ * order.
+ */
 static void
-sender_hand(struct io_af *a)
+sender_hand(struct io_af *a, const bool hand[2])
 {
 	struct sender *t = &a->tx;
+	struct hand *h;
 
 	pthread_mutex_lock(&t->mu);
+	h = &t->h[(t->head + t->n) % SEND_DEPTH];
+	h->batch = a->batch;
+	for (int i = 0; i < 2; i++) {
+		h->q[i] = hand[i] ? a->leg[i].txq : NULL;
+		t->nleg[i] += hand[i];
+	}
+	t->n++;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
 	for (int i = 0; i < 2; i++) {
 		struct leg *l = &a->leg[i];
-		struct txq *q = l->txq;
 
-		t->q[i] = q;
-		l->txq = l->txq_spare;
-		l->txq_spare = q;
+		if (hand[i]) {
+			l->fill = (l->fill + 1) % NBUF;
+			l->txq = l->txqs[l->fill];
+		}
 	}
-	t->batch = a->batch;
-	t->busy = true;
-	pthread_cond_broadcast(&t->cv);
-	pthread_mutex_unlock(&t->mu);
 }
 
 static void
@@ -648,31 +695,45 @@ sender_stop(struct io_af *a)
 /*
  * By bytes, not frames: bulk streams (full-size or GSO frames) gain from
  * the second core; a flood of small frames measured no gain and more ring
- * drops (the two threads waking each other for every little batch).
+ * drops (the two threads waking each other for every little batch).  With
+ * SPLIT_LEGS, only a leg this heavy goes: the other (a bulk stream's ACKs)
+ * is sent inline meanwhile, so both cores run the far sides' stacks.
  */
 static bool
-worth_handing(const struct io_af *a)
+worth_handing(const struct io_af *a, bool hand[2])
 {
 	const struct txq *o = a->leg[0].txq, *i = a->leg[1].txq;
 
-	return o->bytes + i->bytes >= HAND_BYTES;
+	if (SPLIT_LEGS) {
+		hand[0] = o->bytes >= HAND_BYTES;
+		hand[1] = i->bytes >= HAND_BYTES;
+	} else {
+		hand[0] = o->n > 0 && o->bytes + i->bytes >= HAND_BYTES;
+		hand[1] = i->n > 0 && o->bytes + i->bytes >= HAND_BYTES;
+	}
+	return hand[0] || hand[1];
 }
 
 static int
 af_flush(struct fb_io *io)
 {
 	struct io_af *a = (struct io_af *)io;
+	bool hand[2];
 
 	if (a->leg[0].txq->n == 0 && a->leg[1].txq->n == 0)
 		return 0;
-	sender_wait(a);
-	if (worth_handing(a) && sender_start(a)) {
-		sender_hand(a);
-		return 0;
+	if (worth_handing(a, hand) && sender_start(a)) {
+		sender_wait(a, SEND_DEPTH - 1, -1);
+		sender_hand(a, hand);
+	} else
+		hand[0] = hand[1] = false;
+	/* Inline after every hand-off of the leg's: in order. */
+	for (int i = 0; i < 2; i++) {
+		if (hand[i] || a->leg[i].txq->n == 0)
+			continue;
+		sender_wait(a, SEND_DEPTH, i);
+		flush_queue(a, i, a->leg[i].txq);
 	}
-	for (int i = 0; i < 2; i++)
-		if (a->leg[i].txq->n > 0)
-			flush_queue(a, i, a->leg[i].txq);
 	return 0;
 }
 
@@ -739,13 +800,15 @@ leg_close(struct leg *l)
 	l->nrx = 0;
 	if (l->tx_fd >= 0)
 		close(l->tx_fd);
-	free(l->txq);
-	free(l->txq_spare);
-	free(l->arena[0]);
-	free(l->arena[1]);
-	l->copy = l->arena[0] = l->arena[1] = NULL;
+	for (int i = 0; i < NBUF; i++) {
+		free(l->txqs[i]);
+		free(l->arena[i]);
+		l->txqs[i] = NULL;
+		l->arena[i] = NULL;
+	}
+	l->copy = NULL;
 	l->tx_fd = -1;
-	l->txq = l->txq_spare = NULL;
+	l->txq = NULL;
 }
 
 static void
@@ -759,6 +822,7 @@ af_close(struct fb_io *io)
 	for (int i = 0; i < 2; i++)
 		leg_close(&a->leg[i]);
 	pthread_cond_destroy(&a->tx.cv);
+	pthread_cond_destroy(&a->tx.done);
 	pthread_mutex_destroy(&a->tx.mu);
 	free(a);
 }
@@ -1089,14 +1153,14 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_m
 		snprintf(err, errlen, "%s: no such interface", ifname);
 		return -1;
 	}
-	l->txq = calloc(1, sizeof(*l->txq));
-	l->txq_spare = calloc(1, sizeof(*l->txq_spare));
-	l->arena[0] = malloc(COPY_ARENA);
-	l->arena[1] = malloc(COPY_ARENA);
+	for (int i = 0; i < NBUF; i++) {
+		l->txqs[i] = calloc(1, sizeof(*l->txqs[i]));
+		l->arena[i] = malloc(COPY_ARENA);
+		if (l->txqs[i] == NULL || l->arena[i] == NULL)
+			return fail(err, errlen, ifname, "out of memory");
+	}
+	l->txq = l->txqs[0];
 	l->copy = l->arena[0];
-	if (l->txq == NULL || l->txq_spare == NULL || l->arena[0] == NULL ||
-	    l->arena[1] == NULL)
-		return fail(err, errlen, ifname, "out of memory");
 	iface_no_ipv6(ifname);
 	if (iface_up(ifname, err, errlen) == -1)
 		return -1;
@@ -1136,6 +1200,7 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	a->io.ops = &af_ops;
 	pthread_mutex_init(&a->tx.mu, NULL);
 	pthread_cond_init(&a->tx.cv, NULL);
+	pthread_cond_init(&a->tx.done, NULL);
 	for (int i = 0; i < 2; i++)
 		a->leg[i].rx[RX_MAIN].fd = a->leg[i].rx[RX_OPENERS].fd =
 		    a->leg[i].tx_fd = -1;
