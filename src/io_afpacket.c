@@ -696,8 +696,9 @@ sender_stop(struct io_af *a)
  * By bytes, not frames: bulk streams (full-size or GSO frames) gain from
  * the second core; a flood of small frames measured no gain and more ring
  * drops (the two threads waking each other for every little batch).  With
- * SPLIT_LEGS, only a leg this heavy goes: the other (a bulk stream's ACKs)
- * is sent inline meanwhile, so both cores run the far sides' stacks.
+ * SPLIT_LEGS, a leg goes if it alone is this heavy, or the heavier leg if
+ * only both together are; the other (a bulk stream's ACKs) is sent inline
+ * meanwhile, so both cores run the far sides' stacks.
  */
 static bool
 worth_handing(const struct io_af *a, bool hand[2])
@@ -707,6 +708,9 @@ worth_handing(const struct io_af *a, bool hand[2])
 	if (SPLIT_LEGS) {
 		hand[0] = o->bytes >= HAND_BYTES;
 		hand[1] = i->bytes >= HAND_BYTES;
+		/* Heavy together (two streams, one each way): the heavier. */
+		if (!hand[0] && !hand[1] && o->bytes + i->bytes >= HAND_BYTES)
+			hand[o->bytes >= i->bytes ? 0 : 1] = true;
 	} else {
 		hand[0] = o->n > 0 && o->bytes + i->bytes >= HAND_BYTES;
 		hand[1] = i->n > 0 && o->bytes + i->bytes >= HAND_BYTES;
