@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <sys/random.h>
 
 #include "addr.h"
 
@@ -59,6 +61,20 @@ mix64(uint64_t h)
 	h *= 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 33;
 	return h;
+}
+
+uint32_t
+addr_hash_seed(const void *table)
+{
+	uint32_t seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), 0) == (ssize_t)sizeof(seed))
+		return seed;
+	/* No kernel randomness (very old kernel): weaker, still unknown
+	 * outside without our start time to the nanosecond. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec ^ (uint32_t)(uintptr_t)table;
 }
 
 uint32_t

@@ -52,6 +52,9 @@ void	 addr_from_v6(struct fb_addr *, const uint8_t v6[16]);
 bool	 addr_eq(const struct fb_addr *, const struct fb_addr *);
 int	 addr_cmp(const struct fb_addr *, const struct fb_addr *);
 uint32_t addr_hash(const struct fb_addr *, uint32_t seed);
+/* A secret seed for a table hashed with addr_hash over addresses (and ids)
+ * from the wire: drawn from the kernel, so collisions cannot be chosen. */
+uint32_t addr_hash_seed(const void *table);
 bool	 addr_is_unspecified(const struct fb_addr *);	/* 0.0.0.0 or :: */
 bool	 addr_is_link_local(const struct fb_addr *);	/* 169.254/16, fe80::/10 */
 bool	 addr_is_multicast(const struct fb_addr *);	/* 224/4, ff00::/8, 255.255.255.255 */

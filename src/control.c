@@ -830,8 +830,7 @@ control_new(const struct fb_config *cfg, const char *state_path,
 	c->hp = xcalloc(c->max, sizeof(*c->hp));
 	c->bucket = xcalloc(nb, sizeof(*c->bucket));
 	c->mask = nb - 1;
-	if (getrandom(&c->seed, sizeof(c->seed), 0) != (ssize_t)sizeof(c->seed))
-		c->seed = (uint32_t)time_mono() ^ (uint32_t)(uintptr_t)c;
+	c->seed = addr_hash_seed(c);
 	c->ev = ev;
 	jb_init(&c->jb);
 	apply_config(c, cfg);

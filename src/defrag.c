@@ -57,6 +57,7 @@ struct defrag {
 	const struct fb_config	*cfg;
 	struct stream_pool	*pool;
 	struct dgram		*bucket[DEFRAG_BUCKETS];
+	uint32_t		 seed;		/* addr_hash_seed: ids come from the wire */
 	struct dgram		*oldest, *newest;
 	struct defrag_stats	 st;
 	uint8_t			 out[DEFRAG_MAX_HDR + DEFRAG_MAX_PAYLOAD];
@@ -105,11 +106,13 @@ mem_give(struct defrag *d, uint64_t n)
 
 /* Datagrams */
 
+/* Keyed by a secret seed: with a fixed one, a sender who picks fragment
+ * ids could put every datagram in one chain. */
 static uint32_t
-dg_hash(const struct fb_addr *src, const struct fb_addr *dst, uint32_t id,
-    uint8_t proto)
+dg_hash(const struct defrag *d, const struct fb_addr *src, const struct fb_addr *dst,
+    uint32_t id, uint8_t proto)
 {
-	uint32_t h = addr_hash(src, id ^ ((uint32_t)proto << 24));
+	uint32_t h = addr_hash(src, d->seed ^ id ^ ((uint32_t)proto << 24));
 
 	return addr_hash(dst, h) % DEFRAG_BUCKETS;
 }
@@ -117,7 +120,7 @@ dg_hash(const struct fb_addr *src, const struct fb_addr *dst, uint32_t id,
 static struct dgram **
 dg_slot(struct defrag *d, const struct dgram *g)
 {
-	struct dgram **pp = &d->bucket[dg_hash(&g->src, &g->dst, g->id, g->proto)];
+	struct dgram **pp = &d->bucket[dg_hash(d, &g->src, &g->dst, g->id, g->proto)];
 
 	while (*pp != g)
 		pp = &(*pp)->hnext;
@@ -191,7 +194,7 @@ static struct dgram *
 dg_find(struct defrag *d, const struct fb_packet *p, uint8_t proto, fb_ns ts,
     bool *created)
 {
-	uint32_t b = dg_hash(&p->src, &p->dst, p->frag_id, proto);
+	uint32_t b = dg_hash(d, &p->src, &p->dst, p->frag_id, proto);
 	struct dgram *g;
 
 	*created = false;
@@ -568,6 +571,7 @@ defrag_new(const struct fb_config *cfg, struct stream_pool *pool)
 		return NULL;
 	d->cfg = cfg;
 	d->pool = pool;
+	d->seed = addr_hash_seed(d);
 	/* A quarter of the reassembly budget: TCP streams keep the rest. */
 	d->st.mem_max = cfg != NULL ? cfg->layers_memory_bytes / 4 : 1 << 20;
 	return d;

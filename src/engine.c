@@ -86,6 +86,7 @@ struct engine {
 
 	struct counters		 c;
 	struct frag_slot	*frags;
+	uint32_t		 frag_seed;	/* addr_hash_seed: ids come from the wire */
 
 	fb_ns			 now;		/* wall time live, packet time in replay */
 	fb_ns			 started;
@@ -179,7 +180,10 @@ note_malformed(struct engine *e, const struct fb_packet *p)
 static struct frag_slot *
 frag_slot(struct engine *e, const struct fb_packet *p)
 {
-	uint32_t h = addr_hash(&p->src, p->frag_id) ^ addr_hash(&p->dst, p->proto);
+	/* Secret seed: with a fixed one, chosen ids could make a datagram's
+	 * fragments evict another's first-fragment verdict at will. */
+	uint32_t h = addr_hash(&p->src, e->frag_seed ^ p->frag_id) ^
+	    addr_hash(&p->dst, e->frag_seed + p->proto);
 
 	return &e->frags[h & (FRAG_SLOTS - 1)];
 }
@@ -861,6 +865,7 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	e->data_dir = xstrdup(opts->data_dir ? opts->data_dir : cfg->capture_dir);
 	e->linktype = io->ops->linktype(io);
 	e->frags = xcalloc(FRAG_SLOTS, sizeof(*e->frags));
+	e->frag_seed = addr_hash_seed(e->frags);
 	e->started = opts->live ? time_now() : 0;
 	e->now = e->started;
 	if (open_outputs(e, err, errlen) == -1) {

@@ -194,6 +194,13 @@ test_hash(void **state)
 
 	(void)state;
 	assert_int_equal(addr_hash(&a, 1), addr_hash(&a, 1));
+	/* Table seeds come from the kernel: three draws are not all one value
+	 * (a constant seed would let a sender choose collisions). */
+	{
+		uint32_t s1 = addr_hash_seed(&a), s2 = addr_hash_seed(&a), s3 = addr_hash_seed(&a);
+
+		assert_false(s1 == s2 && s2 == s3);
+	}
 	assert_int_not_equal(addr_hash(&a, 1), addr_hash(&a, 2));
 	assert_int_not_equal(addr_hash(&a, 1), addr_hash(&b, 1));
 	/* Sequential addresses (a /16) spread evenly over the buckets. */
