@@ -1,0 +1,96 @@
+/*
+ * known: the flows the gateway already carries, as the kernel sees them,
+ * and the eBPF program that files every frame of a leg by that list
+ * (io_afpacket.c joins it to the leg's fanout group, PACKET_FANOUT_EBPF):
+ * frames of a known flow to the main ring, frames of any other flow to the
+ * newcomers' ring (the "openers' ring" of the configuration and status).
+ *
+ * Why: a flood of frames of no flow the gateway carries (SYNs, ACKs, UDP
+ * from random ports, fragments, from random or spoofed sources) then fills
+ * only the newcomers' ring; the intruder's sessions, the honeypots'
+ * allowed connections out and the transfers in progress keep their ring.
+ * The classic BPF program of openers.h (connection openers only) is the
+ * fallback where this one cannot be loaded.
+ *
+ * The list is a table of tags (32 bits in 8-byte slots) in a BPF array map that is mapped
+ * into our memory (BPF_F_MMAPABLE): the engine marks a flow with two
+ * stores (one per direction), no system call, so it works after the
+ * privilege drop and under the seccomp filter that forbids bpf().  A
+ * frame's slot and tag come from a hash, keyed by a secret seed that is a
+ * constant of the program, of what the frame carries: its addresses, its
+ * protocol and, for TCP and UDP, its ports.  Two flows in one slot: the
+ * later mark wins; the other flow's frames go to the newcomers' ring, and
+ * the engine marks it again when it sees one there (known_mark).
+ *
+ * What the program sends where (returns KNOWN_MAIN or KNOWN_NEW):
+ *   not IPv4 or IPv6 (ARP ...)             main
+ *   ICMP, ICMPv6 (neighbour discovery too)  main
+ *   IPv4 later fragment, header cut short  newcomers'
+ *   IPv6 with extension headers            newcomers' (its key names the
+ *                                           first extension header, which
+ *                                           no flow is marked with)
+ *   otherwise                              main if the slot holds the tag
+ *
+ * Which flows are marked is the engine's choice (engine.c, known_wanted):
+ * only flows whose other end has answered in a way a spoofer cannot, so a
+ * flood cannot mark its own frames known.
+ */
+#ifndef FB_KNOWN_H
+#define FB_KNOWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+
+#include "flow.h"
+
+#define KNOWN_MAIN	0	/* fanout index of the main ring */
+#define KNOWN_NEW	1	/* of the newcomers' (openers') ring */
+
+#define KNOWN_PROG_MAX	256	/* instructions, with room */
+
+struct known_table {
+	uint64_t	*slots;		/* mapped from the kernel's array map */
+	uint32_t	 mask;		/* slots - 1, a power of two */
+	uint64_t	 seed;		/* secret, also in the program */
+	int		 map_fd;	/* -1: no table */
+	size_t		 map_len;	/* bytes mapped */
+	uint64_t	 marks;		/* flows marked, counting marks again */
+};
+
+/* Slots (8 bytes each) for a flow table of max_flows: a power of two, 4
+ * per flow, at least 64 Ki (512 KiB), at most 2 Mi (16 MiB). */
+uint32_t known_slots_for(uint32_t max_flows);
+
+/*
+ * Create the map of `slots` slots (a power of two) with a fresh secret
+ * seed, map it, and load the program; *prog_fd is the program to attach
+ * (close it once attached: the fanout group keeps its own reference).
+ * -1 with why on any failure (old kernel, no CAP_BPF, a verifier refusal:
+ * why holds the first line of its log), nothing left open.
+ */
+int	 known_open(struct known_table *, uint32_t slots, int *prog_fd,
+	    char *why, size_t whylen);
+void	 known_close(struct known_table *);
+
+/*
+ * Build the program for map map_fd into prog (at least KNOWN_PROG_MAX
+ * instructions); returns the count.  Exposed for the unit tests, which
+ * run it in the kernel (BPF_PROG_TEST_RUN) against known_key_hash.
+ */
+size_t	 known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask,
+	    uint64_t seed);
+
+/* The hash the program computes for a frame from src to dst (addresses as
+ * fb_addr, ports in host order, 0 for protocols without them). */
+uint64_t known_key_hash(uint64_t seed, const struct fb_addr *src,
+	    const struct fb_addr *dst, uint16_t sport, uint16_t dport, uint8_t proto);
+
+/* Mark the flow of key k known in both directions (again, if a collision
+ * took a slot), or forget it: a slot is cleared only if it still holds
+ * this flow's tag. */
+void	 known_mark(struct known_table *, const struct fb_flowkey *k);
+void	 known_forget(struct known_table *, const struct fb_flowkey *k);
+
+#endif
