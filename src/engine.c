@@ -41,6 +41,7 @@
 #include "event.h"
 #include "flow.h"
 #include "io.h"
+#include "known.h"
 #include "layers.h"
 #include "logserver.h"
 #include "util.h"
@@ -67,6 +68,7 @@ struct counters {
 	uint64_t	 by_reason[REASON_MAX];
 	uint64_t	 malformed[MAL_MAX];
 	uint64_t	 withheld;	/* forwards withheld because capture failed */
+	uint64_t	 known_remarks;	/* known flows found in the newcomers' ring */
 };
 
 struct engine {
@@ -704,6 +706,49 @@ replay_clock(struct engine *e, fb_ns ts)
 		e->now = ts;
 }
 
+/*
+ * Which flows the kernel may file as known (known.h): only those whose
+ * other end has answered in a way a flood cannot fake, so a flood cannot
+ * mark its own frames known.  A connection out that data control allowed
+ * (the honeypot is ours, its address checked against the leg); a TCP
+ * connection in whose client acknowledged the honeypot's SYN (a spoofed
+ * source never sees that sequence number); a UDP or other exchange in
+ * that the honeypot answered and the client then used again.  ICMP goes
+ * to the main ring anyway.  Connections picked up mid-stream (after a
+ * restart) are never marked: they share the newcomers' ring.
+ */
+static bool
+known_wanted(const struct fb_flow *f)
+{
+	if (f->key.proto == IPPROTO_ICMP || f->key.proto == IPPROTO_ICMPV6)
+		return false;
+	if (f->dir == DIR_OUTBOUND)
+		return f->verdict == VERDICT_FORWARD;
+	if (f->dir != DIR_INBOUND)
+		return false;
+	if (f->key.proto == IPPROTO_TCP)
+		return f->proven;
+	return f->pkts[1] > 0 && f->pkts[0] >= 2;
+}
+
+/* After a frame of flow f was judged to be forwarded. */
+static void
+known_note(struct engine *e, const struct fb_frame *fr, struct fb_flow *f)
+{
+	if (f->known) {
+		/* Another flow took one of its slots: mark it again. */
+		if (fr->unknown) {
+			known_mark(e->io->known, &f->key);
+			e->c.known_remarks++;
+		}
+		return;
+	}
+	if (known_wanted(f)) {
+		known_mark(e->io->known, &f->key);
+		f->known = true;
+	}
+}
+
 static void
 process_batch(struct engine *e, int n)
 {
@@ -720,6 +765,8 @@ process_batch(struct engine *e, int n)
 			replay_clock(e, fr->ts);
 		tick(e);
 		v = decide(e, fr, &p, &reason);
+		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
+			known_note(e, fr, e->pkt_flow);
 		e->verdict[i] = (uint8_t)v;
 		e->reason[i] = (uint8_t)reason;
 		/* Here, not after forwarding: the flow this frame belongs to is
@@ -765,6 +812,8 @@ on_flow_end(struct fb_flow *f, enum fb_end end, void *arg)
 {
 	struct engine *e = arg;
 
+	if (f->known && e->io->known != NULL)
+		known_forget(e->io->known, &f->key);
 	layers_flow_end(e->layers, f, e->now);
 	event_conn(e->events, f, end_name(end), e->now);
 }
@@ -1127,6 +1176,10 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "tx_errors", is.tx_errors[0] + is.tx_errors[1]);
 	jb_bool(jb, "openers_ring", is.openers_ring[0] && is.openers_ring[1]);
 	jb_u64(jb, "rx_frames_openers", is.rx_openers[0] + is.rx_openers[1]);
+	/* The openers' ring takes every frame of a flow not yet known. */
+	jb_bool(jb, "known_filter", is.known_filter[0] && is.known_filter[1]);
+	jb_u64(jb, "known_marks", e->io->known != NULL ? e->io->known->marks : 0);
+	jb_u64(jb, "known_remarks", e->c.known_remarks);
 	jb_obj_end(jb);
 	jb_obj_begin(jb, "events");
 	jb_u64(jb, "low", es.events[PRIO_LOW]);

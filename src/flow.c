@@ -593,8 +593,11 @@ tcp_advance(struct fb_flow *f, const struct fb_packet *p, bool reverse)
 		f->tcp_state = syn && !reverse ? TCP_SYN_SENT : TCP_MIDSTREAM;
 		break;
 	case TCP_SYN_SENT:
-		if (reverse && synack)
+		if (reverse && synack) {
 			f->tcp_state = TCP_SYN_RECEIVED;
+			f->risn = p->seq;
+			f->risn_known = true;
+		}
 		else if (!(fl & TH_SYN) && p->payload_len > 0 &&
 		    f->pkts[reverse ? 0 : 1] > 0)
 			f->tcp_state = TCP_ESTABLISHED;	/* data both ways */
@@ -613,11 +616,15 @@ tcp_advance(struct fb_flow *f, const struct fb_packet *p, bool reverse)
 		if (syn && !reverse) {
 			f->tcp_state = TCP_SYN_SENT;
 			f->fin_seen = 0;
+			f->risn_known = false;
 		}
 		return;
 	default:
 		break;
 	}
+	if (!reverse && !f->proven && f->risn_known && (fl & TH_ACK) &&
+	    p->ack == f->risn + 1)
+		f->proven = true;
 	/* A FIN closes only a connection known to be established: FINs of a
 	 * scan (no reply) leave the flow embryonic, cheap to evict. */
 	if (fl & TH_FIN)

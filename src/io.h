@@ -34,6 +34,9 @@ struct fb_frame {
 	 * Forwarded with the frame so the kernel finishes the job on TX.
 	 */
 	const void	*vnet;		/* struct virtio_net_hdr, or NULL */
+	/* Live, with the known-flows filter (known.h): the kernel filed the
+	 * frame in the newcomers' ring, its flow's mark was not found. */
+	bool		 unknown;
 };
 
 struct io_stats {
@@ -46,6 +49,8 @@ struct io_stats {
 	uint64_t	kernel_drops_openers[2];/* of those, the openers' ring's */
 	uint64_t	rx_openers[2];	/* of rx_frames, from the openers' ring */
 	bool		openers_ring[2];/* the leg has one (fanout worked) */
+	bool		known_filter[2];/* it is filed by known flows (eBPF),
+					 * not by openers only (classic BPF) */
 	uint64_t	kernel_freezes[2];
 };
 
@@ -82,12 +87,18 @@ struct fb_io {
 	bool		 keeps_frames;
 	void		(*release)(void *arg);
 	void		*release_arg;
+	/* Live, when the kernel files frames by known flows: the table the
+	 * engine marks them in (known.h).  NULL otherwise. */
+	struct known_table *known;
 };
 
 /* Live bridge between two interfaces (opened as root): per leg a ring of
- * ring_mb MiB, and one of openers_mb MiB for connection openers (0: none). */
+ * ring_mb MiB, and one of openers_mb MiB for newcomers (0: none), filled
+ * by a table of known_slots known flows (known.h) or, where the kernel
+ * cannot, with connection openers only (openers.h). */
 struct fb_io *io_afpacket_open(const char *outside, const char *inside,
-	    uint32_t ring_mb, uint32_t openers_mb, char *err, size_t errlen);
+	    uint32_t ring_mb, uint32_t openers_mb, uint32_t known_slots,
+	    char *err, size_t errlen);
 /* Offline: frames from a pcap/pcapng file, leg LEG_UNKNOWN, forward discards. */
 struct fb_io *io_pcap_open(const char *path, char *err, size_t errlen);
 

@@ -57,6 +57,7 @@
 #include <linux/virtio_net.h>
 
 #include "io.h"
+#include "known.h"
 #include "openers.h"
 #include "util.h"
 
@@ -121,6 +122,7 @@ struct leg {
 	int			 ifindex;
 	struct ring		 rx[2];		/* main; openers' (if nrx 2) */
 	int			 nrx;
+	bool			 known;		/* filed by known.h's program */
 	int			 tx_fd;
 	int			 cur;		/* this batch's number % NBUF */
 	uint8_t			*arena[NBUF];	/* over-size frames, per batch */
@@ -171,6 +173,8 @@ struct io_af {
 	int			 first;		/* leg served first, alternates */
 	uint64_t		 batch;		/* next_batch calls */
 	struct sender		 tx;
+	struct known_table	 known;		/* map_fd -1: none */
+	int			 known_prog;	/* until both legs joined it */
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
@@ -381,6 +385,7 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	fr->ts = (fb_ns)h->tp_sec * FB_NS_PER_SEC + h->tp_nsec;
 	fr->leg = (enum fb_leg)li;
 	fr->vnet = vh;
+	fr->unknown = ri == RX_OPENERS;
 	r->frames++;
 	a->st.rx_frames[li]++;
 	a->st.rx_bytes[li] += wirelen;
@@ -770,6 +775,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->kernel_drops_openers[i] = a->st.kernel_drops_openers[i];
 		st->rx_openers[i] = a->st.rx_openers[i];
 		st->openers_ring[i] = a->leg[i].nrx == 2;
+		st->known_filter[i] = a->leg[i].nrx == 2 && a->leg[i].known;
 		st->kernel_freezes[i] = a->st.kernel_freezes[i];
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
@@ -825,6 +831,9 @@ af_close(struct fb_io *io)
 	sender_stop(a);
 	for (int i = 0; i < 2; i++)
 		leg_close(&a->leg[i]);
+	if (a->known_prog != -1)
+		close(a->known_prog);
+	known_close(&a->known);
 	pthread_cond_destroy(&a->tx.cv);
 	pthread_cond_destroy(&a->tx.done);
 	pthread_mutex_destroy(&a->tx.mu);
@@ -1037,22 +1046,26 @@ kernel_has_fanout_ignore_outgoing(void)
 }
 
 /*
- * The openers' ring of leg l (see openers.h): the main socket creates a
- * fanout group (a unique id from the kernel: groups are per network
- * namespace, and another fishbowl or capture tool must not join ours), the
- * openers' socket joins it second (fanout index 1), and the program goes
- * in last: until then the group sends everything to index 0, the main
- * ring.  False, with why, if any step fails: the caller carries on with the
- * main ring alone, which then receives everything as before (a socket
- * cannot leave a fanout group, but alone in it, or with the openers'
- * socket closed, it gets every frame).
+ * The openers' ring of leg l: the main socket creates a fanout group (a
+ * unique id from the kernel: groups are per network namespace, and
+ * another fishbowl or capture tool must not join ours), the openers'
+ * socket joins it second (fanout index 1), and the program goes in last:
+ * until then the group sends everything to index 0, the main ring.  The
+ * program is known.h's (an eBPF program, known_prog) that files frames by
+ * the table of known flows, or, with known_prog -1, openers.h's (classic
+ * BPF, connection openers only).  False, with why, if any step fails: the
+ * caller carries on with the main ring alone, which then receives
+ * everything as before (a socket cannot leave a fanout group, but alone
+ * in it, or with the openers' socket closed, it gets every frame).
  */
 static bool
-openers_open(struct leg *l, uint64_t ring_bytes, int mtu, char *why, size_t whylen)
+openers_open(struct leg *l, uint64_t ring_bytes, int mtu, int known_prog,
+    char *why, size_t whylen)
 {
 	struct ring *m = &l->rx[RX_MAIN], *o = &l->rx[RX_OPENERS];
+	int type = known_prog != -1 ? PACKET_FANOUT_EBPF : PACKET_FANOUT_CBPF;
 	struct sock_fprog prog;
-	int v, id;
+	int v, id, rc;
 	socklen_t vl = sizeof(v);
 	char err[256];
 
@@ -1061,10 +1074,11 @@ openers_open(struct leg *l, uint64_t ring_bytes, int mtu, char *why, size_t whyl
 		    "(no PACKET_FANOUT_FLAG_IGNORE_OUTGOING)");
 		return false;
 	}
-	v = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID |
+	v = (type | PACKET_FANOUT_FLAG_UNIQUEID |
 	    PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
 	if (setsockopt(m->fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1) {
-		snprintf(why, whylen, "PACKET_FANOUT_CBPF: %s", strerror(errno));
+		snprintf(why, whylen, "PACKET_FANOUT_%s: %s",
+		    known_prog != -1 ? "EBPF" : "CBPF", strerror(errno));
 		return false;
 	}
 	if (getsockopt(m->fd, SOL_PACKET, PACKET_FANOUT, &v, &vl) == -1) {
@@ -1078,7 +1092,7 @@ openers_open(struct leg *l, uint64_t ring_bytes, int mtu, char *why, size_t whyl
 		ring_close(o);
 		return false;
 	}
-	v = id | (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
+	v = id | (type | PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16;
 	if (setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof(v)) == -1) {
 		snprintf(why, whylen, "joining fanout group %d: %s", id,
 		    strerror(errno));
@@ -1090,15 +1104,22 @@ openers_open(struct leg *l, uint64_t ring_bytes, int mtu, char *why, size_t whyl
 		ring_close(o);
 		return false;
 	}
-	prog.len = (unsigned short)openers_prog_len;
-	prog.filter = (struct sock_filter *)openers_prog;
-	if (setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
-	    sizeof(prog)) == -1) {
+	if (known_prog != -1) {
+		rc = setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT_DATA, &known_prog,
+		    sizeof(known_prog));
+	} else {
+		prog.len = (unsigned short)openers_prog_len;
+		prog.filter = (struct sock_filter *)openers_prog;
+		rc = setsockopt(o->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog,
+		    sizeof(prog));
+	}
+	if (rc == -1) {
 		snprintf(why, whylen, "PACKET_FANOUT_DATA (the program): %s",
 		    strerror(errno));
 		ring_close(o);
 		return false;
 	}
+	l->known = known_prog != -1;
 	return true;
 }
 
@@ -1142,7 +1163,7 @@ iface_mtu(const char *ifname)
 
 static int
 leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_mb,
-    char *err, size_t errlen)
+    int known_prog, char *err, size_t errlen)
 {
 	char why[320];
 	int mtu;
@@ -1176,17 +1197,41 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_m
 	if (openers_mb == 0)
 		log_info("%s: no openers' ring (openers_ring_mb = 0): one ring",
 		    ifname);
-	else if (!openers_open(l, (uint64_t)openers_mb << 20, mtu, why, sizeof(why)))
+	else if (!openers_open(l, (uint64_t)openers_mb << 20, mtu, known_prog,
+	    why, sizeof(why)))
 		log_warnx("%s: no openers' ring, one ring for everything "
-		    "(a SYN flood costs other connections frames): %s", ifname, why);
+		    "(a flood costs other connections frames): %s", ifname, why);
 	else
 		l->nrx = 2;
 	return tx_open(l, err, errlen);
 }
 
+/*
+ * The table of known flows and its program, for both legs; -1 if there is
+ * none (no openers' ring, or the kernel refused: the classic program of
+ * openers.h then files connection openers only).
+ */
+static int
+known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots)
+{
+	char why[512];
+	int prog;
+
+	if (openers_mb == 0 || slots == 0 || !kernel_has_fanout_ignore_outgoing())
+		return -1;
+	if (known_open(&a->known, slots, &prog, why, sizeof(why)) == -1) {
+		log_warnx("no table of known flows, the openers' ring gets "
+		    "connection openers only (a flood of anything else costs "
+		    "other connections frames): %s", why);
+		return -1;
+	}
+	a->io.known = &a->known;
+	return prog;
+}
+
 struct fb_io *
 io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
-    uint32_t openers_mb, char *err, size_t errlen)
+    uint32_t openers_mb, uint32_t known_slots, char *err, size_t errlen)
 {
 	struct io_af *a;
 	int m0, m1;
@@ -1208,14 +1253,23 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	for (int i = 0; i < 2; i++)
 		a->leg[i].rx[RX_MAIN].fd = a->leg[i].rx[RX_OPENERS].fd =
 		    a->leg[i].tx_fd = -1;
-	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb, err,
-	    errlen) == -1 ||
-	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, openers_mb, err,
-	    errlen) == -1 ||
+	a->known.map_fd = -1;
+	a->known_prog = known_start(a, openers_mb, known_slots);
+	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb,
+	    a->known_prog, err, errlen) == -1 ||
+	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, openers_mb,
+	    a->known_prog, err, errlen) == -1 ||
 	    iface_check_addrs(outside, inside, err, errlen) == -1) {
 		af_close(&a->io);
 		return NULL;
 	}
+	/* The fanout groups hold the program now. */
+	if (a->known_prog != -1) {
+		close(a->known_prog);
+		a->known_prog = -1;
+	}
+	if (!a->leg[0].known && !a->leg[1].known)
+		a->io.known = NULL;	/* nobody reads the table */
 	m0 = iface_mtu(outside);
 	m1 = iface_mtu(inside);
 	if (m0 != m1)
@@ -1223,9 +1277,12 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 		    outside, m0, inside, m1);
 	if (a->leg[0].nrx == 2 && a->leg[1].nrx == 2)
 		log_info("bridging %s and %s: %u slots of %u bytes per leg, and "
-		    "%u for connection openers", outside, inside,
+		    "%u for %s", outside, inside,
 		    a->leg[0].rx[RX_MAIN].frame_nr, a->leg[0].rx[RX_MAIN].frame_size,
-		    a->leg[0].rx[RX_OPENERS].frame_nr);
+		    a->leg[0].rx[RX_OPENERS].frame_nr,
+		    a->leg[0].known && a->leg[1].known ?
+		    "newcomers (frames of flows not yet known)" :
+		    "connection openers");
 	else
 		log_info("bridging %s and %s: %u slots of %u bytes per leg",
 		    outside, inside, a->leg[0].rx[RX_MAIN].frame_nr,
