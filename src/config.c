@@ -428,7 +428,8 @@ enum key_id {
 	K_TCP, K_UDP, K_ICMP, K_OTHER, K_RATE, K_EXEMPT, K_DENY, K_ON_LIMIT,
 	K_DIR, K_ROTATE_MB, K_KEEP_DAYS, K_MIN_FREE_MB, K_ON_FAILURE,
 	K_USER, K_SOCKET,
-	K_MAX_FLOWS, K_MAX_HONEYPOTS, K_RING_MB, K_OPENERS_RING_MB, K_MALFORMED,
+	K_MAX_FLOWS, K_MAX_HONEYPOTS, K_RING_MB, K_OPENERS_RING_MB, K_KNOWN_FLOWS,
+	K_MALFORMED,
 	K_TO_EMBRYONIC, K_TO_ESTABLISHED, K_TO_CLOSED, K_TO_UDP, K_TO_OTHER,
 	K_L_ENABLE, K_L_MEMORY_MB, K_L_POLICY, K_L_HOST_POLICY, K_L_TRANSCRIPT_MB,
 	K_L_FILE_MB, K_L_DISK_MB, K_L_SEBEK_PORT,
@@ -464,6 +465,7 @@ static const struct key {
 	[K_MAX_HONEYPOTS] = { "engine", "max_honeypots", false },
 	[K_RING_MB] = { "engine", "ring_mb", false },
 	[K_OPENERS_RING_MB] = { "engine", "openers_ring_mb", false },
+	[K_KNOWN_FLOWS] = { "engine", "known_flows", false },
 	[K_MALFORMED] = { "engine", "malformed", false },
 	[K_TO_EMBRYONIC] = { "engine", "timeout_tcp_embryonic", false },
 	[K_TO_ESTABLISHED] = { "engine", "timeout_tcp_established", false },
@@ -707,6 +709,11 @@ set_scalar(struct ctx *c, int key, const char *v)
 		return p_u32(c, v, 1, 4096, &cfg->ring_mb);
 	case K_OPENERS_RING_MB:
 		return p_u32(c, v, 0, 4096, &cfg->openers_ring_mb);
+	case K_KNOWN_FLOWS:
+		if (p_choice(v, "no", "yes", &ch) == NULL)
+			return "must be yes or no";
+		cfg->known_flows = ch == 1;
+		return NULL;
 	case K_MALFORMED:
 		if (p_choice(v, "drop", "forward", &ch) == NULL)
 			return "must be drop or forward";
@@ -933,6 +940,7 @@ config_defaults(struct fb_config *cfg)
 	cfg->max_honeypots = 4096;
 	cfg->ring_mb = 64;
 	cfg->openers_ring_mb = 8;	/* ring_mb / 8 unless set (check_whole) */
+	cfg->known_flows = true;
 	cfg->malformed = MALFORMED_DROP;
 	cfg->timeout_tcp_embryonic = 30 * FB_NS_PER_SEC;
 	cfg->timeout_tcp_established = 2 * NS_PER_HOUR;

@@ -111,6 +111,9 @@ struct fb_config {
 	uint32_t	 ring_mb;		/* per-leg RX ring size */
 	uint32_t	 openers_ring_mb;	/* per-leg ring of connection
 						   openers; 0: none */
+	bool		 known_flows;		/* that ring takes every frame of
+						   a flow not yet known (known.h),
+						   not only openers */
 	enum fb_malformed_policy malformed;
 	fb_ns		 timeout_tcp_embryonic;	/* SYN seen, no handshake */
 	fb_ns		 timeout_tcp_established;

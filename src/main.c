@@ -282,7 +282,8 @@ cmd_run(struct args *a)
 		fatalx("%s: [honeynet] outside and inside are the same interface", cfg.path);
 	install_signals();
 	io = io_afpacket_open(cfg.outside, cfg.inside, cfg.ring_mb,
-	    cfg.openers_ring_mb, known_slots_for(cfg.max_flows), err, sizeof(err));
+	    cfg.openers_ring_mb, cfg.known_flows ? known_slots_for(cfg.max_flows) : 0,
+	    err, sizeof(err));
 	if (io == NULL)
 		fatalx("%s", err);
 	e = engine_new(&cfg, io, &opts, err, sizeof(err));
