@@ -9,6 +9,10 @@
 #   bound = 2 x ring_mb MiB                    (one receive ring per leg)
 #         + 2 x openers_ring_mb MiB            (the openers' ring per leg;
 #                                               default ring_mb / 8, >= 1)
+#         + KNOWN_SLOTS x 8 B                  (the table of known flows,
+#                                               mapped from the kernel: 4 per
+#                                               max_flows, a power of two,
+#                                               64 Ki to 2 Mi; src/known.c)
 #         + max_flows x FLOW_B                 (flow entry, hash bucket and a
 #                                               TCP connection's layer state)
 #         + [layers] memory_mb MiB             (reassembly pool)
@@ -17,11 +21,11 @@
 #                                               2 x 2 MiB over-size copy
 #                                               arenas, capture and event
 #                                               buffers, fragment slots)
-#   FLOW_B = 168 (struct fb_flow) + 4 (bucket) + 112 (tcp_app) + 360 (stream)
+#   FLOW_B = 192 (struct fb_flow) + 4 (bucket) + 112 (tcp_app) + 360 (stream)
 #            + 2592 (session) + 2 x 4096 (detection buffers, at most)
 #            + 100 (transcript path) + 7 x 16 (malloc headers)
-#          = 11,640 B with layers on (a connection that carried data; a
-#            SYN-only one costs 172 + 472 + 32 = 676 B); 172 B with layers
+#          = 11,664 B with layers on (a connection that carried data; a
+#            SYN-only one costs 196 + 472 + 32 = 700 B); 196 B with layers
 #            off.  Sizes from gdb `p sizeof(struct ...)` on
 #            build/fishbowl (x86-64); FIXED_MB = 32.
 #
@@ -66,7 +70,7 @@ NSRC=${BENCH_SOURCES:-1000000}
 RATES=${BENCH_RATES:-512kbit 10mbit}
 RS=${BENCH_RATE_S:-10}
 SCEN=${BENCH_SCEN:-a b c}
-FLOW_B=11640
+FLOW_B=11664
 FIXED_MB=32
 OUTD=$ROOT/build/bench
 RESULTS=$OUTD/flood-results.txt
@@ -99,10 +103,11 @@ hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$FBN_FB_PID/status" 2>/dev/null || e
 # bound_kb RING MAXF MEM LAYERS: the configured bound, KiB
 bound_kb() {
 	local fb=$FLOW_B
-	[ "$4" = no ] && fb=172
-	local openers=$(( $1 / 8 > 1 ? $1 / 8 : 1 ))
-	[ "$1" = 0 ] && openers=0	# a replay has no rings
-	calc "2 * ($1 + $openers) * 1024 + $2 * $fb / 1024 + $3 * 1024 + 4096 * 600 / 1024 + $FIXED_MB * 1024" 0
+	[ "$4" = no ] && fb=196
+	local openers=$(( $1 / 8 > 1 ? $1 / 8 : 1 )) slots=65536
+	while [ $slots -lt $(( $2 * 4 )) ] && [ $slots -lt 2097152 ]; do slots=$((slots * 2)); done
+	[ "$1" = 0 ] && openers=0 slots=0	# a replay has no rings, no table
+	calc "2 * ($1 + $openers) * 1024 + $slots * 8 / 1024 + $2 * $fb / 1024 + $3 * 1024 + 4096 * 600 / 1024 + $FIXED_MB * 1024" 0
 }
 memline() {	# memline WHAT PEAK_KB BOUND_KB
 	local v=PASS

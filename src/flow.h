@@ -74,13 +74,13 @@ struct fb_flow {
 	uint8_t		 reason;	/* enum fb_reason of that verdict */
 	bool		 counted;	/* it used one of the honeypot's outbound connections */
 	bool		 isn_known;	/* isn holds the sequence number of its opening SYN */
-	uint32_t	 isn;
 	bool		 risn_known;	/* risn holds the responder's, from its SYN-ACK */
-	uint32_t	 risn;
 	/* The originator acknowledged the responder's SYN (ack = risn + 1):
 	 * it hears the responder, which a spoofed source cannot. */
 	bool		 proven;
 	bool		 known;		/* marked in the kernel's table (known.h) */
+	uint32_t	 isn;
+	uint32_t	 risn;
 	uint64_t	 dropped[2];	/* packets dropped each way */
 	void		*app;		/* for later stages (reassembly); NULL here */
 
