@@ -209,7 +209,7 @@ setup_kernel(void **st)
 
 	(void)st;
 	if (known_open(&kt, 1u << 16, &prog_fd, why, sizeof(why)) == -1) {
-		if (errno == EPERM || errno == ENOSYS || errno == EACCES) {
+		if (errno == EPERM || errno == ENOSYS) {
 			no_bpf = true;
 			return 0;
 		}
