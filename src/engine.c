@@ -733,11 +733,13 @@ known_wanted(const struct fb_flow *f)
 
 /* After a frame of flow f was judged to be forwarded. */
 static void
-known_note(struct engine *e, const struct fb_frame *fr, struct fb_flow *f)
+known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *p,
+    struct fb_flow *f)
 {
 	if (f->known) {
-		/* Another flow took one of its slots: mark it again. */
-		if (fr->unknown) {
+		/* Another flow took one of its slots: mark it again.  (Later
+		 * fragments always come that way: they carry no ports.) */
+		if (fr->unknown && !p->is_fragment) {
 			known_mark(e->io->known, &f->key);
 			e->c.known_remarks++;
 		}
@@ -766,7 +768,7 @@ process_batch(struct engine *e, int n)
 		tick(e);
 		v = decide(e, fr, &p, &reason);
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
-			known_note(e, fr, e->pkt_flow);
+			known_note(e, fr, &p, e->pkt_flow);
 		e->verdict[i] = (uint8_t)v;
 		e->reason[i] = (uint8_t)reason;
 		/* Here, not after forwarding: the flow this frame belongs to is
