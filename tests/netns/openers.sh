@@ -440,7 +440,7 @@ fbn_wait_port "$FBN_OUT" 8080 || not_ok "outside listener started"
 # flood NAME OPENERS_MB PHASE KIND KNOWN_FLOWS: KIND S (SYNs), A (ACKs) or
 # U (UDP), from random sources towards the honeypot.
 flood() {
-	local name=$1 omb=$2 ph=$3 kind=$4 known=$5 sent psent pgot good extra got xsent syns lc marks
+	local name=$1 omb=$2 ph=$3 kind=$4 known=$5 sent psent pgot good extra got xsent syns lc marks remarks orx mrx
 	local what hargs
 	case $kind in
 	S) what=SYNs hargs="-S -p 80" ;;
@@ -510,10 +510,10 @@ EOF
 	lc=$(wc -l <"$W/listener.log")
 	local rt=$(( $(retrans) - rt0 ))
 	settle
-	marks=$(fbn_json 'g(s, "totals.io.known_marks", -1)')
+	read -r marks remarks < <(fbn_json '"%d %d" % (g(s,"totals.io.known_marks",-1), g(s,"totals.io.known_remarks",-1))')
 	# frames read from the openers' rings and from the main rings
 	read -r orx mrx < <(fbn_json '"%d %d" % (g(s,"totals.io.rx_frames_openers",-1), g(s,"totals.io.rx_frames_outside",-1) + g(s,"totals.io.rx_frames_inside",-1) - g(s,"totals.io.rx_frames_openers",-1))')
-	fbn_log "$ph (openers_ring_mb $omb, known_flows $known): hping3 sent ${sent:-?} $what; rx $RX, kernel drops $KD (openers $KDO, other $KDR); read from the openers' rings $orx, from the main rings $mrx; transfer $got of $xsent bytes, $rt TCP retransmissions from outside; pings $pgot of $psent answered; honeypot client $good of 3, then $extra of 3; listener $lc, SYNs out $syns; known_marks $marks"
+	fbn_log "$ph (openers_ring_mb $omb, known_flows $known): hping3 sent ${sent:-?} $what; rx $RX, kernel drops $KD (openers $KDO, other $KDR); read from the openers' rings $orx, from the main rings $mrx; transfer $got of $xsent bytes, $rt TCP retransmissions from outside; pings $pgot of $psent answered; honeypot client $good of 3, then $extra of 3; listener $lc, SYNs out $syns; known_marks $marks (remarks $remarks)"
 	check_ge "$ph: hping3 flooded (over 1000 $what)" 1000 "${sent:-0}"
 	# (d) containment
 	check_eq "$ph: exactly 3 connections (SYNs) from the honeypot reached the outside" 3 "$syns"
