@@ -280,6 +280,10 @@ known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask, uint64_t seed
 	LDX(BPF_W, BPF_REG_7, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IP), L_V4);
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IPV6), L_V6);
+	/* A tag still in the frame (the inner one of QinQ: the kernel took
+	 * the outer one) hides what it carries: not known. */
+	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_8021Q), L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_8021AD), L_NEW);
 	label(a, L_MAIN);
 	MOV_IMM(BPF_REG_0, KNOWN_MAIN);
 	EXIT();

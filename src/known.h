@@ -25,6 +25,8 @@
  * What the program sends where (returns KNOWN_MAIN or KNOWN_NEW):
  *   not IPv4 or IPv6 (ARP ...)             main
  *   ICMP, ICMPv6 (neighbour discovery too)  main
+ *   still VLAN-tagged (QinQ's inner tag:    newcomers'
+ *    the kernel took the outer one)
  *   IPv4 later fragment, header cut short  newcomers'
  *   IPv6 with extension headers            newcomers' (its key names the
  *                                           first extension header, which

@@ -348,7 +348,7 @@ test_kernel_always_main(void **st)
 static void
 test_kernel_newcomers(void **st)
 {
-	struct frame f = v4(5, 6, 5, 130, 40000, 22, 0), frag, cut, ext;
+	struct frame f = v4(5, 6, 5, 130, 40000, 22, 0), frag, cut, ext, qinq;
 	struct fb_flowkey k = key_of(&f);
 
 	(void)st;
@@ -359,6 +359,14 @@ test_kernel_newcomers(void **st)
 	assert_int_equal(run(&frag), KNOWN_NEW);
 	frag = v4(5, 6, 5, 130, 40000, 22, 0x4000);	/* DF only: whole */
 	assert_int_equal(run(&frag), KNOWN_MAIN);
+	qinq = ether(0x8100);		/* the inner tag, IPv4 behind it */
+	memcpy(qinq.b + 14, "\x00\x64\x08\x00", 4);
+	memcpy(qinq.b + 18, f.b + 14, f.len - 14);
+	qinq.len = f.len + 4;
+	assert_int_equal(run(&qinq), KNOWN_NEW);
+	qinq.b[12] = 0x88;			/* 802.1ad */
+	qinq.b[13] = 0xa8;
+	assert_int_equal(run(&qinq), KNOWN_NEW);
 	cut = f;
 	cut.b[14] = 0x4f;		/* IHL 15: the ports past the frame's end */
 	assert_int_equal(run(&cut), KNOWN_NEW);
