@@ -39,7 +39,7 @@ main(void)
 	struct known_table t;
 	char why[512];
 	unsigned ret;
-	int prog;
+	int prog, ns;
 
 	if (known_open(&t, 1u << 18, &prog, why, sizeof(why)) == -1) {
 		fprintf(stderr, "known_cost: %s\n", why);
@@ -48,8 +48,10 @@ main(void)
 	v4[12] = 0x08; v4[14] = 0x45; v4[23] = 6; v4[26] = 10; v4[30] = 10;
 	v4[34] = 0x9c; v4[35] = 0x40; v4[37] = 22;	/* 40000 -> 22 */
 	v6[12] = 0x86; v6[13] = 0xdd; v6[14] = 0x60; v6[20] = 6;
-	printf("IPv4 TCP: %d ns a frame (ring %u)\n", ns_per_run(prog, v4, sizeof(v4), &ret), ret);
-	printf("IPv6 TCP: %d ns a frame (ring %u)\n", ns_per_run(prog, v6, sizeof(v6), &ret), ret);
+	ns = ns_per_run(prog, v4, sizeof(v4), &ret);
+	printf("IPv4 TCP: %d ns a frame (ring %u)\n", ns, ret);
+	ns = ns_per_run(prog, v6, sizeof(v6), &ret);
+	printf("IPv6 TCP: %d ns a frame (ring %u)\n", ns, ret);
 	close(prog);
 	known_close(&t);
 	return 0;
