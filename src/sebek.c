@@ -6,6 +6,15 @@
  * counter, loss, skew), bounded by [engine] max_honeypots; processes by
  * (honeypot, pid, inode, fd) holding the keystroke line being typed,
  * bounded by PROC_MAX and emptied of quiet processes by sebek_tick.
+ *
+ * The hashes are keyed by a secret seed (addr_hash_seed): pids, inodes
+ * and fds are whatever a record says, and with a fixed seed an intruder
+ * who forges records could chain all PROC_MAX processes in one bucket and
+ * make every record cost thousands of comparisons on the gateway's
+ * thread.  Whatever walks a table in an order someone sees (the partial
+ * lines flushed by sebek_tick and at the end, the status list) walks the
+ * entries in the order they were created instead, so the output is the
+ * same from run to run.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +32,7 @@
 
 struct sebek_hp {
 	struct sebek_hp	*next;
+	struct sebek_hp	*age_next;	/* in the order they appeared */
 	struct fb_addr	 addr;
 	uint8_t		 mac[6];
 	bool		 mac_alerted;
@@ -35,6 +45,7 @@ struct sebek_hp {
 
 struct sebek_proc {
 	struct sebek_proc *next;
+	struct sebek_proc *age_prev, *age_next;	/* in the order they appeared */
 	struct fb_addr	 hp;
 	uint32_t	 pid, inode, fd;
 	struct sebek_hdr last;		/* uid, com of the latest record */
@@ -49,9 +60,12 @@ struct sebek {
 	struct event_log	*events;
 	struct layers		*budget;
 	struct sebek_stats	 st;
+	uint32_t		 seed;		/* secret: see the top */
 	struct sebek_hp		*hp[HP_BUCKETS];
+	struct sebek_hp		*hp_first, *hp_last;
 	size_t			 n_hp;
 	struct sebek_proc	*proc[PROC_BUCKETS];
+	struct sebek_proc	*proc_first, *proc_last;
 	size_t			 n_proc;
 	const struct sebek_key_ops *kops;
 	void			*arg;
@@ -170,9 +184,10 @@ sebek_keys_render(const uint8_t *p, size_t n, char *out, size_t outlen)
 /* Tables */
 
 static uint32_t
-proc_hash(const struct fb_addr *a, uint32_t pid, uint32_t inode, uint32_t fd)
+proc_hash(const struct sebek *s, const struct fb_addr *a, uint32_t pid, uint32_t inode,
+    uint32_t fd)
 {
-	uint32_t h = addr_hash(a, 0x5eb3c0de);
+	uint32_t h = addr_hash(a, s->seed);
 
 	h ^= pid * 0x9e3779b1u;
 	h ^= inode * 0x85ebca6bu + (h << 6) + (h >> 2);
@@ -183,7 +198,7 @@ proc_hash(const struct fb_addr *a, uint32_t pid, uint32_t inode, uint32_t fd)
 static struct sebek_hp *
 hp_get(struct sebek *s, const struct fb_addr *a, bool *created)
 {
-	uint32_t b = addr_hash(a, 0x5eb3c0de) % HP_BUCKETS;
+	uint32_t b = addr_hash(a, s->seed ^ 0x5eb3c0de) % HP_BUCKETS;
 	struct sebek_hp *h;
 
 	*created = false;
@@ -197,6 +212,11 @@ hp_get(struct sebek *s, const struct fb_addr *a, bool *created)
 	h->addr = *a;
 	h->next = s->hp[b];
 	s->hp[b] = h;
+	if (s->hp_last != NULL)
+		s->hp_last->age_next = h;
+	else
+		s->hp_first = h;
+	s->hp_last = h;
 	s->n_hp++;
 	*created = true;
 	return h;
@@ -207,7 +227,7 @@ proc_slot(struct sebek *s, const struct fb_addr *a, const struct sebek_hdr *h)
 {
 	struct sebek_proc **pp;
 
-	pp = &s->proc[proc_hash(a, h->pid, h->inode, h->fd) % PROC_BUCKETS];
+	pp = &s->proc[proc_hash(s, a, h->pid, h->inode, h->fd) % PROC_BUCKETS];
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if ((*pp)->pid == h->pid && (*pp)->inode == h->inode &&
 		    (*pp)->fd == h->fd && addr_eq(&(*pp)->hp, a))
@@ -323,6 +343,27 @@ line_out(struct sebek *s, fb_ns ts, struct sebek_proc *pr, const uint8_t *k, siz
 	jb_free(&jb);
 }
 
+/* Take pr out of its hash chain and the creation list (not freed). */
+static void
+proc_unlink(struct sebek *s, struct sebek_proc *pr)
+{
+	struct sebek_proc **pp;
+
+	pp = &s->proc[proc_hash(s, &pr->hp, pr->pid, pr->inode, pr->fd) % PROC_BUCKETS];
+	while (*pp != NULL && *pp != pr)
+		pp = &(*pp)->next;
+	if (*pp == pr)
+		*pp = pr->next;
+	if (pr->age_prev != NULL)
+		pr->age_prev->age_next = pr->age_next;
+	else
+		s->proc_first = pr->age_next;
+	if (pr->age_next != NULL)
+		pr->age_next->age_prev = pr->age_prev;
+	else
+		s->proc_last = pr->age_prev;
+}
+
 static void
 proc_free(struct sebek *s, struct sebek_proc *pr, fb_ns ts)
 {
@@ -352,6 +393,12 @@ keys_add(struct sebek *s, fb_ns ts, const struct fb_addr *hp, const struct sebek
 		pr->pid = h->pid, pr->inode = h->inode, pr->fd = h->fd;
 		pr->first = ts;
 		*pp = pr;
+		pr->age_prev = s->proc_last;
+		if (s->proc_last != NULL)
+			s->proc_last->age_next = pr;
+		else
+			s->proc_first = pr;
+		s->proc_last = pr;
 		s->n_proc++;
 		if (s->kops != NULL)
 			pr->kctx = s->kops->open(s->arg, hp, h);
@@ -476,19 +523,12 @@ sebek_tick(struct sebek *s, fb_ns now)
 {
 	if (s == NULL)
 		return;
-	for (size_t b = 0; b < PROC_BUCKETS; b++) {
-		struct sebek_proc **pp = &s->proc[b];
-
-		while (*pp != NULL) {
-			struct sebek_proc *pr = *pp;
-
-			if (now - pr->last_ts < PROC_IDLE) {
-				pp = &pr->next;
-				continue;
-			}
-			*pp = pr->next;
-			proc_free(s, pr, now);
-		}
+	for (struct sebek_proc *pr = s->proc_first, *next; pr != NULL; pr = next) {
+		next = pr->age_next;
+		if (now - pr->last_ts < PROC_IDLE)
+			continue;
+		proc_unlink(s, pr);
+		proc_free(s, pr, now);
 	}
 }
 
@@ -502,6 +542,7 @@ sebek_new(const struct fb_config *cfg, struct event_log *ev, struct layers *budg
 	s->cfg = cfg;
 	s->events = ev;
 	s->budget = budget;
+	s->seed = addr_hash_seed(s);
 	return s;
 }
 
@@ -517,20 +558,14 @@ sebek_free(struct sebek *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t b = 0; b < PROC_BUCKETS; b++)
-		while (s->proc[b] != NULL) {
-			struct sebek_proc *pr = s->proc[b];
-
-			s->proc[b] = pr->next;
-			proc_free(s, pr, pr->last_ts);
-		}
-	for (size_t b = 0; b < HP_BUCKETS; b++)
-		while (s->hp[b] != NULL) {
-			struct sebek_hp *h = s->hp[b];
-
-			s->hp[b] = h->next;
-			free(h);
-		}
+	for (struct sebek_proc *pr = s->proc_first, *next; pr != NULL; pr = next) {
+		next = pr->age_next;
+		proc_free(s, pr, pr->last_ts);
+	}
+	for (struct sebek_hp *h = s->hp_first, *next; h != NULL; h = next) {
+		next = h->age_next;
+		free(h);
+	}
 	free(s);
 }
 
@@ -562,23 +597,22 @@ sebek_status_json(const struct sebek *s, struct jbuf *jb)
 	jb_u64(jb, "write_errors", st->write_errors);
 	jb_u64(jb, "n_honeypots", s->n_hp);
 	jb_arr_begin(jb, "honeypots");
-	for (size_t b = 0; b < HP_BUCKETS && listed < STATUS_HP_MAX; b++)
-		for (const struct sebek_hp *h = s->hp[b]; h != NULL &&
-		    listed < STATUS_HP_MAX; h = h->next, listed++) {
-			char a[FB_ADDRSTRLEN], mac[18];
+	for (const struct sebek_hp *h = s->hp_first; h != NULL &&
+	    listed < STATUS_HP_MAX; h = h->age_next, listed++) {
+		char a[FB_ADDRSTRLEN], mac[18];
 
-			jb_obj_begin(jb, NULL);
-			jb_str(jb, "addr", addr_fmt(&h->addr, a));
-			fmt_mac(h->mac, mac);
-			jb_str(jb, "mac", mac);
-			jb_u64(jb, "records", h->records);
-			jb_u64(jb, "lost", h->lost);
-			jb_u64(jb, "mac_mismatch", h->mac_mismatch);
-			jb_i64(jb, "skew_ms", h->skew_ns / FB_NS_PER_MSEC);
-			jb_i64(jb, "max_skew_ms", h->max_skew_ns / FB_NS_PER_MSEC);
-			jb_time(jb, "last_seen", h->last_seen);
-			jb_obj_end(jb);
-		}
+		jb_obj_begin(jb, NULL);
+		jb_str(jb, "addr", addr_fmt(&h->addr, a));
+		fmt_mac(h->mac, mac);
+		jb_str(jb, "mac", mac);
+		jb_u64(jb, "records", h->records);
+		jb_u64(jb, "lost", h->lost);
+		jb_u64(jb, "mac_mismatch", h->mac_mismatch);
+		jb_i64(jb, "skew_ms", h->skew_ns / FB_NS_PER_MSEC);
+		jb_i64(jb, "max_skew_ms", h->max_skew_ns / FB_NS_PER_MSEC);
+		jb_time(jb, "last_seen", h->last_seen);
+		jb_obj_end(jb);
+	}
 	jb_arr_end(jb);
 	jb_obj_end(jb);
 }

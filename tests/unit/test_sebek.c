@@ -189,7 +189,7 @@ static char *
 slurp(const char *name)
 {
 	char path[512];
-	static char buf[65536];
+	static char buf[1 << 20];
 	size_t n;
 	FILE *f;
 
@@ -368,11 +368,61 @@ test_idle(void **state)
 	config_free(&cfg);
 }
 
+/*
+ * Partial lines flushed by sebek_tick and at the end come in the order the
+ * processes first typed, whatever the table's (secret) seed: 300 processes
+ * (pids chosen to share buckets under any one seed would be pointless: the
+ * seed is secret), every second one quiet at the tick.
+ */
+static void
+test_flush_order(void **state)
+{
+	struct fb_config cfg;
+	struct event_log *ev;
+	struct sebek *s;
+	struct sebek_stats st;
+	uint8_t r[256];
+	char *out, *at, want[64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(load(&cfg, "[honeynet]\nnetworks = 10.0.0.0/24\nhoneypots = 10.0.0.5\n"), 0);
+	assert_non_null(ev = event_log_open(tmpdir, NULL));
+	s = sebek_new(&cfg, ev, NULL);
+	for (uint32_t i = 0; i < 300; i++) {
+		char line[32];
+		/* pids descending, so creation order is not pid order */
+		uint32_t pid = 5000 - i * 7;
+
+		snprintf(line, sizeof(line), "p%u", pid);
+		n = record(r, SEBEK_READ, i + 1, 1795724363, pid, 0, 1, "sh", line, strlen(line));
+		feed(s, T0 + (fb_ns)(i % 2) * 700 * FB_NS_PER_SEC, MAC_A, "10.0.0.5", false,
+		    false, r, n);
+	}
+	/* the even ones typed at T0, quiet by now; the odd ones not */
+	sebek_tick(s, T0 + 650 * FB_NS_PER_SEC);
+	sebek_stats(s, &st);
+	assert_int_equal(st.lines, 150);
+	sebek_free(s);
+	event_log_close(ev);
+	assert_non_null(out = slurp("sebek.jsonl"));
+	at = out;
+	for (uint32_t round = 0; round < 2; round++)
+		for (uint32_t i = round; i < 300; i += 2) {
+			snprintf(want, sizeof(want), "\"line\":\"p%u\"", 5000 - i * 7);
+			at = strstr(at, want);
+			if (at == NULL)
+				fail_msg("%s missing or out of order", want);
+		}
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test_setup_teardown(test_flush_order, setup, teardown),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_bound, setup, teardown),
