@@ -9,7 +9,10 @@
  * hashes onto a slot takes it over only if its owner has been quiet for
  * PEER_IDLE, else it shares one overflow bucket with every other such
  * newcomer; spoofed floods from many addresses are still bounded by the
- * per-call budgets.
+ * per-call budgets.  The slot hash is keyed by a secret seed: with a fixed
+ * one, a sender could pick an address that lands on a given honeypot's
+ * slot and keep it busy, pushing that honeypot into the shared overflow
+ * bucket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -237,6 +240,7 @@ struct logserver {
 	size_t			 n_conns;
 	struct ls_peer		*peers;		/* PEER_SLOTS */
 	struct ls_peer		 overflow;	/* newcomers on active peers' slots */
+	uint32_t		 seed;		/* addr_hash_seed: see the top */
 	struct pollfd		*pfd;
 	uint8_t			*dgram;		/* max_message + 1 */
 	fb_ns			 now;
@@ -317,6 +321,7 @@ logserver_open(const struct fb_config *cfg, struct event_log *ev, char *err, siz
 	for (size_t i = 0; i < cfg->log_max_peers; i++)
 		ls->conns[i].fd = -1;
 	ls->peers = xcalloc(PEER_SLOTS, sizeof(*ls->peers));
+	ls->seed = addr_hash_seed(ls);
 	ls->overflow.tokens = cfg->log_peer_rate;
 	ls->pfd = xcalloc(cfg->n_listen + cfg->log_max_peers + 1, sizeof(*ls->pfd));
 	ls->dgram = xcalloc(1, (size_t)cfg->log_max_message + 1);
@@ -412,10 +417,16 @@ bucket_take(struct logserver *ls, struct ls_peer *p, fb_ns now)
  * sources picked to collide, or bad luck) is counted against the shared
  * overflow bucket, so it can neither reset nor drain the active peer's.
  */
+uint32_t
+logserver_peer_slot(const struct logserver *ls, const struct fb_addr *a)
+{
+	return addr_hash(a, ls->seed) % PEER_SLOTS;
+}
+
 bool
 logserver_peer_allow(struct logserver *ls, const struct fb_addr *a, fb_ns now)
 {
-	struct ls_peer *p = &ls->peers[addr_hash(a, 0x10950) % PEER_SLOTS];
+	struct ls_peer *p = &ls->peers[logserver_peer_slot(ls, a)];
 
 	if (!p->used || (!addr_eq(&p->addr, a) && now - p->last > PEER_IDLE)) {
 		p->used = true;

@@ -79,6 +79,9 @@ void	 logserver_set_layers(struct logserver *, struct layers *);
  * shared overflow bucket when the peer's slot belongs to another address
  * active within the last second); counted when false.  Public for tests. */
 bool	 logserver_peer_allow(struct logserver *, const struct fb_addr *, fb_ns now);
+/* The rate slot of address a (its hash is keyed by a secret seed); for the
+ * unit tests, which look for two addresses on one slot. */
+uint32_t logserver_peer_slot(const struct logserver *, const struct fb_addr *a);
 /* Serve what is ready now (never waits); now is wall time. */
 void	 logserver_serve(struct logserver *, fb_ns now);
 /* The bound port of listen socket i (tests bind port 0). */

@@ -132,22 +132,47 @@ test_framer_digits_small_max(void **state)
 	}
 }
 
-/* Two addresses whose rate slots collide (the table's hash). */
+/* Two addresses whose rate slots collide (the table's secret hash). */
 static void
-colliding(struct fb_addr *a, struct fb_addr *b)
+colliding(const struct logserver *ls, struct fb_addr *a, struct fb_addr *b)
 {
 	char s[32];
 	uint32_t want;
 
 	assert_int_equal(addr_parse("192.0.2.1", a), 0);
-	want = addr_hash(a, 0x10950) % 4096;
+	want = logserver_peer_slot(ls, a);
 	for (uint32_t i = 2; i < 1u << 24; i++) {
 		snprintf(s, sizeof(s), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
 		assert_int_equal(addr_parse(s, b), 0);
-		if (addr_hash(b, 0x10950) % 4096 == want)
+		if (logserver_peer_slot(ls, b) == want)
 			return;
 	}
 	fail();
+}
+
+/* Two servers put one address on different slots (almost always: 1 in
+ * 4096 by chance, so three tries). */
+static void
+test_peer_slot_secret(void **state)
+{
+	struct fb_config cfg;
+	struct logserver *ls[4];
+	struct fb_addr a;
+	char err[256];
+	int differ = 0;
+
+	(void)state;
+	assert_int_equal(config_load_string("t.conf", "[honeynet]\nnetworks = 10.0.0.0/24\n",
+	    &cfg, err, sizeof(err)), 0);
+	assert_int_equal(addr_parse("10.0.0.5", &a), 0);
+	for (int i = 0; i < 4; i++)
+		assert_non_null(ls[i] = logserver_open(&cfg, NULL, err, sizeof(err)));
+	for (int i = 1; i < 4; i++)
+		differ += logserver_peer_slot(ls[0], &a) != logserver_peer_slot(ls[i], &a);
+	assert_true(differ >= 1);
+	for (int i = 0; i < 4; i++)
+		logserver_close(ls[i]);
+	config_free(&cfg);
 }
 
 /* A newcomer on an active peer's slot neither resets nor drains its
@@ -168,7 +193,7 @@ test_peer_slots(void **state)
 	    "[honeynet]\nnetworks = 10.0.0.0/24\n[logserver]\npeer_rate = 2\n",
 	    &cfg, err, sizeof(err)), 0);
 	assert_non_null(ls = logserver_open(&cfg, NULL, err, sizeof(err)));
-	colliding(&a, &b);
+	colliding(ls, &a, &b);
 	/* a spends its burst of 2. */
 	assert_true(logserver_peer_allow(ls, &a, t));
 	assert_true(logserver_peer_allow(ls, &a, t + 1));
@@ -318,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_framer_exact_max),
 		cmocka_unit_test(test_framer_digits_small_max),
 		cmocka_unit_test(test_peer_slots),
+		cmocka_unit_test(test_peer_slot_secret),
 		cmocka_unit_test(test_server),
 	};
 
