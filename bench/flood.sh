@@ -29,7 +29,8 @@
 #            off.  Sizes from gdb `p sizeof(struct ...)` on
 #            build/fishbowl (x86-64); FIXED_MB = 32.
 #
-# Scenarios (BENCH_SCEN, default "a b c"):
+# Scenarios (BENCH_SCEN, default "a b c d"; BENCH_KNOWN=no runs fishbowl
+# with [engine] known_flows = no, the openers' ring for SYNs only):
 #   a  hping3 --flood -S --rand-source from outside to the honeypot for
 #      BENCH_FLOOD_S seconds while the honeypot tries one TCP connection a
 #      second to an outside listener under [control] tcp = 3/hour, and 20
@@ -52,6 +53,10 @@
 #      (at 512kbit the 64 KiB burst is 1 s of rate: use BENCH_RATE_S=30).
 #      BENCH_RATE_OFFLOADS=off: TSO and GSO off on the honeypot (MTU-sized
 #      frames instead of GSO super-frames reach the cap).
+#   d  as a's inbound part, with floods of ACKs (hping3 -A) and of UDP
+#      (hping3 -2), --rand-source: fishbowl (kernel drops per ring, marker
+#      pings, the client's connections, containment, memory) and bridge +
+#      tcpdump (frames not captured).
 #
 #   BENCH_FLOOD_S=5 BENCH_RING_MB=16 BENCH_MAX_FLOWS=4096 BENCH_MEM_MB=16
 #   BENCH_SOURCES=1000000 FB_BUILD=build bench/flood.sh
@@ -69,7 +74,8 @@ MEM=${BENCH_MEM_MB:-16}
 NSRC=${BENCH_SOURCES:-1000000}
 RATES=${BENCH_RATES:-512kbit 10mbit}
 RS=${BENCH_RATE_S:-10}
-SCEN=${BENCH_SCEN:-a b c}
+SCEN=${BENCH_SCEN:-a b c d}
+KNOWN=${BENCH_KNOWN:-yes}
 FLOW_B=11664
 FIXED_MB=32
 OUTD=$ROOT/build/bench
@@ -129,6 +135,7 @@ rate = $3
 [engine]
 ring_mb = $RING
 max_flows = $MAXF
+known_flows = $KNOWN
 
 [layers]
 enable = ${4:-yes}
@@ -187,14 +194,18 @@ for l in sys.stdin:
 print(", ".join("%s: %d" % kv for kv in sorted(c.items())))')"
 }
 
-# --- a ------------------------------------------------------------------
-scen_a() {
-	say "== a: hping3 --flood, $FS s, ring_mb $RING, max_flows $MAXF, memory_mb $MEM"
-	bed
+# inbound_flood KIND: hping3 --flood of KIND (syn: -S, ack: -A, udp: -2)
+# with --rand-source from outside at the honeypot for FS seconds, through
+# fishbowl (KNOWN: [engine] known_flows, default yes) and then through the
+# bridge with tcpdump, while the honeypot's client tries a connection a
+# second out and 20 marker pings cross inbound.
+inbound_flood() {
+	local kind=$1 flags
+	case $kind in syn) flags=-S ;; ack) flags=-A ;; udp) flags=-2 ;; esac
 	# fishbowl, inbound flood
 	conf a 3/hour allow; fbn_start || die "fishbowl did not start"
 	RX0=$(gw_rx); warm; : >"$W/listener.log"
-	ip netns exec "$FBN_OUT" timeout -s INT "$FS" hping3 --flood -S --rand-source -p 80 $HP >"$W/h.log" 2>&1 &
+	ip netns exec "$FBN_OUT" timeout -s INT "$FS" hping3 --flood $flags --rand-source -p 80 $HP >"$W/h.log" 2>&1 &
 	local hp=$! good pings
 	sleep 0.2
 	inO $PY ping $HP 20 0.1 1.0 >"$W/ping.out" &
@@ -203,8 +214,9 @@ scen_a() {
 	wait $pg $hp; read -r _ pings <"$W/ping.out"
 	sleep 0.5
 	local hwm; hwm=$(hwm_kb)
-	say "fishbowl, inbound flood: hping3 sent $(hping_sent "$W/h.log") SYNs"
+	say "fishbowl (known_flows $KNOWN), inbound $kind flood: hping3 sent $(hping_sent "$W/h.log") packets"
 	fb_report
+	say "  kernel drops by ring: openers' $(st 'g(s, "totals.capture.kernel_drops_openers", "?")'), main $(st 'g(s, "totals.capture.kernel_drops_other", "?")'); known_filter $(st 'g(s, "totals.io.known_filter", "?")'), known_marks $(st 'g(s, "totals.io.known_marks", "?")')"
 	local tot lis pp
 	tot=$(st 'g(h, "classes.tcp.total", -1)'); lis=$(wc -l <"$W/listener.log")
 	fbn_stop
@@ -221,7 +233,7 @@ scen_a() {
 	local td=$!
 	for _ in $(seq 1 100); do grep -q 'listening on' "$W/td.err" && break; sleep 0.05; done
 	warm; : >"$W/listener.log"
-	ip netns exec "$FBN_OUT" timeout -s INT "$FS" hping3 --flood -S --rand-source -p 80 $HP >"$W/h.log" 2>&1 &
+	ip netns exec "$FBN_OUT" timeout -s INT "$FS" hping3 --flood $flags --rand-source -p 80 $HP >"$W/h.log" 2>&1 &
 	hp=$!
 	sleep 0.2
 	inO $PY ping $HP 20 0.1 1.0 >"$W/ping.out" &
@@ -233,9 +245,16 @@ scen_a() {
 	rx=$(($(gw_rx) - RX0)); kill -INT $td; wait $td 2>/dev/null
 	kd=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$W/td.err")
 	cap=$(capinfos -c -M "$W/br.pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')
-	say "bridge + tcpdump, inbound flood: hping3 sent $(hping_sent "$W/h.log") SYNs"
+	say "bridge + tcpdump, inbound $kind flood: hping3 sent $(hping_sent "$W/h.log") packets"
 	say "  bridge rx $rx frames, pcap $cap ($(calc "100 * ($rx - $cap) / ($rx ? $rx : 1)" 1) % not captured, tcpdump: $kd dropped by kernel); client $good of $FS (no limit); pings $pings of 20"
 	rm -f "$W/br.pcap"; fbn_unbridge
+}
+
+# --- a ------------------------------------------------------------------
+scen_a() {
+	say "== a: hping3 --flood, $FS s, ring_mb $RING, max_flows $MAXF, memory_mb $MEM"
+	bed
+	inbound_flood syn
 	# fishbowl, outbound floods from the honeypot
 	local sp
 	for sp in own spoofed; do
@@ -252,6 +271,17 @@ scen_a() {
 		say "  SYNs that reached the outside: $out (expected $([ $sp = own ] && echo 3 || echo 0)): $([ "$out" = "$([ $sp = own ] && echo 3 || echo 0)" ] && echo PASS || echo FAIL); state $(st 'h.get("state")'), spoofed drops $(st 'g(s, "totals.dropped.by_reason.spoofed-source-inside", 0)'), rate drops $(st 'g(s, "totals.dropped.by_reason.rate", 0)')"
 		memline "fishbowl" "$hwm" "$(bound_kb $RING $MAXF $MEM yes)"
 		fbn_stop; rm -rf "$FBN_DATA" "$W/o0.pcap"
+	done
+	fbn_down
+}
+
+# --- d ------------------------------------------------------------------
+scen_d() {
+	local kind
+	say "== d: hping3 --flood of ACKs and of UDP, $FS s, ring_mb $RING, known_flows $KNOWN"
+	bed
+	for kind in ack udp; do
+		inbound_flood $kind
 	done
 	fbn_down
 }
@@ -376,7 +406,7 @@ scen_c() {
 }
 
 say "fishbowl flood benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r), fishbowl $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
-say "memory bound: 2 x ring_mb + max_flows x $FLOW_B B (layers on; 172 B off) + memory_mb + max_honeypots x 600 B + $FIXED_MB MiB"
+say "memory bound: 2 x (ring_mb + openers_ring_mb) + known slots x 8 B + max_flows x $FLOW_B B (layers on; 196 B off) + memory_mb + max_honeypots x 600 B + $FIXED_MB MiB"
 for s in $SCEN; do
-	case $s in a) scen_a ;; b) scen_b ;; c) scen_c ;; esac
+	case $s in a) scen_a ;; b) scen_b ;; c) scen_c ;; d) scen_d ;; esac
 done
