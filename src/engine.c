@@ -1282,6 +1282,17 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 	    is.kernel_drops_openers[0] - is.kernel_drops_openers[1]),
 	    (unsigned long long)cs.write_errors, cs.low_space ? ", DISK SPACE LOW" : "");
 	jb_printf(jb, "           file %s\n", cs.current);
+	if (!e->opts.live)
+		return;
+	if (is.openers_ring[0] && is.openers_ring[1])
+		jb_printf(jb, "rings:     main and openers' per leg, the openers' for %s; "
+		    "%llu frames through it, %llu flows marked known\n",
+		    is.known_filter[0] && is.known_filter[1] ?
+		    "flows not yet known" : "connection openers",
+		    (unsigned long long)(is.rx_openers[0] + is.rx_openers[1]),
+		    (unsigned long long)(e->io->known != NULL ? e->io->known->marks : 0));
+	else
+		jb_printf(jb, "rings:     one per leg (no openers' ring)\n");
 }
 
 /* Control socket: one request line per connection, answer, close. */

@@ -321,6 +321,9 @@ if classify K no; then
 	check "K: the log says the openers' ring is there, for connection openers" \
 	    grep -q "for connection openers" "$FBN_FB_LOG"
 	check_eq "K: status io.known_filter" false "$(fbn_json 'g(s, "totals.io.known_filter")')"
+	fbn_status >"$W/status.txt" 2>&1
+	check "K: the text status says the openers' ring takes connection openers" \
+	    grep -q "the openers' for connection openers" "$W/status.txt"
 	o0=$(openers_rx)
 	r0=$(outside_rx)
 	read -r nf nopen _ < <(inO python3 "$W/frames.py" o0 "$HMAC")
@@ -339,6 +342,9 @@ if classify K2 yes; then
 	check "K2: the log says the openers' ring takes newcomers" \
 	    grep -q "for newcomers (frames of flows not yet known)" "$FBN_FB_LOG"
 	check_eq "K2: status io.known_filter" true "$(fbn_json 'g(s, "totals.io.known_filter")')"
+	fbn_status >"$W/status.txt" 2>&1
+	check "K2: the text status says what fills the openers' ring" \
+	    grep -q "the openers' for flows not yet known" "$W/status.txt"
 	o0=$(openers_rx)
 	r0=$(outside_rx)
 	tf=0 tnew=0
