@@ -99,6 +99,7 @@ struct engine {
 	bool			 capture_failing;	/* fail-closed episode */
 	bool			 low_space;
 	uint64_t		 kernel_drops_seen;
+	uint64_t		 kernel_drops_openers_seen;
 
 	struct fb_frame		 batch[BATCH_MAX];
 	uint8_t			 verdict[BATCH_MAX];
@@ -603,8 +604,8 @@ static void
 check_kernel_drops(struct engine *e)
 {
 	struct io_stats st;
-	uint64_t drops;
-	char msg[128], extra[64];
+	uint64_t drops, openers;
+	char msg[128], extra[160];
 
 	memset(&st, 0, sizeof(st));
 	e->io->ops->stats(e->io, &st);
@@ -613,10 +614,18 @@ check_kernel_drops(struct engine *e)
 		return;
 	snprintf(msg, sizeof(msg), "%llu frames lost by the kernel before capture",
 	    (unsigned long long)(drops - e->kernel_drops_seen));
-	snprintf(extra, sizeof(extra), "\"lost\":%llu,\"lost_total\":%llu",
-	    (unsigned long long)(drops - e->kernel_drops_seen), (unsigned long long)drops);
+	/* Which ring: the openers' holds a flood's frames and those of
+	 * flows not yet known; the main one the known flows'. */
+	openers = st.kernel_drops_openers[0] + st.kernel_drops_openers[1];
+	snprintf(extra, sizeof(extra), "\"lost\":%llu,\"lost_total\":%llu,"
+	    "\"lost_openers\":%llu,\"lost_main\":%llu",
+	    (unsigned long long)(drops - e->kernel_drops_seen), (unsigned long long)drops,
+	    (unsigned long long)(openers - e->kernel_drops_openers_seen),
+	    (unsigned long long)((drops - e->kernel_drops_seen) -
+	    (openers - e->kernel_drops_openers_seen)));
 	emit(e, PRIO_CRITICAL, "capture", msg, NULL, NULL, NULL, extra);
 	e->kernel_drops_seen = drops;
+	e->kernel_drops_openers_seen = openers;
 }
 
 static void

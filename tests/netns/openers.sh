@@ -560,8 +560,15 @@ EOF
 		if [ "${KDO:-0}" -ge 1 ]; then
 			check_ge "$ph: the alert names the kernel's drops" 1 \
 			    "$(cat $(fbn_files alerts.jsonl) | grep '"type":"capture"' | grep -c 'frames lost by the kernel')"
+			# shellcheck disable=SC2046
+			check_eq "$ph: the alerts put every drop in the openers' ring (lost_main 0, lost_openers = lost)" "0 yes" \
+			    "$(cat $(fbn_files alerts.jsonl) | python3 -c 'import json, sys
+A = [json.loads(l) for l in sys.stdin]
+A = [a for a in A if a.get("type") == "capture" and "lost by the kernel" in a.get("msg", "")]
+print(sum(a.get("lost_main", -1) for a in A), "yes" if A and sum(a.get("lost_openers", 0) for a in A) == sum(a["lost"] for a in A) else "no")')"
 		else
 			skip "$ph: the alert names the kernel's drops" "no kernel drops"
+			skip "$ph: the alerts put every drop in the openers' ring" "no kernel drops"
 		fi
 	fi
 	FLOOD_LINE="| $ph openers_ring_mb $omb known_flows $known | ${sent:-?} $what | $RX | $KD ($KDO openers, $KDR other) | $orx / $mrx | $got / $XFER_BYTES, $rt retransmitted | $pgot / $psent | $good / 3 | $syns | $marks |"
