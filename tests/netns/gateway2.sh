@@ -273,7 +273,11 @@ t_forward() {
 	stop W
 	check_eq "W: alerts: CRITICAL low space without 'gateway closed'" 1 \
 	    "$(fbn_q 'n(A, type="capture", prio="critical", msg="capture disk space low: 1 MB free, minimum 3 MB")')"
-	check_eq "W: syslog: CRITICAL write failure without 'gateway closed'" 1 \
+	# One alert per failing episode: a small write that still fits between
+	# two that do not ends an episode ("capture writing again"), so there
+	# may be more than one (a run here saw 2).  (The syslog also holds
+	# phase F's alerts, which all say "gateway closed".)
+	check_ge "W: syslog: CRITICAL write failure without 'gateway closed'" 1 \
 	    "$(grep -c '^<26>.*fishbowl\[[0-9]*\]: capture write failed ([0-9]* frames lost so far)$' "$W/syslog.txt")"
 }
 if tmpfs W 4m && fill "$W/W/filler" 2; then
