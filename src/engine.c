@@ -720,11 +720,10 @@ replay_clock(struct engine *e, fb_ns ts)
  * other end has answered in a way a flood cannot fake, so a flood cannot
  * mark its own frames known.  A connection out that data control allowed
  * (the honeypot is ours, its address checked against the leg); a TCP
- * connection in whose client acknowledged the honeypot's SYN (a spoofed
- * source never sees that sequence number); a UDP or other exchange in
- * that the honeypot answered and the client then used again.  ICMP goes
- * to the main ring anyway.  Connections picked up mid-stream (after a
- * restart) are never marked: they share the newcomers' ring.
+ * connection in whose client acknowledged the honeypot's SYN or its next
+ * sequence number (flow.c tcp_prove: a spoofed source never sees those
+ * numbers); a UDP or other exchange in that the honeypot answered and the
+ * client then used again.  ICMP goes to the main ring anyway.
  */
 static bool
 known_wanted(const struct fb_flow *f)

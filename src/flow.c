@@ -576,6 +576,32 @@ flow_create(struct flow_table *t, const struct fb_flowkey *k, fb_ns now)
 	return f;
 }
 
+/*
+ * Whether the originator hears the responder (f->proven): its ACK names
+ * the responder's SYN (risn + 1) or the responder's next sequence number
+ * as its latest segment left it (rnext: seq + data length; a bare ACK's
+ * seq is the number the other side acknowledges while it uploads).  A
+ * spoofed source never sees those numbers.  The second form proves
+ * connections picked up mid-stream (after a restart) and those whose
+ * handshake ACK was not seen.
+ */
+static void
+tcp_prove(struct fb_flow *f, const struct fb_packet *p, bool reverse)
+{
+	if (reverse) {
+		if (!(p->tcp_flags & (TH_SYN | TH_RST))) {
+			f->rnext = p->seq + p->payload_len;
+			f->rnext_known = true;
+		}
+		return;
+	}
+	if (!(p->tcp_flags & TH_ACK))
+		return;
+	if ((f->risn_known && p->ack == f->risn + 1) ||
+	    (f->rnext_known && p->ack == f->rnext))
+		f->proven = true;
+}
+
 /* The TCP state machine; the packet is already counted in f->pkts. */
 static void
 tcp_advance(struct fb_flow *f, const struct fb_packet *p, bool reverse)
@@ -622,9 +648,8 @@ tcp_advance(struct fb_flow *f, const struct fb_packet *p, bool reverse)
 	default:
 		break;
 	}
-	if (!reverse && !f->proven && f->risn_known && (fl & TH_ACK) &&
-	    p->ack == f->risn + 1)
-		f->proven = true;
+	if (!f->proven)
+		tcp_prove(f, p, reverse);
 	/* A FIN closes only a connection known to be established: FINs of a
 	 * scan (no reply) leave the flow embryonic, cheap to evict. */
 	if (fl & TH_FIN)

@@ -75,12 +75,16 @@ struct fb_flow {
 	bool		 counted;	/* it used one of the honeypot's outbound connections */
 	bool		 isn_known;	/* isn holds the sequence number of its opening SYN */
 	bool		 risn_known;	/* risn holds the responder's, from its SYN-ACK */
-	/* The originator acknowledged the responder's SYN (ack = risn + 1):
-	 * it hears the responder, which a spoofed source cannot. */
+	/* The originator acknowledged the responder's SYN (ack = risn + 1)
+	 * or its next sequence number as its latest segment left it (ack =
+	 * rnext): it hears the responder, which a spoofed source cannot. */
 	bool		 proven;
 	bool		 known;		/* marked in the kernel's table (known.h) */
+	bool		 rnext_known;	/* rnext holds seq + length of the responder's
+					 * latest segment (not SYN or RST) */
 	uint32_t	 isn;
 	uint32_t	 risn;
+	uint32_t	 rnext;
 	uint64_t	 dropped[2];	/* packets dropped each way */
 	void		*app;		/* for later stages (reassembly); NULL here */
 

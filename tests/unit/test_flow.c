@@ -306,6 +306,76 @@ test_tcp_states(void **state)
 	flow_table_free(t);
 }
 
+/* p with sequence and acknowledgment numbers */
+static struct fb_packet
+seqack(struct fb_packet p, uint32_t seq, uint32_t ack)
+{
+	p.seq = seq;
+	p.ack = ack;
+	return p;
+}
+#define SA(seq, ack, ...) (&((struct fb_packet[1]){ seqack(pkt(__VA_ARGS__), seq, ack) })[0])
+
+/*
+ * proven (the engine's test before it marks an inbound TCP flow known,
+ * known.h): the client acknowledged the honeypot's SYN or the exact end of
+ * its latest data.  Acks that name anything else, as a spoofer must guess
+ * them, prove nothing.
+ */
+static void
+test_proven(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *t = flow_table_new(16, &tmo, on_end, &e);
+	struct fb_flow *f;
+
+	(void)state;
+	/* The handshake: the ACK names the SYN-ACK's sequence + 1. */
+	f = feed(t, SA(1000, 0, IPPROTO_TCP, EXT, 5000, HP, 22, TH_SYN, 0), T0);
+	feed(t, SA(9000, 1001, IPPROTO_TCP, HP, 22, EXT, 5000, TH_SYN | TH_ACK, 0), T0 + 1);
+	assert_false(f->proven);
+	feed(t, SA(1001, 9002, IPPROTO_TCP, EXT, 5000, HP, 22, TH_ACK, 0), T0 + 2);
+	assert_false(f->proven);			/* off by one */
+	assert_int_equal(f->tcp_state, TCP_ESTABLISHED);
+	feed(t, SA(1001, 9001, IPPROTO_TCP, EXT, 5000, HP, 22, TH_ACK, 0), T0 + 3);
+	assert_true(f->proven);
+
+	/* Blind ACKs with data, no answer seen: nothing proven. */
+	f = feed(t, SA(1, 12345, IPPROTO_TCP, EXT, 5001, HP, 22, TH_ACK, 10), T0);
+	feed(t, SA(11, 54321, IPPROTO_TCP, EXT, 5001, HP, 22, TH_ACK, 10), T0 + 1);
+	assert_int_equal(f->tcp_state, TCP_MIDSTREAM);
+	assert_false(f->proven);
+
+	/* Picked up mid-stream (a restart): the client acknowledges the end
+	 * of the honeypot's latest data. */
+	f = feed(t, SA(100, 7000, IPPROTO_TCP, EXT, 5002, HP, 22, TH_ACK, 5), T0);
+	feed(t, SA(7000, 105, IPPROTO_TCP, HP, 22, EXT, 5002, TH_ACK, 10), T0 + 1);
+	feed(t, SA(105, 7005, IPPROTO_TCP, EXT, 5002, HP, 22, TH_ACK, 0), T0 + 2);
+	assert_false(f->proven);			/* half of it */
+	feed(t, SA(7010, 105, IPPROTO_TCP, HP, 22, EXT, 5002, TH_ACK, 20), T0 + 3);
+	feed(t, SA(105, 7010, IPPROTO_TCP, EXT, 5002, HP, 22, TH_ACK, 0), T0 + 4);
+	assert_false(f->proven);			/* not the latest */
+	feed(t, SA(105, 7030, IPPROTO_TCP, EXT, 5002, HP, 22, TH_ACK, 0), T0 + 5);
+	assert_true(f->proven);
+	/* An upload picked up mid-stream: the honeypot only acknowledges;
+	 * its bare ACK's sequence number is what the client's next segment
+	 * acknowledges.  The client's segment before it proves nothing. */
+	f = feed(t, SA(100, 7000, IPPROTO_TCP, EXT, 5003, HP, 22, TH_ACK, 100), T0);
+	feed(t, SA(7000, 200, IPPROTO_TCP, HP, 22, EXT, 5003, TH_ACK, 0), T0 + 1);
+	assert_false(f->proven);
+	feed(t, SA(200, 6999, IPPROTO_TCP, EXT, 5003, HP, 22, TH_ACK, 100), T0 + 2);
+	assert_false(f->proven);			/* a guess */
+	feed(t, SA(300, 7000, IPPROTO_TCP, EXT, 5003, HP, 22, TH_ACK, 100), T0 + 3);
+	assert_true(f->proven);
+	/* A RST from the honeypot gives nothing to acknowledge. */
+	f = feed(t, SA(1, 0, IPPROTO_TCP, EXT, 5004, HP, 23, TH_ACK, 0), T0);
+	feed(t, SA(4242, 0, IPPROTO_TCP, HP, 23, EXT, 5004, TH_RST, 0), T0 + 1);
+	feed(t, SA(1, 4242, IPPROTO_TCP, EXT, 5004, HP, 23, TH_ACK, 0), T0 + 2);
+	assert_false(f->proven);
+	flow_flush(t);
+	flow_table_free(t);
+}
+
 /* Each flow kind ends exactly after its own timeout, with the right reason. */
 static void
 test_expiry_per_state(void **state)
@@ -630,6 +700,7 @@ main(void)
 		cmocka_unit_test(test_many_flows_all_found),
 		cmocka_unit_test(test_key_of),
 		cmocka_unit_test(test_tcp_states),
+		cmocka_unit_test(test_proven),
 		cmocka_unit_test(test_expiry_per_state),
 		cmocka_unit_test(test_expiry_refresh),
 		cmocka_unit_test(test_eviction_order),
