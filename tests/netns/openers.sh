@@ -53,6 +53,10 @@
 #   B  (OPENERS_BEFORE=1) F with openers_ring_mb = 0 (one ring, as before
 #      the openers' ring), reported the same way (docs/performance.md
 #      "Floods: a ring for connection openers").
+#   M  a transfer connects, fishbowl restarts, the transfer runs: the new
+#      fishbowl picks the connection up mid-stream and marks it known once
+#      the client acknowledges the honeypot's sequence number; the
+#      transfer arrives whole, status io.known_marks >= 1.
 # Each flood prints a figures line (# | phase | sent | rx | kernel drops |
 # read openers' / main rings | transfer | pings | client | SYNs out |
 # known_marks |).
@@ -600,4 +604,49 @@ if [ "${KNOWN_BEFORE:-1}" = 1 ]; then
 	flood udp-before 1 "U0" U no
 fi
 flood udp 1 "U" U yes
+
+# --- M: a connection picked up mid-stream is marked known too ------------------
+# A transfer connects through one fishbowl, which then restarts: the new
+# one first sees the connection mid-stream (no handshake).  Once the client
+# acknowledges the honeypot's sequence number (the honeypot's bare ACKs
+# while the client uploads), the flow is proven and marked known
+# (flow.c tcp_prove).
+midstream() {
+	local got xsent marks cli srv
+	fbn_conf midstream <<EOF
+[control]
+tcp = allow
+udp = block
+icmp = allow
+rate = allow
+
+[engine]
+ring_mb = 2
+openers_ring_mb = 1
+EOF
+	fbn_start || { not_ok "M: fishbowl starts" "$(tail -5 "$FBN_FB_LOG")"; return 1; }
+	rm -f "$W/go"
+	ip netns exec "$FBN_HP" timeout 60 python3 "$W/xfer.py" serve 9001 >"$W/m-xfer-in" 2>&1 &
+	srv=$!
+	fbn_wait_port "$FBN_HP" 9001
+	: >"$W/m-xfer-out"
+	ip netns exec "$FBN_OUT" timeout 60 python3 "$W/xfer.py" send $HP 9001 $XFER_BYTES "$W/go" >"$W/m-xfer-out" 2>&1 &
+	cli=$!
+	for _ in $(seq 1 50); do
+		grep -q connected "$W/m-xfer-out" && break
+		sleep 0.05
+	done
+	fbn_stop
+	fbn_start || { not_ok "M: fishbowl starts again" "$(tail -5 "$FBN_FB_LOG")"; return 1; }
+	touch "$W/go"
+	wait $cli
+	wait $srv
+	got=$(head -1 "$W/m-xfer-in"); xsent=$(tail -1 "$W/m-xfer-out")
+	marks=$(fbn_json 'g(s, "totals.io.known_marks", -1)')
+	fbn_log "M: transfer $got of $xsent bytes after the restart; known_marks $marks"
+	check_eq "M: the transfer arrived whole across the restart" "$XFER_BYTES" "${got:-0}"
+	check_ge "M: the connection, picked up mid-stream, was marked known" 1 "${marks:-0}"
+	fbn_stop
+}
+midstream
 done_testing
