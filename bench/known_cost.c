@@ -39,12 +39,14 @@ main(void)
 	struct known_table t;
 	char why[512];
 	unsigned ret;
-	int prog, ns;
+	int progs[2], prog, ns;
 
-	if (known_open(&t, 1u << 18, &prog, why, sizeof(why)) == -1) {
+	if (known_open(&t, 1u << 18, false, progs, why, sizeof(why)) == -1) {
 		fprintf(stderr, "known_cost: %s\n", why);
 		return 1;
 	}
+	prog = progs[0];
+	close(progs[1]);
 	v4[12] = 0x08; v4[14] = 0x45; v4[23] = 6; v4[26] = 10; v4[30] = 10;
 	v4[34] = 0x9c; v4[35] = 0x40; v4[37] = 22;	/* 40000 -> 22 */
 	v6[12] = 0x86; v6[13] = 0xdd; v6[14] = 0x60; v6[20] = 6;

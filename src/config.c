@@ -429,6 +429,7 @@ enum key_id {
 	K_DIR, K_ROTATE_MB, K_KEEP_DAYS, K_MIN_FREE_MB, K_ON_FAILURE,
 	K_USER, K_SOCKET,
 	K_MAX_FLOWS, K_MAX_HONEYPOTS, K_RING_MB, K_OPENERS_RING_MB, K_KNOWN_FLOWS,
+	K_FAST_PATH, K_FAST_PATH_MB,
 	K_MALFORMED,
 	K_TO_EMBRYONIC, K_TO_ESTABLISHED, K_TO_CLOSED, K_TO_UDP, K_TO_OTHER,
 	K_L_ENABLE, K_L_MEMORY_MB, K_L_POLICY, K_L_HOST_POLICY, K_L_TRANSCRIPT_MB,
@@ -466,6 +467,8 @@ static const struct key {
 	[K_RING_MB] = { "engine", "ring_mb", false },
 	[K_OPENERS_RING_MB] = { "engine", "openers_ring_mb", false },
 	[K_KNOWN_FLOWS] = { "engine", "known_flows", false },
+	[K_FAST_PATH] = { "engine", "fast_path", false },
+	[K_FAST_PATH_MB] = { "engine", "fast_path_mb", false },
 	[K_MALFORMED] = { "engine", "malformed", false },
 	[K_TO_EMBRYONIC] = { "engine", "timeout_tcp_embryonic", false },
 	[K_TO_ESTABLISHED] = { "engine", "timeout_tcp_established", false },
@@ -714,6 +717,13 @@ set_scalar(struct ctx *c, int key, const char *v)
 			return "must be yes or no";
 		cfg->known_flows = ch == 1;
 		return NULL;
+	case K_FAST_PATH:
+		if (p_choice(v, "no", "yes", &ch) == NULL)
+			return "must be yes or no";
+		cfg->fast_path = ch == 1;
+		return NULL;
+	case K_FAST_PATH_MB:
+		return p_u32(c, v, 1, 1024, &cfg->fast_path_mb);
 	case K_MALFORMED:
 		if (p_choice(v, "drop", "forward", &ch) == NULL)
 			return "must be drop or forward";
@@ -941,6 +951,8 @@ config_defaults(struct fb_config *cfg)
 	cfg->ring_mb = 64;
 	cfg->openers_ring_mb = 8;	/* ring_mb / 8 unless set (check_whole) */
 	cfg->known_flows = true;
+	cfg->fast_path = false;
+	cfg->fast_path_mb = 64;
 	cfg->malformed = MALFORMED_DROP;
 	cfg->timeout_tcp_embryonic = 30 * FB_NS_PER_SEC;
 	cfg->timeout_tcp_established = 2 * NS_PER_HOUR;

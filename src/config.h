@@ -114,6 +114,10 @@ struct fb_config {
 	bool		 known_flows;		/* that ring takes every frame of
 						   a flow not yet known (known.h),
 						   not only openers */
+	bool		 fast_path;		/* the kernel forwards proven
+						   flows, recording first
+						   (fastpath.h) */
+	uint32_t	 fast_path_mb;		/* its ring buffer per leg */
 	enum fb_malformed_policy malformed;
 	fb_ns		 timeout_tcp_embryonic;	/* SYN seen, no handshake */
 	fb_ns		 timeout_tcp_established;

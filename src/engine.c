@@ -41,6 +41,7 @@
 #include "event.h"
 #include "flow.h"
 #include "io.h"
+#include "fastpath.h"
 #include "known.h"
 #include "layers.h"
 #include "logserver.h"
@@ -69,6 +70,9 @@ struct counters {
 	uint64_t	 malformed[MAL_MAX];
 	uint64_t	 withheld;	/* forwards withheld because capture failed */
 	uint64_t	 known_remarks;	/* known flows found in the newcomers' ring */
+	uint64_t	 fast_judged_drop;/* frames the kernel forwarded (fast
+					   path) that policy would drop */
+	uint64_t	 fast_marks;	/* flows (and again) marked fast */
 };
 
 struct engine {
@@ -98,6 +102,7 @@ struct engine {
 	fb_ns			 last_malformed_event;
 	bool			 capture_failing;	/* fail-closed episode */
 	bool			 low_space;
+	bool			 fast_gate_closed;	/* fastpath_gate */
 	uint64_t		 kernel_drops_seen;
 	uint64_t		 kernel_drops_openers_seen;
 
@@ -739,6 +744,37 @@ known_wanted(const struct fb_flow *f)
 	return f->pkts[1] > 0 && f->pkts[0] >= 2;
 }
 
+/*
+ * The fast path (fastpath.h) may forward a known flow's frames from a leg
+ * when nothing data control does to them is left to decide: from outside,
+ * always (inbound frames pass); from inside, only without a rate cap
+ * (each byte out is charged to the honeypot's bucket, which the kernel
+ * does not know).  The opener of a connection never takes it (known.h).
+ */
+static bool
+fast_from_inside_ok(const struct engine *e)
+{
+	return e->cfg->rate_bps == 0;
+}
+
+/* Mark flow f fast on each direction that may be; k's source side is
+ * the honeypot's for a connection out, the outside's for one in. */
+static void
+fast_mark(struct engine *e, struct fb_flow *f)
+{
+	bool src_inside = f->dir == DIR_OUTBOUND;
+
+	for (int back = 0; back < 2; back++) {
+		bool from_inside = src_inside != (back != 0);
+
+		if (from_inside && !fast_from_inside_ok(e))
+			continue;
+		known_set_fast(e->io->known, &f->key, back != 0,
+		    from_inside ? LEG_INSIDE : LEG_OUTSIDE, true);
+	}
+	e->c.fast_marks++;
+}
+
 /* After a frame of flow f was judged to be forwarded. */
 static void
 known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *p,
@@ -751,12 +787,48 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 			known_mark(e->io->known, &f->key);
 			e->c.known_remarks++;
 		}
+		/* A known flow's frame through the rings: fast again if its
+		 * mark went (marked again, a reload, the gate) and may be. */
+		if (e->io->fast != NULL && !fr->forwarded && !p->is_fragment &&
+		    !(p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02))
+			fast_mark(e, f);
 		return;
 	}
 	if (known_wanted(f)) {
 		known_mark(e->io->known, &f->key);
 		f->known = true;
+		if (e->io->fast != NULL)
+			fast_mark(e, f);
 	}
+}
+
+/*
+ * A frame the kernel forwarded (fast path) that policy would have
+ * dropped: counted, and its flow leaves the fast path (its next frames
+ * are judged before they cross).  A malformed frame of an allowed flow is
+ * the known case: the kernel parsed its addresses and ports, the decoder
+ * refused the rest.
+ */
+static void
+fast_disagree(struct engine *e, struct fb_flow *f)
+{
+	e->c.fast_judged_drop++;
+	if (f != NULL && f->known)
+		for (int back = 0; back < 2; back++)
+			for (int leg = 0; leg < 2; leg++)
+				known_set_fast(e->io->known, &f->key, back != 0, leg, false);
+}
+
+/* The fast path's gate follows the gateway's: closed, the kernel drops
+ * (and counts) the fast flows' frames instead of forwarding them. */
+static bool
+gate(struct engine *e, bool closed)
+{
+	if (e->io->fast != NULL && closed != e->fast_gate_closed) {
+		fastpath_gate(e->io->fast, closed);
+		e->fast_gate_closed = closed;
+	}
+	return closed;
 }
 
 static void
@@ -775,6 +847,10 @@ process_batch(struct engine *e, int n)
 			replay_clock(e, fr->ts);
 		tick(e);
 		v = decide(e, fr, &p, &reason);
+		if (fr->forwarded && v != VERDICT_FORWARD) {
+			fast_disagree(e, e->pkt_flow);
+			v = VERDICT_FORWARD;	/* it crossed */
+		}
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
 			known_note(e, fr, &p, e->pkt_flow);
 		e->verdict[i] = (uint8_t)v;
@@ -792,9 +868,12 @@ process_batch(struct engine *e, int n)
 	if (capture_flush(e->capture) != 0)
 		failed = true;
 	/* Counted only now: a forward withheld for capture is a drop. */
-	if (capture_blocks(e, failed)) {
+	if (gate(e, capture_blocks(e, failed))) {
 		for (i = 0; i < n; i++) {
-			if (e->verdict[i] == VERDICT_FORWARD) {
+			if (e->batch[i].forwarded) {
+				account(e, &e->batch[i], VERDICT_FORWARD,
+				    (enum fb_reason)e->reason[i]);
+			} else if (e->verdict[i] == VERDICT_FORWARD) {
 				e->c.withheld++;
 				account(e, &e->batch[i], VERDICT_DROP, REASON_CAPTURE_FAILED);
 			} else {
@@ -808,7 +887,7 @@ process_batch(struct engine *e, int n)
 		struct fb_frame *fr = &e->batch[i];
 
 		account(e, fr, (enum fb_verdict)e->verdict[i], (enum fb_reason)e->reason[i]);
-		if (e->verdict[i] == VERDICT_FORWARD)
+		if (e->verdict[i] == VERDICT_FORWARD && !fr->forwarded)
 			e->io->ops->forward(e->io, fr,
 			    fr->leg == LEG_INSIDE ? LEG_OUTSIDE : LEG_INSIDE);
 	}
@@ -1072,6 +1151,10 @@ engine_reload(struct engine *e, char *err, size_t errlen)
 	}
 	free(ncfg);
 	control_reload(e->control, e->cfg);
+	/* The rate cap may be back: every flow is judged again before it is
+	 * fast again (known_note). */
+	if (e->io->fast != NULL)
+		known_unfast_all(e->io->known);
 	track_listed(e);
 	engine_note(e, "configuration reloaded");
 	log_info("configuration reloaded from %s", e->cfg->path);
@@ -1190,6 +1273,13 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_bool(jb, "known_filter", is.known_filter[0] && is.known_filter[1]);
 	jb_u64(jb, "known_marks", e->io->known != NULL ? e->io->known->marks : 0);
 	jb_u64(jb, "known_remarks", e->c.known_remarks);
+	/* The fast path: frames the kernel recorded and forwarded itself. */
+	jb_bool(jb, "fast_path", is.fast_path);
+	jb_u64(jb, "fast_frames", is.fast_frames[0] + is.fast_frames[1]);
+	jb_u64(jb, "fast_drops", is.fast_drops[0] + is.fast_drops[1]);
+	jb_u64(jb, "fast_marks", e->c.fast_marks);
+	jb_u64(jb, "fast_judged_drop", e->c.fast_judged_drop);
+	jb_bool(jb, "fast_gate_closed", e->fast_gate_closed);
 	jb_obj_end(jb);
 	jb_obj_begin(jb, "events");
 	jb_u64(jb, "low", es.events[PRIO_LOW]);
@@ -1301,6 +1391,13 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 		    (unsigned long long)(e->io->known != NULL ? e->io->known->marks : 0));
 	else
 		jb_printf(jb, "rings:     one per leg (no openers' ring)\n");
+	if (is.fast_path)
+		jb_printf(jb, "fast path: %llu frames recorded and forwarded by the "
+		    "kernel, %llu dropped there (no room, or gateway closed), "
+		    "%llu that policy would drop\n",
+		    (unsigned long long)(is.fast_frames[0] + is.fast_frames[1]),
+		    (unsigned long long)(is.fast_drops[0] + is.fast_drops[1]),
+		    (unsigned long long)e->c.fast_judged_drop);
 }
 
 /* Control socket: one request line per connection, answer, close. */

@@ -37,6 +37,10 @@ struct fb_frame {
 	/* Live, with the known-flows filter (known.h): the kernel filed the
 	 * frame in the newcomers' ring, its flow's mark was not found. */
 	bool		 unknown;
+	/* Live, with the fast path (fastpath.h): the kernel recorded this
+	 * frame and forwarded it already; the engine judges and records it
+	 * but does not forward it. */
+	bool		 forwarded;
 };
 
 struct io_stats {
@@ -52,9 +56,14 @@ struct io_stats {
 	bool		known_filter[2];/* it is filed by known flows (eBPF),
 					 * not by openers only (classic BPF) */
 	uint64_t	kernel_freezes[2];
+	bool		fast_path;	/* the kernel forwards fast flows */
+	uint64_t	fast_frames[2];	/* of rx_frames, forwarded by it */
+	uint64_t	fast_drops[2];	/* of kernel_drops, the fast path's */
 };
 
 struct fb_io;
+struct fastpath;
+struct known_table;
 
 struct fb_io_ops {
 	const char *name;
@@ -90,15 +99,18 @@ struct fb_io {
 	/* Live, when the kernel files frames by known flows: the table the
 	 * engine marks them in (known.h).  NULL otherwise. */
 	struct known_table *known;
+	/* Live, with the fast path on both legs (fastpath.h).  NULL otherwise. */
+	struct fastpath	*fast;
 };
 
 /* Live bridge between two interfaces (opened as root): per leg a ring of
  * ring_mb MiB, and one of openers_mb MiB for newcomers (0: none), filled
  * by a table of known_slots known flows (known.h) or, where the kernel
- * cannot, with connection openers only (openers.h). */
+ * cannot, with connection openers only (openers.h); with fast_mb, the
+ * fast path (fastpath.h) with ring buffers of that many MiB per leg. */
 struct fb_io *io_afpacket_open(const char *outside, const char *inside,
 	    uint32_t ring_mb, uint32_t openers_mb, uint32_t known_slots,
-	    char *err, size_t errlen);
+	    uint32_t fast_mb, char *err, size_t errlen);
 /* Offline: frames from a pcap/pcapng file, leg LEG_UNKNOWN, forward discards. */
 struct fb_io *io_pcap_open(const char *path, char *err, size_t errlen);
 

@@ -57,6 +57,7 @@
 #include <linux/virtio_net.h>
 
 #include "io.h"
+#include "fastpath.h"
 #include "known.h"
 #include "openers.h"
 #include "util.h"
@@ -123,6 +124,7 @@ struct leg {
 	struct ring		 rx[2];		/* main; openers' (if nrx 2) */
 	int			 nrx;
 	bool			 known;		/* filed by known.h's program */
+	int			 sink_fd;	/* fanout member 2: the fast path's */
 	int			 tx_fd;
 	int			 cur;		/* this batch's number % NBUF */
 	uint8_t			*arena[NBUF];	/* over-size frames, per batch */
@@ -174,7 +176,9 @@ struct io_af {
 	uint64_t		 batch;		/* next_batch calls */
 	struct sender		 tx;
 	struct known_table	 known;		/* map_fd -1: none */
-	int			 known_prog;	/* until both legs joined it */
+	int			 known_prog[2];	/* until each leg joined its own */
+	struct fastpath		 fast;
+	bool			 fast_on;	/* both legs' tc programs attached */
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
@@ -307,12 +311,15 @@ take_copy(struct leg *l, int fd, uint8_t **mac, struct virtio_net_hdr **vh,
  * (docs/io.md "The openers' ring": why a frame still being written into
  * the other ring is not waited for).  Ties go to the main ring.
  */
+#define RX_FAST		2	/* next_ring's answer: the fast path's record */
+
 static int
-next_ring(struct leg *l, uint32_t *statusp)
+next_ring(struct io_af *a, int li, uint32_t *statusp)
 {
+	struct leg *l = &a->leg[li];
 	int best = -1;
 	uint32_t st[2] = { 0, 0 };
-	uint64_t ts[2] = { 0, 0 };
+	uint64_t ts[3] = { 0, 0, 0 };
 
 	for (int i = 0; i < l->nrx; i++) {
 		struct ring *r = &l->rx[i];
@@ -328,6 +335,9 @@ next_ring(struct leg *l, uint32_t *statusp)
 		if (best == -1 || ts[i] < ts[best])
 			best = i;
 	}
+	if (a->fast_on && fastpath_peek(&a->fast, li, (fb_ns *)&ts[RX_FAST]) &&
+	    (best == -1 || ts[RX_FAST] < ts[best]))
+		return RX_FAST;
 	if (best != -1)
 		*statusp = st[best];
 	return best;
@@ -348,8 +358,14 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	int ri;
 
 	for (;;) {
-		if ((ri = next_ring(l, &status)) == -1)
+		if ((ri = next_ring(a, li, &status)) == -1)
 			return false;
+		if (ri == RX_FAST) {
+			fastpath_take(&a->fast, li, fr);
+			a->st.rx_frames[li]++;
+			a->st.rx_bytes[li] += fr->wirelen;
+			return true;
+		}
 		r = &l->rx[ri];
 		/* No room left for a whole super-frame: it (and, to keep the
 		 * order, the leg) waits for the next batch. */
@@ -386,6 +402,7 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	fr->leg = (enum fb_leg)li;
 	fr->vnet = vh;
 	fr->unknown = ri == RX_OPENERS;
+	fr->forwarded = false;
 	r->frames++;
 	a->st.rx_frames[li]++;
 	a->st.rx_bytes[li] += wirelen;
@@ -415,8 +432,8 @@ static int
 af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms)
 {
 	struct io_af *a = (struct io_af *)io;
-	struct pollfd pfd[4];
-	const char *pname[4];
+	struct pollfd pfd[6];
+	const char *pname[6];
 	uint64_t oldest;
 	int n, i, np = 0;
 
@@ -424,6 +441,10 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	a->batch++;
 	for (i = 0; i < 2; i++)
 		recycle(&a->leg[i], a->batch, oldest);
+	if (a->fast_on) {
+		fastpath_release(&a->fast);
+		fastpath_clock(&a->fast);
+	}
 	if (max <= 0)
 		return 0;
 	n = fill(a, frames, max);
@@ -432,6 +453,12 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	for (i = 0; i < 2; i++) {
 		for (int j = 0; j < a->leg[i].nrx; j++) {
 			pfd[np].fd = a->leg[i].rx[j].fd;
+			pfd[np].events = POLLIN;
+			pfd[np].revents = 0;
+			pname[np++] = a->leg[i].name;
+		}
+		if (a->fast_on) {
+			pfd[np].fd = a->fast.leg[i].rb_fd;
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 			pname[np++] = a->leg[i].name;
@@ -764,7 +791,11 @@ af_stats(struct fb_io *io, struct io_stats *st)
 			    &ks, &len) == 0)
 				l->rx[j].drops += ks.tp_drops;	/* V2: no freezes */
 		}
-		a->st.kernel_drops[i] = l->rx[RX_MAIN].drops + l->rx[RX_OPENERS].drops;
+		a->st.fast_drops[i] = 0;
+		for (int w = 0; w < FAST_NDROP; w++)
+			a->st.fast_drops[i] += fastpath_drops(&a->fast, i, (enum fast_drop)w);
+		a->st.kernel_drops[i] = l->rx[RX_MAIN].drops + l->rx[RX_OPENERS].drops +
+		    a->st.fast_drops[i];
 		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops;
 		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames;
 	}
@@ -777,6 +808,9 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->openers_ring[i] = a->leg[i].nrx == 2;
 		st->known_filter[i] = a->leg[i].nrx == 2 && a->leg[i].known;
 		st->kernel_freezes[i] = a->st.kernel_freezes[i];
+		st->fast_path = a->fast_on;
+		st->fast_frames[i] = a->fast.leg[i].frames;
+		st->fast_drops[i] = a->st.fast_drops[i];
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
 		st->tx_bytes[i] = __atomic_load_n(&a->st.tx_bytes[i], __ATOMIC_RELAXED);
@@ -808,6 +842,9 @@ leg_close(struct leg *l)
 	ring_close(&l->rx[RX_MAIN]);
 	ring_close(&l->rx[RX_OPENERS]);
 	l->nrx = 0;
+	if (l->sink_fd >= 0)
+		close(l->sink_fd);
+	l->sink_fd = -1;
 	if (l->tx_fd >= 0)
 		close(l->tx_fd);
 	for (int i = 0; i < NBUF; i++) {
@@ -828,11 +865,14 @@ af_close(struct fb_io *io)
 
 	if (a == NULL)
 		return;
+	/* The kernel's forwarding stops first. */
+	fastpath_close(&a->fast);
 	sender_stop(a);
 	for (int i = 0; i < 2; i++)
 		leg_close(&a->leg[i]);
-	if (a->known_prog != -1)
-		close(a->known_prog);
+	for (int i = 0; i < 2; i++)
+		if (a->known_prog[i] != -1)
+			close(a->known_prog[i]);
 	known_close(&a->known);
 	pthread_cond_destroy(&a->tx.cv);
 	pthread_cond_destroy(&a->tx.done);
@@ -1058,9 +1098,41 @@ kernel_has_fanout_ignore_outgoing(void)
  * everything as before (a socket cannot leave a fanout group, but alone
  * in it, or with the openers' socket closed, it gets every frame).
  */
+/*
+ * The fast path's member of the group (fanout index 2, KNOWN_SINK): a
+ * socket whose filter takes nothing, so a frame filed there reaches no
+ * ring; the tc program records and forwards it (fastpath.h).
+ */
+static bool
+sink_open(struct leg *l, int fanout)
+{
+	static const struct sock_filter none[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+	const struct sock_fprog deaf = { 1, (struct sock_filter *)none };
+	struct sockaddr_ll sll;
+	int fd;
+
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = l->ifindex;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &deaf, sizeof(deaf)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &fanout, sizeof(fanout)) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return false;
+	}
+	l->sink_fd = fd;
+	return true;
+}
+
 static bool
 openers_open(struct leg *l, uint64_t ring_bytes, int mtu, int known_prog,
-    char *why, size_t whylen)
+    bool fast, char *why, size_t whylen)
 {
 	struct ring *m = &l->rx[RX_MAIN], *o = &l->rx[RX_OPENERS];
 	int type = known_prog != -1 ? PACKET_FANOUT_EBPF : PACKET_FANOUT_CBPF;
@@ -1120,6 +1192,9 @@ openers_open(struct leg *l, uint64_t ring_bytes, int mtu, int known_prog,
 		return false;
 	}
 	l->known = known_prog != -1;
+	if (fast && !sink_open(l, id | (type | PACKET_FANOUT_FLAG_IGNORE_OUTGOING) << 16))
+		log_warnx("%s: no sink in the fanout group, no fast path: %s",
+		    l->name, strerror(errno));
 	return true;
 }
 
@@ -1163,7 +1238,7 @@ iface_mtu(const char *ifname)
 
 static int
 leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_mb,
-    int known_prog, char *err, size_t errlen)
+    int known_prog, bool fast, char *err, size_t errlen)
 {
 	char why[320];
 	int mtu;
@@ -1198,7 +1273,7 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_m
 		log_info("%s: no openers' ring (openers_ring_mb = 0): one ring",
 		    ifname);
 	else if (!openers_open(l, (uint64_t)openers_mb << 20, mtu, known_prog,
-	    why, sizeof(why)))
+	    fast, why, sizeof(why)))
 		log_warnx("%s: no openers' ring, one ring for everything "
 		    "(a flood costs other connections frames): %s", ifname, why);
 	else
@@ -1211,27 +1286,59 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_m
  * none (no openers' ring, or the kernel refused: the classic program of
  * openers.h then files connection openers only).
  */
-static int
-known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots)
+static void
+known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots, bool fast)
 {
 	char why[512];
-	int prog;
 
+	a->known_prog[0] = a->known_prog[1] = -1;
 	if (openers_mb == 0 || slots == 0 || !kernel_has_fanout_ignore_outgoing())
-		return -1;
-	if (known_open(&a->known, slots, &prog, why, sizeof(why)) == -1) {
+		return;
+	if (known_open(&a->known, slots, fast, a->known_prog, why, sizeof(why)) == -1) {
 		log_warnx("no table of known flows, the openers' ring gets "
 		    "connection openers only (a flood of anything else costs "
-		    "other connections frames): %s", why);
-		return -1;
+		    "other connections frames)%s: %s", fast ? ", no fast path" : "",
+		    why);
+		return;
 	}
 	a->io.known = &a->known;
-	return prog;
+}
+
+/*
+ * The fast path, once both legs have their sink: if it cannot be attached
+ * the notes known.h's programs leave are never read, and the engine never
+ * marks a flow fast (io.fast stays NULL).
+ */
+static void
+fast_start(struct io_af *a, uint32_t fast_mb)
+{
+	int ifindex[2] = { a->leg[0].ifindex, a->leg[1].ifindex };
+	uint64_t bytes = 1u << 20;
+	char why[512];
+
+	if (a->known.note_fd == -1 || !a->leg[0].known || !a->leg[1].known ||
+	    a->leg[0].sink_fd == -1 || a->leg[1].sink_fd == -1) {
+		log_warnx("no fast path: it needs the known-flows filter on both legs");
+		return;
+	}
+	while (bytes < ((uint64_t)fast_mb << 20) && bytes < (1ull << 30))
+		bytes <<= 1;
+	if (fastpath_open(&a->fast, a->known.note_fd, ifindex, bytes, why,
+	    sizeof(why)) == -1) {
+		log_warnx("no fast path, every frame through fishbowl: %s", why);
+		return;
+	}
+	a->fast_on = true;
+	a->io.fast = &a->fast;
+	log_info("fast path: the kernel forwards proven flows' frames, each "
+	    "recorded first (ring buffers of %llu MiB per leg)",
+	    (unsigned long long)(bytes >> 20));
 }
 
 struct fb_io *
 io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
-    uint32_t openers_mb, uint32_t known_slots, char *err, size_t errlen)
+    uint32_t openers_mb, uint32_t known_slots, uint32_t fast_mb, char *err,
+    size_t errlen)
 {
 	struct io_af *a;
 	int m0, m1;
@@ -1252,22 +1359,26 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 	pthread_cond_init(&a->tx.done, NULL);
 	for (int i = 0; i < 2; i++)
 		a->leg[i].rx[RX_MAIN].fd = a->leg[i].rx[RX_OPENERS].fd =
-		    a->leg[i].tx_fd = -1;
-	a->known.map_fd = -1;
-	a->known_prog = known_start(a, openers_mb, known_slots);
+		    a->leg[i].tx_fd = a->leg[i].sink_fd = -1;
+	a->known.map_fd = a->known.note_fd = -1;
+	fastpath_init(&a->fast);
+	known_start(a, openers_mb, known_slots, fast_mb != 0);
 	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb,
-	    a->known_prog, err, errlen) == -1 ||
+	    a->known_prog[LEG_OUTSIDE], fast_mb != 0, err, errlen) == -1 ||
 	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, openers_mb,
-	    a->known_prog, err, errlen) == -1 ||
+	    a->known_prog[LEG_INSIDE], fast_mb != 0, err, errlen) == -1 ||
 	    iface_check_addrs(outside, inside, err, errlen) == -1) {
 		af_close(&a->io);
 		return NULL;
 	}
-	/* The fanout groups hold the program now. */
-	if (a->known_prog != -1) {
-		close(a->known_prog);
-		a->known_prog = -1;
+	/* The fanout groups hold the programs now. */
+	for (int i = 0; i < 2; i++) {
+		if (a->known_prog[i] != -1)
+			close(a->known_prog[i]);
+		a->known_prog[i] = -1;
 	}
+	if (fast_mb != 0)
+		fast_start(a, fast_mb);
 	if (!a->leg[0].known && !a->leg[1].known)
 		a->io.known = NULL;	/* nobody reads the table */
 	m0 = iface_mtu(outside);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 
+#include "bpfasm.h"
 #include "known.h"
 #include "util.h"
 
@@ -104,16 +105,61 @@ known_mark(struct known_table *t, const struct fb_flowkey *k)
 	t->marks++;
 }
 
+/* Replace slot's value by what(value) if it still holds tag. */
+static void
+slot_update(uint64_t *slot, uint64_t tag, uint64_t clear, uint64_t set)
+{
+	uint64_t v = __atomic_load_n(slot, __ATOMIC_RELAXED);
+
+	while ((v & KNOWN_TAG_MASK) == tag) {
+		uint64_t want = (v & ~clear) | set;
+
+		if (want == v || __atomic_compare_exchange_n(slot, &v, want, false,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return;
+	}
+}
+
 void
 known_forget(struct known_table *t, const struct fb_flowkey *k)
 {
 	for (int back = 0; back < 2; back++) {
 		uint64_t h = hash_dir(t, k, back);
-		uint64_t tag = tag_of(h);
 
 		/* Only ours: the slot may have gone to another flow since. */
-		(void)__atomic_compare_exchange_n(&t->slots[h & t->mask], &tag, 0,
-		    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		slot_update(&t->slots[h & t->mask], tag_of(h), ~0ULL, 0);
+	}
+}
+
+void
+known_set_fast(struct known_table *t, const struct fb_flowkey *k, bool back,
+    int leg, bool fast)
+{
+	uint64_t h = hash_dir(t, k, back), bit = KNOWN_FAST_BIT(leg);
+
+	slot_update(&t->slots[h & t->mask], tag_of(h), fast ? 0 : bit, fast ? bit : 0);
+}
+
+bool
+known_is_fast(const struct known_table *t, const struct fb_flowkey *k, bool back,
+    int leg)
+{
+	uint64_t h = hash_dir(t, k, back);
+	uint64_t v = __atomic_load_n(&t->slots[h & t->mask], __ATOMIC_RELAXED);
+
+	return (v & KNOWN_TAG_MASK) == tag_of(h) && (v & KNOWN_FAST_BIT(leg)) != 0;
+}
+
+void
+known_unfast_all(struct known_table *t)
+{
+	uint64_t fast = KNOWN_FAST_BIT(0) | KNOWN_FAST_BIT(1);
+
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		uint64_t v = __atomic_load_n(&t->slots[i], __ATOMIC_RELAXED);
+
+		if (v & fast)
+			slot_update(&t->slots[i], v & KNOWN_TAG_MASK, fast, 0);
 	}
 }
 
@@ -128,87 +174,22 @@ known_slots_for(uint32_t max_flows)
 	return n;
 }
 
-/* The assembler */
+/* The program */
 
-struct bpfasm {
-	struct bpf_insn	*p;
-	size_t		 n;
-	int		 at[16];		/* label -> instruction, -1 unset */
-	struct { size_t insn; int label; } fix[32];
-	size_t		 nfix;
-};
+enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
+	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, NLABELS };
 
-enum label { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
-	L_V6HASH, L_LOOKUP, NLABELS };
-
-static void
-emit(struct bpfasm *a, uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	struct bpf_insn *i;
-
-	/* A programming error, caught by the unit tests. */
-	if (a->n >= KNOWN_PROG_MAX)
-		abort();
-	i = &a->p[a->n++];
-	memset(i, 0, sizeof(*i));
-	i->code = code;
-	i->dst_reg = dst & 0xf;
-	i->src_reg = src & 0xf;
-	i->off = off;
-	i->imm = imm;
-}
-
-static void
-label(struct bpfasm *a, enum label l)
-{
-	a->at[l] = (int)a->n;
-}
-
-/* if (dst OP imm) goto l; BPF_JA for an unconditional jump */
-static void
-jump(struct bpfasm *a, uint8_t op, uint8_t dst, int32_t imm, enum label l)
-{
-	if (a->nfix >= nitems(a->fix))
-		abort();
-	a->fix[a->nfix].insn = a->n;
-	a->fix[a->nfix].label = l;
-	a->nfix++;
-	emit(a, BPF_JMP | op | BPF_K, dst, 0, 0, imm);
-}
-
-/* if (dst == src) goto l */
-static void
-jump_eq_reg(struct bpfasm *a, uint8_t dst, uint8_t src, enum label l)
-{
-	if (a->nfix >= nitems(a->fix))
-		abort();
-	a->fix[a->nfix].insn = a->n;
-	a->fix[a->nfix].label = l;
-	a->nfix++;
-	emit(a, BPF_JMP | BPF_JEQ | BPF_X, dst, src, 0, 0);
-}
-
-static void
-ld_imm64(struct bpfasm *a, uint8_t dst, uint8_t src, uint64_t v)
-{
-	emit(a, BPF_LD | BPF_DW | BPF_IMM, dst, src, 0, (int32_t)(uint32_t)v);
-	emit(a, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
-}
-
-#define MOV_IMM(d, v)	emit(a, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, v)
-#define MOV_REG(d, s)	emit(a, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define ALU_IMM(op, d, v) emit(a, BPF_ALU64 | (op) | BPF_K, d, 0, 0, v)
-#define ALU_REG(op, d, s) emit(a, BPF_ALU64 | (op) | BPF_X, d, s, 0, 0)
-#define LDX(sz, d, s, o) emit(a, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
-#define STX(sz, d, s, o) emit(a, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
-#define CALL(f)		emit(a, BPF_JMP | BPF_CALL, 0, 0, 0, f)
-#define EXIT()		emit(a, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define emit		bpfasm_emit
+#define label		bpfasm_label
+#define jump		bpfasm_jump
 
 /* Stack: the IP header at FP_HDR (40 bytes), the ports at FP_PORTS, the
  * map key at FP_KEY.  Every offset is a multiple of the load's size (the
  * verifier wants stack accesses aligned). */
 #define FP_HDR		(-112)
 #define FP_PORTS	(-72)
+#define FP_FLAGS	(-64)
+#define FP_L4		(-16)
 #define FP_KEY		(-4)
 
 /* r0 = skb_load_bytes_relative(skb = r6, off, fp + to, len, network header) */
@@ -248,7 +229,7 @@ mix_stack(struct bpfasm *a, int16_t off)
 /* r9 = the 4 bytes of ports at network offset (r2 or off), or 0 when r8
  * (the protocol) is neither TCP nor UDP. */
 static void
-ports(struct bpfasm *a, enum label has, enum label hash, int off_is_ihl, int32_t off)
+ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32_t off)
 {
 	MOV_IMM(BPF_REG_9, 0);
 	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_TCP, has);
@@ -258,23 +239,62 @@ ports(struct bpfasm *a, enum label has, enum label hash, int off_is_ihl, int32_t
 		LDX(BPF_B, BPF_REG_2, BPF_REG_10, FP_HDR);
 		ALU_IMM(BPF_AND, BPF_REG_2, 0xf);
 		ALU_IMM(BPF_LSH, BPF_REG_2, 2);
+		STX(BPF_DW, BPF_REG_10, BPF_REG_2, FP_L4);
 		load_net(a, BPF_REG_2, 0, FP_PORTS, 4);
 	} else {
+		ST_IMM(BPF_DW, BPF_REG_10, FP_L4, off);
 		load_net(a, -1, off, FP_PORTS, 4);
 	}
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_W, BPF_REG_9, BPF_REG_10, FP_PORTS);
 }
 
+/*
+ * The slot held the frame's tag (r1 the slot, r8 the protocol).  With the
+ * fast path (fastpath.h), a flow marked fast from this leg is passed to
+ * the kernel's forwarding: the frame goes to the sink member (nobody's
+ * ring), and the per-CPU note tells the leg's tc program, which runs on
+ * this CPU right after, to record and forward it.  A TCP opener (SYN
+ * without ACK) never: a new connection on an old flow's ports is data
+ * control's to count.
+ */
+static void
+fast_check(struct bpfasm *a, const struct known_prog_opts *o)
+{
+	ALU_IMM(BPF_RSH, BPF_REG_1, 32 + o->leg);
+	ALU_IMM(BPF_AND, BPF_REG_1, 1);
+	jump(a, BPF_JEQ, BPF_REG_1, 0, L_MAIN);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_FASTLEN);
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+	ALU_IMM(BPF_ADD, BPF_REG_2, 13);
+	load_net(a, BPF_REG_2, 0, FP_FLAGS, 1);
+	jump(a, BPF_JNE, BPF_REG_0, 0, L_MAIN);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_FLAGS);
+	ALU_IMM(BPF_AND, BPF_REG_1, 0x12);		/* SYN, ACK */
+	jump(a, BPF_JEQ, BPF_REG_1, 0x02, L_MAIN);
+	label(a, L_FASTLEN);
+	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
+	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_MAIN);
+	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->note_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_MAIN);
+	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
+	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
+	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | o->leg);
+	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
+	MOV_IMM(BPF_REG_0, KNOWN_SINK);
+	EXIT();
+}
+
 size_t
-known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask, uint64_t seed)
+known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 {
 	struct bpfasm as, *a = &as;
 
-	memset(a, 0, sizeof(*a));
-	a->p = prog;
-	for (int i = 0; i < NLABELS; i++)
-		a->at[i] = -1;
+	bpfasm_init(a, prog, KNOWN_PROG_MAX);
 
 	MOV_REG(BPF_REG_6, BPF_REG_1);
 	LDX(BPF_W, BPF_REG_7, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
@@ -303,8 +323,8 @@ known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask, uint64_t seed
 	jump(a, BPF_JNE, BPF_REG_1, 0, L_NEW);
 	ports(a, L_V4PORTS, L_V4HASH, 1, 0);
 	label(a, L_V4HASH);
-	ld_imm64(a, BPF_REG_7, 0, seed);
-	ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
+	bpfasm_ld_imm64(a, BPF_REG_7, 0, o->seed);
+	bpfasm_ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
 	mix_stack(a, FP_HDR + 12);
 	mix_stack(a, FP_HDR + 16);
 	MOV_REG(BPF_REG_1, BPF_REG_9);
@@ -321,8 +341,8 @@ known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask, uint64_t seed
 	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_MAIN);
 	ports(a, L_V6PORTS, L_V6HASH, 0, 40);
 	label(a, L_V6HASH);
-	ld_imm64(a, BPF_REG_7, 0, seed);
-	ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
+	bpfasm_ld_imm64(a, BPF_REG_7, 0, o->seed);
+	bpfasm_ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
 	for (int i = 0; i < 8; i++)
 		mix_stack(a, (int16_t)(FP_HDR + 8 + 4 * i));
 	MOV_REG(BPF_REG_1, BPF_REG_9);
@@ -337,34 +357,28 @@ known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask, uint64_t seed
 	ALU_IMM(BPF_RSH, BPF_REG_1, 29);
 	ALU_REG(BPF_XOR, BPF_REG_7, BPF_REG_1);
 	MOV_REG(BPF_REG_1, BPF_REG_7);
-	ALU_IMM(BPF_AND, BPF_REG_1, (int32_t)mask);
+	ALU_IMM(BPF_AND, BPF_REG_1, (int32_t)o->mask);
 	STX(BPF_W, BPF_REG_10, BPF_REG_1, FP_KEY);
 	ALU_IMM(BPF_RSH, BPF_REG_7, 32);
 	ALU_IMM(BPF_OR, BPF_REG_7, 1);
-	ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)map_fd);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->map_fd);
 	MOV_REG(BPF_REG_2, BPF_REG_10);
 	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
 	CALL(BPF_FUNC_map_lookup_elem);
 	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
-	jump_eq_reg(a, BPF_REG_1, BPF_REG_7, L_MAIN);
+	MOV32_REG(BPF_REG_2, BPF_REG_1);		/* the tag, without the fast bits */
+	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_2, BPF_REG_7, L_FOUND);
 	jump(a, BPF_JA, 0, 0, L_NEW);
-
-	for (size_t i = 0; i < a->nfix; i++) {
-		struct bpf_insn *j = &a->p[a->fix[i].insn];
-
-		j->off = (int16_t)(a->at[a->fix[i].label] - (int)a->fix[i].insn - 1);
-	}
-	return a->n;
+	label(a, L_FOUND);
+	if (o->note_fd < 0)
+		jump(a, BPF_JA, 0, 0, L_MAIN);
+	else
+		fast_check(a, o);
+	return bpfasm_finish(a);
 }
 
 /* The kernel */
-
-static long
-sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
-}
 
 static int
 map_create(uint32_t slots)
@@ -380,56 +394,35 @@ map_create(uint32_t slots)
 	at.max_entries = slots;
 	at.map_flags = BPF_F_MMAPABLE;
 	snprintf(at.map_name, sizeof(at.map_name), "fb_known");
-	return (int)sys_bpf(BPF_MAP_CREATE, &at);
+	return (int)bpfasm_sys(BPF_MAP_CREATE, &at);
 }
 
 static int
-prog_load(const struct bpf_insn *prog, size_t n, char *why, size_t whylen)
+note_create(void)
 {
-	static char log[4096];
 	union bpf_attr at;
-	int fd;
 
 	memset(&at, 0, sizeof(at));
-	at.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	at.insns = (uint64_t)(uintptr_t)prog;
-	at.insn_cnt = (uint32_t)n;
-	at.license = (uint64_t)(uintptr_t)"ISC";
-	at.log_buf = (uint64_t)(uintptr_t)log;
-	at.log_size = sizeof(log);
-	at.log_level = 1;
-	snprintf(at.prog_name, sizeof(at.prog_name), "fb_known");
-	log[0] = '\0';
-	fd = (int)sys_bpf(BPF_PROG_LOAD, &at);
-	if (fd == -1 && errno == ENOSPC) {	/* the log, not the program */
-		at.log_level = 0;
-		at.log_buf = 0;
-		at.log_size = 0;
-		fd = (int)sys_bpf(BPF_PROG_LOAD, &at);
-	}
-	if (fd == -1) {
-		char *nl = strchr(log, '\n');
-		int e = errno;
-
-		if (nl != NULL)
-			*nl = '\0';
-		snprintf(why, whylen, "BPF_PROG_LOAD: %s%s%s", strerror(e),
-		    log[0] ? ": " : "", log);
-		errno = e;
-	}
-	return fd;
+	at.map_type = BPF_MAP_TYPE_PERCPU_ARRAY;
+	at.key_size = sizeof(uint32_t);
+	at.value_size = sizeof(uint64_t);
+	at.max_entries = 1;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_note");
+	return (int)bpfasm_sys(BPF_MAP_CREATE, &at);
 }
 
 int
-known_open(struct known_table *t, uint32_t slots, int *prog_fd, char *why, size_t whylen)
+known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
+    char *why, size_t whylen)
 {
 	struct bpf_insn prog[KNOWN_PROG_MAX];
+	struct known_prog_opts o;
 	size_t n;
 	void *m;
 
 	memset(t, 0, sizeof(*t));
-	t->map_fd = -1;
-	*prog_fd = -1;
+	t->map_fd = t->note_fd = -1;
+	prog_fd[0] = prog_fd[1] = -1;
 	if (slots == 0 || (slots & (slots - 1)) != 0) {
 		snprintf(why, whylen, "%u slots: not a power of two", slots);
 		return -1;
@@ -452,10 +445,29 @@ known_open(struct known_table *t, uint32_t slots, int *prog_fd, char *why, size_
 	}
 	t->slots = m;
 	t->mask = slots - 1;
-	n = known_prog_build(prog, t->map_fd, t->mask, t->seed);
-	if ((*prog_fd = prog_load(prog, n, why, whylen)) == -1) {
+	if (fast && (t->note_fd = note_create()) == -1) {
+		snprintf(why, whylen, "BPF_MAP_CREATE (per-CPU array): %s",
+		    strerror(errno));
 		known_close(t);
 		return -1;
+	}
+	for (int leg = 0; leg < 2; leg++) {
+		memset(&o, 0, sizeof(o));
+		o.map_fd = t->map_fd;
+		o.mask = t->mask;
+		o.seed = t->seed;
+		o.note_fd = t->note_fd;
+		o.leg = leg;
+		n = known_prog_build(prog, &o);
+		prog_fd[leg] = bpfasm_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, n,
+		    "fb_known", why, whylen);
+		if (prog_fd[leg] == -1) {
+			if (leg == 1)
+				close(prog_fd[0]);
+			prog_fd[0] = -1;
+			known_close(t);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -467,6 +479,8 @@ known_close(struct known_table *t)
 		munmap(t->slots, t->map_len);
 	if (t->map_fd != -1)
 		close(t->map_fd);
+	if (t->note_fd != -1)
+		close(t->note_fd);
 	t->slots = NULL;
-	t->map_fd = -1;
+	t->map_fd = t->note_fd = -1;
 }

@@ -36,6 +36,15 @@
  * Which flows are marked is the engine's choice (engine.c, known_wanted):
  * only flows whose other end has answered in a way a spoofer cannot, so a
  * flood cannot mark its own frames known.
+ *
+ * The fast path (fastpath.h): a slot also holds, above the tag, one bit per
+ * leg, "fast from this leg".  The program of that leg (each leg has its
+ * own) then sends a frame of the flow to the sink member, KNOWN_SINK, a
+ * socket that takes nothing, and leaves a note in a per-CPU map for the
+ * leg's tc program, which runs next for the same frame on the same CPU:
+ * the note names the leg and the frame's protocol, and the tc program
+ * clears it.  Never for a TCP opener (SYN without ACK), nor a frame longer
+ * than KNOWN_FAST_MAXLEN.
  */
 #ifndef FB_KNOWN_H
 #define FB_KNOWN_H
@@ -49,6 +58,14 @@
 
 #define KNOWN_MAIN	0	/* fanout index of the main ring */
 #define KNOWN_NEW	1	/* of the newcomers' (openers') ring */
+#define KNOWN_SINK	2	/* of the sink: the fast path's frames */
+
+#define KNOWN_TAG_MASK	0xffffffffULL
+#define KNOWN_FAST_BIT(leg) (1ULL << (32 + (leg)))
+#define KNOWN_NOTE_MARK	0x100		/* note = protocol << 16 | MARK | leg */
+#define KNOWN_FAST_MAXLEN 65536		/* longest frame (as the tap sees it,
+					   from the network header) given to
+					   the fast path */
 
 #define KNOWN_PROG_MAX	256	/* instructions, with room */
 
@@ -57,6 +74,7 @@ struct known_table {
 	uint32_t	 mask;		/* slots - 1, a power of two */
 	uint64_t	 seed;		/* secret, also in the program */
 	int		 map_fd;	/* -1: no table */
+	int		 note_fd;	/* the per-CPU note, -1: no fast path */
 	size_t		 map_len;	/* bytes mapped */
 	uint64_t	 marks;		/* flows marked, counting marks again */
 };
@@ -67,22 +85,30 @@ uint32_t known_slots_for(uint32_t max_flows);
 
 /*
  * Create the map of `slots` slots (a power of two) with a fresh secret
- * seed, map it, and load the program; *prog_fd is the program to attach
- * (close it once attached: the fanout group keeps its own reference).
- * -1 with why on any failure (old kernel, no CAP_BPF, a verifier refusal:
- * why holds the first line of its log), nothing left open.
+ * seed, map it, and load the program of each leg (and, with fast, the
+ * per-CPU note); prog_fd[leg] is the program to attach (close it once
+ * attached: the fanout group keeps its own reference).  -1 with why on
+ * any failure (old kernel, no CAP_BPF, a verifier refusal: why holds its
+ * complaint), nothing left open.
  */
-int	 known_open(struct known_table *, uint32_t slots, int *prog_fd,
+int	 known_open(struct known_table *, uint32_t slots, bool fast, int prog_fd[2],
 	    char *why, size_t whylen);
 void	 known_close(struct known_table *);
 
+struct known_prog_opts {
+	int		 map_fd;
+	uint32_t	 mask;
+	uint64_t	 seed;
+	int		 note_fd;	/* -1: no fast path */
+	int		 leg;		/* the leg the program files for */
+};
+
 /*
- * Build the program for map map_fd into prog (at least KNOWN_PROG_MAX
- * instructions); returns the count.  Exposed for the unit tests, which
- * run it in the kernel (BPF_PROG_TEST_RUN) against known_key_hash.
+ * Build the program into prog (at least KNOWN_PROG_MAX instructions);
+ * returns the count.  Exposed for the unit tests, which run it in the
+ * kernel (BPF_PROG_TEST_RUN) against known_key_hash.
  */
-size_t	 known_prog_build(struct bpf_insn *prog, int map_fd, uint32_t mask,
-	    uint64_t seed);
+size_t	 known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *);
 
 /* The hash the program computes for a frame from src to dst (addresses as
  * fb_addr, ports in host order, 0 for protocols without them). */
@@ -94,5 +120,13 @@ uint64_t known_key_hash(uint64_t seed, const struct fb_addr *src,
  * this flow's tag. */
 void	 known_mark(struct known_table *, const struct fb_flowkey *k);
 void	 known_forget(struct known_table *, const struct fb_flowkey *k);
+
+/* The fast bit of leg on the slot of k's direction (back: dst to src),
+ * if the slot is still k's; all fast bits off (a reload, the gate). */
+void	 known_set_fast(struct known_table *, const struct fb_flowkey *k, bool back,
+	    int leg, bool fast);
+bool	 known_is_fast(const struct known_table *, const struct fb_flowkey *k,
+	    bool back, int leg);
+void	 known_unfast_all(struct known_table *);
 
 #endif

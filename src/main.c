@@ -283,7 +283,7 @@ cmd_run(struct args *a)
 	install_signals();
 	io = io_afpacket_open(cfg.outside, cfg.inside, cfg.ring_mb,
 	    cfg.openers_ring_mb, cfg.known_flows ? known_slots_for(cfg.max_flows) : 0,
-	    err, sizeof(err));
+	    cfg.fast_path ? cfg.fast_path_mb : 0, err, sizeof(err));
 	if (io == NULL)
 		fatalx("%s", err);
 	e = engine_new(&cfg, io, &opts, err, sizeof(err));

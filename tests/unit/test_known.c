@@ -199,7 +199,7 @@ test_slots_for(void **st)
 /* The kernel */
 
 static struct known_table kt;
-static int prog_fd = -1;
+static int prog_fd = -1, progs[2] = { -1, -1 };
 static bool no_bpf;
 
 static int
@@ -208,7 +208,7 @@ setup_kernel(void **st)
 	char why[512];
 
 	(void)st;
-	if (known_open(&kt, 1u << 16, &prog_fd, why, sizeof(why)) == -1) {
+	if (known_open(&kt, 1u << 16, false, progs, why, sizeof(why)) == -1) {
 		/* No privilege, no bpf(), or a kernel without mmapable arrays
 		 * (before 5.5: fishbowl then files openers only): skipped.  A
 		 * program the verifier refuses is a failure. */
@@ -222,6 +222,7 @@ setup_kernel(void **st)
 		fprintf(stderr, "known_open: %s\n", why);
 		return -1;
 	}
+	prog_fd = progs[0];
 	return 0;
 }
 
@@ -229,8 +230,9 @@ static int
 teardown_kernel(void **st)
 {
 	(void)st;
-	if (prog_fd != -1)
-		close(prog_fd);
+	for (int i = 0; i < 2; i++)
+		if (progs[i] != -1)
+			close(progs[i]);
 	known_close(&kt);
 	return 0;
 }

@@ -1,0 +1,426 @@
+/*
+ * fastpath: the tc program, its maps, and the reader of the ring buffers
+ * (see fastpath.h).  The program is assembled here (bpfasm.h), like
+ * known.c's; tests/unit/test_fastpath.c runs both programs in the kernel,
+ * one after the other on one CPU, as a frame meets them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/pkt_cls.h>
+
+#include "bpfasm.h"
+#include "fastpath.h"
+#include "known.h"
+#include "util.h"
+
+#ifndef BPF_TCX_INGRESS_
+#define BPF_TCX_INGRESS_	46	/* enum bpf_attach_type, Linux 6.6 */
+#endif
+
+#define RB_BUSY		(1u << 31)	/* BPF_RINGBUF_BUSY_BIT */
+#define RB_DISCARD	(1u << 30)	/* BPF_RINGBUF_DISCARD_BIT */
+#define RB_HDR		8u		/* BPF_RINGBUF_HDR_SZ */
+
+/* Record sizes the program reserves (a reservation's size is a constant
+ * of the program): the smallest that holds FAST_HDR and the frame. */
+static const int32_t rec_class[] = {
+	128, 256, 512, 1024, 1536, 2048, 4096, 9216 + FAST_HDR, 16384,
+	32768, 65536, KNOWN_FAST_MAXLEN + 64 + FAST_HDR
+};
+
+/* Labels; the classes' follow L_CLASS0. */
+enum label { L_PASS, L_FAST, L_CTL, L_GOT, L_FULL, L_GATE, L_OTHER, L_DISCARD,
+	L_CLASS0 };
+
+#define FP_KEY	(-4)
+
+static int16_t
+drop_off(int leg, enum fast_drop why)
+{
+	return (int16_t)(offsetof(struct fast_ctl, drops) +
+	    ((size_t)leg * FAST_NDROP + why) * sizeof(uint64_t));
+}
+
+/* r9 = the control value; count a drop of leg and say TC_ACT_SHOT */
+static void
+drop_here(struct bpfasm *a, int l, int leg, enum fast_drop why)
+{
+	bpfasm_label(a, l);
+	MOV_IMM(BPF_REG_1, 1);
+	bpfasm_emit(a, BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_9, BPF_REG_1,
+	    drop_off(leg, why), BPF_ADD);
+	MOV_IMM(BPF_REG_0, TC_ACT_SHOT);
+	EXIT();
+}
+
+size_t
+fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
+    int leg, int out_ifindex)
+{
+	struct bpfasm as, *a = &as;
+	int c;
+
+	bpfasm_init(a, prog, FAST_PROG_MAX);
+	MOV_REG(BPF_REG_6, BPF_REG_1);
+	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
+	/* The note, cleared whatever it says: one note, one frame. */
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)note_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	bpfasm_jump(a, BPF_JEQ, BPF_REG_0, 0, L_PASS);
+	LDX(BPF_DW, BPF_REG_7, BPF_REG_0, 0);
+	ST_IMM(BPF_DW, BPF_REG_0, 0, 0);
+	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
+	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
+	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | leg);
+	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_7, BPF_REG_1, L_FAST);
+	bpfasm_label(a, L_PASS);
+	MOV_IMM(BPF_REG_0, TC_ACT_OK);
+	EXIT();
+
+	/* Ours: record it, then forward it; or drop it, counted. */
+	bpfasm_label(a, L_FAST);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)ctl_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	bpfasm_jump(a, BPF_JNE, BPF_REG_0, 0, L_CTL);
+	MOV_IMM(BPF_REG_0, TC_ACT_SHOT);	/* no control value: closed */
+	EXIT();
+	bpfasm_label(a, L_CTL);
+	MOV_REG(BPF_REG_9, BPF_REG_0);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_9, (int16_t)offsetof(struct fast_ctl, gate));
+	bpfasm_jump(a, BPF_JNE, BPF_REG_1, 0, L_GATE);
+	LDX(BPF_W, BPF_REG_8, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
+	bpfasm_jump(a, BPF_JLT, BPF_REG_8, 14, L_OTHER);
+	for (c = 0; c < (int)nitems(rec_class); c++) {
+		bpfasm_label(a, L_CLASS0 + c);
+		bpfasm_jump(a, BPF_JGT, BPF_REG_8, rec_class[c] - FAST_HDR,
+		    c + 1 < (int)nitems(rec_class) ? L_CLASS0 + c + 1 : L_OTHER);
+		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)rb_fd);
+		MOV_IMM(BPF_REG_2, rec_class[c]);
+		MOV_IMM(BPF_REG_3, 0);
+		CALL(BPF_FUNC_ringbuf_reserve);
+		bpfasm_jump(a, BPF_JA, 0, 0, L_GOT);
+	}
+	bpfasm_label(a, L_GOT);
+	bpfasm_jump(a, BPF_JEQ, BPF_REG_0, 0, L_FULL);
+	MOV_REG(BPF_REG_7, BPF_REG_0);
+	CALL(BPF_FUNC_ktime_get_ns);
+	STX(BPF_DW, BPF_REG_7, BPF_REG_0, 0);
+	STX(BPF_W, BPF_REG_7, BPF_REG_8, 8);
+	ST_IMM(BPF_W, BPF_REG_7, 12, leg);
+	MOV_REG(BPF_REG_1, BPF_REG_6);
+	MOV_IMM(BPF_REG_2, 0);
+	MOV_REG(BPF_REG_3, BPF_REG_7);
+	ALU_IMM(BPF_ADD, BPF_REG_3, FAST_HDR);
+	MOV_REG(BPF_REG_4, BPF_REG_8);
+	CALL(BPF_FUNC_skb_load_bytes);
+	bpfasm_jump(a, BPF_JNE, BPF_REG_0, 0, L_DISCARD);
+	MOV_REG(BPF_REG_1, BPF_REG_7);
+	MOV_IMM(BPF_REG_2, 0);
+	CALL(BPF_FUNC_ringbuf_submit);
+	MOV_IMM(BPF_REG_1, out_ifindex);
+	MOV_IMM(BPF_REG_2, 0);
+	CALL(BPF_FUNC_redirect);
+	EXIT();
+	bpfasm_label(a, L_DISCARD);
+	MOV_REG(BPF_REG_1, BPF_REG_7);
+	MOV_IMM(BPF_REG_2, 0);
+	CALL(BPF_FUNC_ringbuf_discard);
+	drop_here(a, L_OTHER, leg, FAST_DROP_OTHER);
+	drop_here(a, L_FULL, leg, FAST_DROP_FULL);
+	drop_here(a, L_GATE, leg, FAST_DROP_GATE);
+	return bpfasm_finish(a);
+}
+
+int
+fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why, size_t whylen)
+{
+	return bpfasm_load(BPF_PROG_TYPE_SCHED_CLS, prog, n, "fb_fastpath", why,
+	    whylen);
+}
+
+/* The maps */
+
+static int
+ctl_open(struct fastpath *f, char *why, size_t whylen)
+{
+	union bpf_attr at;
+	void *m;
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_ARRAY;
+	at.key_size = sizeof(uint32_t);
+	at.value_size = sizeof(struct fast_ctl);
+	at.max_entries = 1;
+	at.map_flags = BPF_F_MMAPABLE;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_ctl");
+	if ((f->ctl_fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
+		snprintf(why, whylen, "BPF_MAP_CREATE (control): %s", strerror(errno));
+		return -1;
+	}
+	f->ctl_len = (size_t)sysconf(_SC_PAGESIZE);
+	m = mmap(NULL, f->ctl_len, PROT_READ | PROT_WRITE, MAP_SHARED, f->ctl_fd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(why, whylen, "mmap of the control map: %s", strerror(errno));
+		return -1;
+	}
+	f->ctl = m;
+	return 0;
+}
+
+/* A ring buffer: its consumer page (ours to write), then the producer
+ * page and the data, which the kernel maps twice in a row so a record
+ * that wraps reads as one. */
+static int
+rb_open(struct fast_leg *l, uint64_t bytes, char *why, size_t whylen)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	union bpf_attr at;
+	void *m;
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_RINGBUF;
+	at.max_entries = (uint32_t)bytes;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_rb");
+	if ((l->rb_fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
+		snprintf(why, whylen, "BPF_MAP_CREATE (ring buffer of %llu bytes): %s",
+		    (unsigned long long)bytes, strerror(errno));
+		return -1;
+	}
+	l->size = bytes;
+	l->cons_len = page;
+	m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->rb_fd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(why, whylen, "mmap of the ring buffer: %s", strerror(errno));
+		return -1;
+	}
+	l->cons_pos = m;
+	l->prod_len = page + 2 * (size_t)bytes;
+	m = mmap(NULL, l->prod_len, PROT_READ, MAP_SHARED, l->rb_fd, (off_t)page);
+	if (m == MAP_FAILED) {
+		l->prod_len = 0;
+		snprintf(why, whylen, "mmap of the ring buffer's data: %s",
+		    strerror(errno));
+		return -1;
+	}
+	l->prod_pos = m;
+	l->data = (const uint8_t *)m + page;
+	l->pos = __atomic_load_n(l->cons_pos, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+void
+fastpath_init(struct fastpath *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->ctl_fd = -1;
+	for (int i = 0; i < 2; i++)
+		f->leg[i].rb_fd = f->leg[i].prog_fd = f->leg[i].link_fd = -1;
+}
+
+int
+fastpath_maps(struct fastpath *f, uint64_t rb_bytes, char *why, size_t whylen)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	fastpath_init(f);
+	if (rb_bytes < page || (rb_bytes & (rb_bytes - 1)) != 0) {
+		snprintf(why, whylen, "ring buffer of %llu bytes: not a power of "
+		    "two of at least a page", (unsigned long long)rb_bytes);
+		return -1;
+	}
+	if (ctl_open(f, why, whylen) == -1)
+		goto fail;
+	for (int i = 0; i < 2; i++)
+		if (rb_open(&f->leg[i], rb_bytes, why, whylen) == -1)
+			goto fail;
+	fastpath_clock(f);
+	return 0;
+fail:
+	fastpath_close(f);
+	return -1;
+}
+
+static int
+tcx_attach(int prog_fd, int ifindex, char *why, size_t whylen)
+{
+	union bpf_attr at;
+	int fd;
+
+	memset(&at, 0, sizeof(at));
+	at.link_create.prog_fd = (uint32_t)prog_fd;
+	at.link_create.target_ifindex = (uint32_t)ifindex;
+	at.link_create.attach_type = BPF_TCX_INGRESS_;
+	if ((fd = (int)bpfasm_sys(BPF_LINK_CREATE, &at)) == -1)
+		snprintf(why, whylen, "tcx ingress link on ifindex %d (Linux >= 6.6): %s",
+		    ifindex, strerror(errno));
+	return fd;
+}
+
+int
+fastpath_open(struct fastpath *f, int note_fd, const int ifindex[2],
+    uint64_t rb_bytes, char *why, size_t whylen)
+{
+	struct bpf_insn prog[FAST_PROG_MAX];
+	size_t n;
+
+	if (fastpath_maps(f, rb_bytes, why, whylen) == -1)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		struct fast_leg *l = &f->leg[i];
+
+		n = fastpath_prog_build(prog, note_fd, f->ctl_fd, l->rb_fd, i,
+		    ifindex[i ^ 1]);
+		if ((l->prog_fd = fastpath_prog_load(prog, n, why, whylen)) == -1 ||
+		    (l->link_fd = tcx_attach(l->prog_fd, ifindex[i], why, whylen)) == -1) {
+			fastpath_close(f);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+fastpath_close(struct fastpath *f)
+{
+	/* Detach both legs before anything else: nothing crosses after. */
+	for (int i = 0; i < 2; i++)
+		if (f->leg[i].link_fd != -1)
+			close(f->leg[i].link_fd);
+	for (int i = 0; i < 2; i++) {
+		struct fast_leg *l = &f->leg[i];
+
+		if (l->prog_fd != -1)
+			close(l->prog_fd);
+		if (l->prod_len != 0)
+			munmap((void *)(uintptr_t)l->prod_pos, l->prod_len);
+		if (l->cons_pos != NULL)
+			munmap(l->cons_pos, l->cons_len);
+		if (l->rb_fd != -1)
+			close(l->rb_fd);
+	}
+	if (f->ctl != NULL)
+		munmap(f->ctl, f->ctl_len);
+	if (f->ctl_fd != -1)
+		close(f->ctl_fd);
+	fastpath_init(f);
+}
+
+/* The reader */
+
+void
+fastpath_clock(struct fastpath *f)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	f->mono_to_real = ((int64_t)r.tv_sec - m.tv_sec) * FB_NS_PER_SEC +
+	    ((int64_t)r.tv_nsec - m.tv_nsec);
+}
+
+/*
+ * The next committed record of l at l->pos, skipping discarded ones; NULL
+ * if none (or one still being written: records commit in order).  A
+ * record the kernel wrote badly (a length that cannot be) is skipped and
+ * counted, never read past.
+ */
+static const uint8_t *
+next_record(struct fast_leg *l, uint32_t *caplen)
+{
+	for (;;) {
+		uint64_t prod = __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE);
+		const uint8_t *h;
+		uint32_t len, flen;
+
+		if (l->pos >= prod)
+			return NULL;
+		h = l->data + (l->pos & (l->size - 1));
+		len = __atomic_load_n((const uint32_t *)(const void *)h, __ATOMIC_ACQUIRE);
+		if (len & RB_BUSY)
+			return NULL;
+		if (len & RB_DISCARD) {
+			l->pos += (((len & ~RB_DISCARD) + RB_HDR + 7) & ~7u);
+			continue;
+		}
+		memcpy(&flen, h + RB_HDR + 8, sizeof(flen));
+		if (len < FAST_HDR || len > l->size || flen > len - FAST_HDR) {
+			l->bad++;
+			l->pos += ((len + RB_HDR + 7) & ~7u);
+			continue;
+		}
+		*caplen = flen;
+		return h + RB_HDR;
+	}
+}
+
+bool
+fastpath_peek(struct fastpath *f, int leg, fb_ns *ts)
+{
+	struct fast_leg *l = &f->leg[leg];
+	const uint8_t *r;
+	uint32_t caplen;
+	uint64_t mono;
+
+	if (l->prod_pos == NULL || (r = next_record(l, &caplen)) == NULL)
+		return false;
+	memcpy(&mono, r, sizeof(mono));
+	*ts = (fb_ns)((int64_t)mono + f->mono_to_real);
+	return true;
+}
+
+void
+fastpath_take(struct fastpath *f, int leg, struct fb_frame *fr)
+{
+	struct fast_leg *l = &f->leg[leg];
+	const uint8_t *r;
+	uint32_t caplen, len;
+	uint64_t mono;
+
+	if ((r = next_record(l, &caplen)) == NULL)
+		abort();	/* only after a fastpath_peek that saw it */
+	memcpy(&mono, r, sizeof(mono));
+	memcpy(&len, r - RB_HDR, sizeof(len));
+	memset(fr, 0, sizeof(*fr));
+	fr->data = r + FAST_HDR;
+	fr->caplen = caplen;
+	fr->wirelen = caplen;
+	fr->ts = (fb_ns)((int64_t)mono + f->mono_to_real);
+	fr->leg = (enum fb_leg)leg;
+	fr->forwarded = true;
+	l->pos += ((len + RB_HDR + 7) & ~7u);
+	l->frames++;
+	l->bytes += caplen;
+}
+
+void
+fastpath_release(struct fastpath *f)
+{
+	for (int i = 0; i < 2; i++)
+		if (f->leg[i].cons_pos != NULL)
+			__atomic_store_n(f->leg[i].cons_pos, f->leg[i].pos,
+			    __ATOMIC_RELEASE);
+}
+
+void
+fastpath_gate(struct fastpath *f, bool closed)
+{
+	if (f->ctl != NULL)
+		__atomic_store_n(&f->ctl->gate, closed ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+uint64_t
+fastpath_drops(const struct fastpath *f, int leg, enum fast_drop why)
+{
+	if (f->ctl == NULL)
+		return 0;
+	return __atomic_load_n(&f->ctl->drops[leg][why], __ATOMIC_RELAXED);
+}

@@ -1,0 +1,113 @@
+/*
+ * fastpath: the kernel forwards the frames of proven, allowed flows itself,
+ * recording each before it forwards it, and fishbowl reads the record
+ * after the fact.
+ *
+ * Why: a user-space bridge pays per frame what the kernel's bridge does
+ * not (the copy into a new skb on send, two hand-offs between CPUs, the far
+ * side's stack run in our sendmmsg); on a bulk transfer that is half the
+ * gateway's time (docs/performance.md).  The frames that need no decision
+ * (those of a flow data control already allowed and whose other end has
+ * proved itself: known.h's table, marked "fast" by the engine) need not
+ * make the trip.
+ *
+ * How, per leg: known.h's fanout program, for a frame of a flow marked fast
+ * from this leg, sends it to the sink (no ring takes it) and leaves a
+ * per-CPU note; this module's tc program (tcx ingress of the leg, run right
+ * after the taps on the same CPU) finds the note, copies the whole frame
+ * into the leg's BPF ring buffer and only then redirects it out of the
+ * other leg.  No room in the ring buffer, or the gate closed (capture
+ * failing): the frame is dropped, and counted; never forwarded unrecorded.
+ * Frames without a note pass untouched (to the taps' rings, as before).
+ *
+ * Promises: a frame crosses the fast path only if it is in the ring buffer
+ * first; every frame dropped here is counted (fastpath_stats, io.fast_* in
+ * status, and the capture alert); if fishbowl stops or dies the tcx links
+ * close with its files and the kernel forwards nothing; frames read with
+ * fastpath_take stay valid until fastpath_release.
+ *
+ * Not promised: a frame the kernel forwarded is judged afterwards; one the
+ * engine would have dropped (a malformed frame of an allowed flow) is
+ * counted and ends the flow's fast path, but it has crossed.  And frames
+ * still in the ring buffer when fishbowl dies are lost (at most the ring
+ * buffer's size): after a crash, the last few milliseconds may be missing
+ * from the pcap.  Both are why the fast path is off by default
+ * ([engine] fast_path).
+ */
+#ifndef FB_FASTPATH_H
+#define FB_FASTPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/bpf.h>
+
+#include "io.h"
+
+#define FAST_HDR	16	/* before the frame: ts (u64), len (u32), leg (u32) */
+#define FAST_PROG_MAX	256
+
+/* Why the tc program dropped a frame. */
+enum fast_drop { FAST_DROP_FULL, FAST_DROP_GATE, FAST_DROP_OTHER, FAST_NDROP };
+
+/* The control array's one value, mapped into our memory. */
+struct fast_ctl {
+	uint64_t	gate;			/* nonzero: closed, drop */
+	uint64_t	drops[2][FAST_NDROP];	/* per leg, per reason */
+	uint64_t	pad;
+};
+
+struct fast_leg {
+	int		 rb_fd, prog_fd, link_fd;
+	unsigned long	*cons_pos;		/* consumer page (ours) */
+	const unsigned long *prod_pos;		/* producer page */
+	const uint8_t	*data;			/* mapped twice: no wrap */
+	size_t		 cons_len, prod_len;
+	uint64_t	 size;
+	uint64_t	 pos;			/* next record to read */
+	uint64_t	 frames, bytes, bad;
+};
+
+struct fastpath {
+	int		 ctl_fd;
+	struct fast_ctl	*ctl;
+	size_t		 ctl_len;
+	struct fast_leg	 leg[2];
+	int64_t		 mono_to_real;		/* ns, refreshed per batch */
+};
+
+/*
+ * Create the control array and each leg's ring buffer (rb_bytes, a power
+ * of two of at least a page), load each leg's tc program (reading note_fd,
+ * known.h's per-CPU note) and attach it to the leg (tcx ingress).  -1
+ * with why on any failure, nothing left attached or open.
+ */
+int	fastpath_open(struct fastpath *, int note_fd, const int ifindex[2],
+	    uint64_t rb_bytes, char *why, size_t whylen);
+/* Nothing open (every descriptor -1). */
+void	fastpath_init(struct fastpath *);
+/* Detach first (nothing more crosses), then free. */
+void	fastpath_close(struct fastpath *);
+
+/* Build leg's tc program into prog; returns the count (unit tests). */
+size_t	fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd,
+	    int rb_fd, int leg, int out_ifindex);
+/* Load a built program (unit tests use it with BPF_PROG_TEST_RUN). */
+int	fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why,
+	    size_t whylen);
+/* The maps alone, without programs (unit tests). */
+int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, char *why, size_t whylen);
+
+/* The time of leg's next record (*ts), false if it has none. */
+bool	fastpath_peek(struct fastpath *, int leg, fb_ns *ts);
+/* Take it into fr (forwarded already: fr->forwarded). */
+void	fastpath_take(struct fastpath *, int leg, struct fb_frame *fr);
+/* Give back to the kernel every record taken so far. */
+void	fastpath_release(struct fastpath *);
+/* Refresh the clock offset (the records carry CLOCK_MONOTONIC). */
+void	fastpath_clock(struct fastpath *);
+
+void	fastpath_gate(struct fastpath *, bool closed);
+uint64_t fastpath_drops(const struct fastpath *, int leg, enum fast_drop);
+
+#endif
