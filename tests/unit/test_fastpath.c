@@ -1,0 +1,397 @@
+/*
+ * The fast path's two programs in the kernel (BPF_PROG_TEST_RUN), run one
+ * after the other on one CPU as a frame meets them on a leg: known.h's
+ * fanout program (it files the frame; for a flow marked fast it leaves
+ * the note), then fastpath.h's tc program (it records the frame in the
+ * leg's ring buffer, then redirects it; or drops it, counted).  Skipped
+ * where bpf() or tcx are not allowed; a program the verifier refuses is a
+ * failure.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/pkt_cls.h>
+#include <cmocka.h>
+
+#include "decode.h"
+#include "fastpath.h"
+#include "flow.h"
+#include "known.h"
+
+#define SYN	0x02
+#define ACK	0x10
+#define OUT_IFINDEX 1		/* lo: BPF_PROG_TEST_RUN never sends it */
+
+struct frame {
+	uint8_t		b[2048];
+	uint32_t	len;
+};
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* TCP over IPv4 from 10.1.0.s:sp to 10.99.0.9:80 with payload bytes. */
+static struct frame
+tcp(uint8_t s, uint16_t sp, uint8_t flags, uint32_t payload)
+{
+	struct frame f;
+	uint8_t *ip = f.b + 14, *l4 = ip + 20;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.b, "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01", 12);
+	put16(f.b + 12, 0x0800);
+	ip[0] = 0x45;
+	put16(ip + 2, (uint16_t)(40 + payload));
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, (uint8_t[]){ 10, 1, 0, s }, 4);
+	memcpy(ip + 16, (uint8_t[]){ 10, 99, 0, 9 }, 4);
+	put16(l4, sp);
+	put16(l4 + 2, 80);
+	l4[12] = 0x50;
+	l4[13] = flags;
+	for (uint32_t i = 0; i < payload; i++)
+		l4[20 + i] = (uint8_t)(i * 7 + s);
+	f.len = 14 + 40 + payload;
+	return f;
+}
+
+static struct fb_flowkey
+key_of(const struct frame *f)
+{
+	struct fb_packet p;
+	struct fb_flowkey k;
+
+	(void)decode_frame(FB_LINK_ETHERNET, f->b, f->len, f->len, &p);
+	assert_true(flow_key_of(&p, &k));
+	return k;
+}
+
+static struct known_table kt;
+static struct fastpath fp;
+static int known_progs[2] = { -1, -1 }, tc_prog[2] = { -1, -1 };
+static bool no_bpf;
+
+static int
+setup(void **st)
+{
+	struct bpf_insn prog[FAST_PROG_MAX];
+	char why[512];
+	cpu_set_t one;
+	size_t n;
+
+	(void)st;
+	fastpath_init(&fp);
+	/* Both programs must meet the frame on one CPU: the note is per CPU. */
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == -1)
+		return -1;
+	if (known_open(&kt, 1u << 16, true, known_progs, why, sizeof(why)) == -1) {
+		if (errno == EPERM || errno == ENOSYS ||
+		    strncmp(why, "BPF_MAP_CREATE", 14) == 0 ||
+		    strncmp(why, "mmap", 4) == 0) {
+			fprintf(stderr, "test_fastpath: skipped: %s\n", why);
+			no_bpf = true;
+			return 0;
+		}
+		fprintf(stderr, "known_open: %s\n", why);
+		return -1;
+	}
+	/* One page of ring buffer per leg: small enough to fill. */
+	if (fastpath_maps(&fp, (uint64_t)sysconf(_SC_PAGESIZE), why, sizeof(why)) == -1) {
+		fprintf(stderr, "test_fastpath: skipped: %s\n", why);
+		no_bpf = true;
+		return 0;
+	}
+	for (int leg = 0; leg < 2; leg++) {
+		n = fastpath_prog_build(prog, kt.note_fd, fp.ctl_fd, fp.leg[leg].rb_fd,
+		    leg, OUT_IFINDEX);
+		if ((tc_prog[leg] = fastpath_prog_load(prog, n, why, sizeof(why))) == -1) {
+			fprintf(stderr, "fastpath_prog_load: %s\n", why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+teardown(void **st)
+{
+	(void)st;
+	for (int i = 0; i < 2; i++) {
+		if (known_progs[i] != -1)
+			close(known_progs[i]);
+		if (tc_prog[i] != -1)
+			close(tc_prog[i]);
+	}
+	fastpath_close(&fp);
+	known_close(&kt);
+	return 0;
+}
+
+#define NEED_BPF() do {							\
+	if (no_bpf) {							\
+		print_message("skipped: no CAP_BPF or bpf() here\n");	\
+		skip();							\
+	}								\
+} while (0)
+
+static int
+run(int prog, const struct frame *f)
+{
+	union bpf_attr at;
+
+	memset(&at, 0, sizeof(at));
+	at.test.prog_fd = (uint32_t)prog;
+	at.test.data_in = (uint64_t)(uintptr_t)f->b;
+	at.test.data_size_in = f->len;
+	at.test.repeat = 1;
+	if (syscall(SYS_bpf, BPF_PROG_TEST_RUN, &at, sizeof(at)) != 0)
+		fail_msg("BPF_PROG_TEST_RUN (%u bytes): %s", f->len, strerror(errno));
+	return (int)at.test.retval;
+}
+
+/* The frame meets leg's fanout program, then its tc program. */
+struct met { int fanout, tc; };
+
+static struct met
+meet(int leg, const struct frame *f)
+{
+	struct met m;
+
+	m.fanout = run(known_progs[leg], f);
+	m.tc = run(tc_prog[leg], f);
+	return m;
+}
+
+/* Every record the leg's ring buffer holds, each checked against f. */
+static int
+drain(int leg, const struct frame *f)
+{
+	struct fb_frame fr;
+	fb_ns ts;
+	int n = 0;
+
+	while (fastpath_peek(&fp, leg, &ts)) {
+		fastpath_take(&fp, leg, &fr);
+		assert_true(fr.forwarded);
+		assert_int_equal(fr.leg, leg);
+		assert_int_equal(fr.caplen, f->len);
+		assert_memory_equal(fr.data, f->b, f->len);
+		n++;
+	}
+	fastpath_release(&fp);
+	return n;
+}
+
+static void
+forget(const struct frame *f)
+{
+	struct fb_flowkey k = key_of(f);
+
+	known_forget(&kt, &k);
+}
+
+static void
+test_unknown_and_known_flows_pass(void **st)
+{
+	struct frame f = tcp(1, 40001, ACK, 100);
+	struct fb_flowkey k = key_of(&f);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	known_mark(&kt, &k);
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_MAIN);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	assert_int_equal(drain(0, &f), 0);
+	forget(&f);
+}
+
+static void
+test_fast_flow_recorded_then_redirected(void **st)
+{
+	struct frame f = tcp(2, 40002, ACK, 1400);
+	struct fb_flowkey k = key_of(&f);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	assert_true(known_is_fast(&kt, &k, false, 0));
+	assert_false(known_is_fast(&kt, &k, true, 0));
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &f), 1);
+	/* The other leg's program: the bit is this leg's only. */
+	m = meet(1, &f);
+	assert_int_equal(m.fanout, KNOWN_MAIN);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	assert_int_equal(drain(1, &f), 0);
+	/* Marked again (a collision took the slot, then gave it back): the
+	 * fast bit went with the old mark. */
+	known_mark(&kt, &k);
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_MAIN);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	forget(&f);
+}
+
+static void
+test_opener_and_long_frames_not_fast(void **st)
+{
+	struct frame syn = tcp(3, 40003, SYN, 0), synack = tcp(3, 40003, SYN | ACK, 0);
+	struct fb_flowkey k = key_of(&syn);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	m = meet(0, &syn);
+	assert_int_equal(m.fanout, KNOWN_MAIN);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	m = meet(0, &synack);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &synack), 1);
+	forget(&syn);
+}
+
+static void
+test_note_is_for_one_frame(void **st)
+{
+	struct frame f = tcp(4, 40004, ACK, 10);
+	struct fb_flowkey k = key_of(&f);
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 1, true);
+	assert_int_equal(run(known_progs[1], &f), KNOWN_SINK);
+	/* The other leg's tc program does not take leg 1's note ... */
+	assert_int_equal(run(tc_prog[0], &f), TC_ACT_OK);
+	/* ... and clears it: no frame without its own note is taken. */
+	assert_int_equal(run(tc_prog[1], &f), TC_ACT_OK);
+	assert_int_equal(run(known_progs[1], &f), KNOWN_SINK);
+	assert_int_equal(run(tc_prog[1], &f), TC_ACT_REDIRECT);
+	assert_int_equal(run(tc_prog[1], &f), TC_ACT_OK);
+	assert_int_equal(drain(1, &f), 1);
+	forget(&f);
+	assert_false(known_is_fast(&kt, &k, false, 1));
+	assert_int_equal(run(known_progs[1], &f), KNOWN_NEW);
+}
+
+static void
+test_gate_closed_drops_counted(void **st)
+{
+	struct frame f = tcp(5, 40005, ACK, 200);
+	struct fb_flowkey k = key_of(&f);
+	uint64_t before = fastpath_drops(&fp, 0, FAST_DROP_GATE);
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	fastpath_gate(&fp, true);
+	for (int i = 0; i < 3; i++) {
+		struct met m = meet(0, &f);
+
+		assert_int_equal(m.fanout, KNOWN_SINK);
+		assert_int_equal(m.tc, TC_ACT_SHOT);
+	}
+	assert_int_equal(fastpath_drops(&fp, 0, FAST_DROP_GATE) - before, 3);
+	assert_int_equal(drain(0, &f), 0);
+	fastpath_gate(&fp, false);
+	assert_int_equal(meet(0, &f).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &f), 1);
+	forget(&f);
+}
+
+/* A full ring buffer: what does not fit is dropped, counted; every frame
+ * redirected is in it. */
+static void
+test_full_ring_never_forwards_unrecorded(void **st)
+{
+	struct frame f = tcp(6, 40006, ACK, 1000);
+	struct fb_flowkey k = key_of(&f);
+	uint64_t before = fastpath_drops(&fp, 0, FAST_DROP_FULL);
+	int redirected = 0, shot = 0;
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	for (int i = 0; i < 10; i++) {
+		struct met m = meet(0, &f);
+
+		assert_int_equal(m.fanout, KNOWN_SINK);
+		if (m.tc == TC_ACT_REDIRECT)
+			redirected++;
+		else if (m.tc == TC_ACT_SHOT)
+			shot++;
+		else
+			fail_msg("tc program said %d", m.tc);
+	}
+	assert_true(redirected >= 1);
+	assert_true(shot >= 1);
+	assert_int_equal(redirected + shot, 10);
+	assert_int_equal(fastpath_drops(&fp, 0, FAST_DROP_FULL) - before, (uint64_t)shot);
+	assert_int_equal(drain(0, &f), redirected);
+	/* Room again once read. */
+	assert_int_equal(meet(0, &f).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &f), 1);
+	forget(&f);
+}
+
+static void
+test_unfast_all(void **st)
+{
+	struct frame f = tcp(7, 40007, ACK, 10);
+	struct fb_flowkey k = key_of(&f);
+
+	(void)st;
+	NEED_BPF();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	known_set_fast(&kt, &k, true, 1, true);
+	known_unfast_all(&kt);
+	assert_false(known_is_fast(&kt, &k, false, 0));
+	assert_false(known_is_fast(&kt, &k, true, 1));
+	assert_int_equal(run(known_progs[0], &f), KNOWN_MAIN);	/* still known */
+	forget(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_and_known_flows_pass),
+		cmocka_unit_test(test_fast_flow_recorded_then_redirected),
+		cmocka_unit_test(test_opener_and_long_frames_not_fast),
+		cmocka_unit_test(test_note_is_for_one_frame),
+		cmocka_unit_test(test_gate_closed_drops_counted),
+		cmocka_unit_test(test_full_ring_never_forwards_unrecorded),
+		cmocka_unit_test(test_unfast_all),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
