@@ -1029,6 +1029,9 @@ check_whole(struct ctx *c)
 	/* Unset: an eighth of the main ring (at least 1 MiB). */
 	if (c->seen[K_OPENERS_RING_MB] == 0)
 		cfg->openers_ring_mb = FB_MAX(cfg->ring_mb / 8, 1u);
+	/* Unset: as big as the main ring. */
+	if (c->seen[K_FAST_PATH_MB] == 0)
+		cfg->fast_path_mb = cfg->ring_mb;
 	if (cfg->n_networks == 0) {
 		fail(c, 0, "[honeynet] networks: required");
 		return;
