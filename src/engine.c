@@ -775,21 +775,39 @@ fast_mark(struct engine *e, struct fb_flow *f)
 	e->c.fast_marks++;
 }
 
+/* The outside leg's program reads the networks (the inbound fast path:
+ * a frame from a source in none of them is the kernel's to forward). */
+static void
+fast_networks(struct engine *e)
+{
+	if (e->io->fast == NULL || e->io->known == NULL)
+		return;
+	if (!known_set_networks(e->io->known, e->cfg->networks, e->cfg->n_networks))
+		log_warnx("fast path: more networks than the kernel's table holds "
+		    "(%d IPv4, %d in all): every frame from outside is judged "
+		    "before it crosses", KNOWN_NETS4 - 1, KNOWN_NETS6 - 1);
+}
+
 /* After a frame of flow f was judged to be forwarded. */
 static void
 known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *p,
     struct fb_flow *f)
 {
 	if (f->known) {
+		bool remarked = false;
+
 		/* Another flow took one of its slots: mark it again.  (Later
 		 * fragments always come that way: they carry no ports.) */
 		if (fr->unknown && !p->is_fragment) {
 			known_mark(e->io->known, &f->key);
 			e->c.known_remarks++;
+			remarked = true;
 		}
-		/* A known flow's frame through the rings: fast again if its
-		 * mark went (marked again, a reload, the gate) and may be. */
-		if (e->io->fast != NULL && !fr->forwarded && !p->is_fragment &&
+		/* A known flow's frame through the rings, or marked again:
+		 * fast again if its mark went (marked again, a reload, a
+		 * disagreement) and may be. */
+		if (e->io->fast != NULL && (remarked || !fr->forwarded) &&
+		    !p->is_fragment &&
 		    !(p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02))
 			fast_mark(e, f);
 		return;
@@ -1024,6 +1042,7 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	}
 	if (opts->live)
 		track_listed(e);
+	fast_networks(e);
 	e->layers = layers_new(cfg, e->data_dir, e->events, e->flows);
 	if (e->layers != NULL)
 		logserver_set_layers(e->logserver, e->layers);
@@ -1155,6 +1174,7 @@ engine_reload(struct engine *e, char *err, size_t errlen)
 	 * fast again (known_note). */
 	if (e->io->fast != NULL)
 		known_unfast_all(e->io->known);
+	fast_networks(e);
 	track_listed(e);
 	engine_note(e, "configuration reloaded");
 	log_info("configuration reloaded from %s", e->cfg->path);

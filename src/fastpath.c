@@ -34,11 +34,14 @@ static const int32_t rec_class[] = {
 };
 
 /* Labels; the classes' follow L_CLASS0. */
-enum label { L_PASS, L_FAST, L_CTL, L_GOT, L_FULL, L_GATE, L_OTHER, L_DISCARD,
-	L_CLASS0 };
+enum label { L_PASS, L_FAST, L_NEW, L_FASTGO, L_CTL, L_KINDDONE, L_GOT, L_FULL,
+	L_GATE, L_OTHER, L_DISCARD, L_CLASS0 };
 
 #define FP_KEY	(-4)
+#define FP_KIND	(-16)
 
+/* Offset of a drop counter of kind FAST_KNOWN; r9 points a kind further
+ * for the newcomers' ring buffer. */
 static int16_t
 drop_off(int leg, enum fast_drop why)
 {
@@ -46,7 +49,9 @@ drop_off(int leg, enum fast_drop why)
 	    ((size_t)leg * FAST_NDROP + why) * sizeof(uint64_t));
 }
 
-/* r9 = the control value; count a drop of leg and say TC_ACT_SHOT */
+#define KIND_STRIDE	((int32_t)(2 * FAST_NDROP * sizeof(uint64_t)))
+
+/* r9 = the control value (of the kind); count a drop, say TC_ACT_SHOT */
 static void
 drop_here(struct bpfasm *a, int l, int leg, enum fast_drop why)
 {
@@ -60,7 +65,7 @@ drop_here(struct bpfasm *a, int l, int leg, enum fast_drop why)
 
 size_t
 fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
-    int leg, int out_ifindex)
+    int new_fd, int leg, int out_ifindex)
 {
 	struct bpfasm as, *a = &as;
 	int c;
@@ -80,12 +85,27 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
 	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | leg);
 	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_7, BPF_REG_1, L_FAST);
+	if (new_fd >= 0) {
+		ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_NEW);
+		bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_7, BPF_REG_1, L_NEW);
+	}
 	bpfasm_label(a, L_PASS);
 	MOV_IMM(BPF_REG_0, TC_ACT_OK);
 	EXIT();
 
-	/* Ours: record it, then forward it; or drop it, counted. */
+	/* Ours: record it, then forward it; or drop it, counted.  r7 the
+	 * ring buffer, r9 the control value (moved to the kind's counters
+	 * once the gate is read), r8 the frame's length. */
 	bpfasm_label(a, L_FAST);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_KIND, 0);
+	bpfasm_ld_imm64(a, BPF_REG_7, BPF_PSEUDO_MAP_FD, (uint32_t)rb_fd);
+	bpfasm_jump(a, BPF_JA, 0, 0, L_FASTGO);
+	bpfasm_label(a, L_NEW);
+	if (new_fd >= 0) {
+		ST_IMM(BPF_DW, BPF_REG_10, FP_KIND, 1);
+		bpfasm_ld_imm64(a, BPF_REG_7, BPF_PSEUDO_MAP_FD, (uint32_t)new_fd);
+	}
+	bpfasm_label(a, L_FASTGO);
 	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)ctl_fd);
 	MOV_REG(BPF_REG_2, BPF_REG_10);
 	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
@@ -96,6 +116,10 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 	bpfasm_label(a, L_CTL);
 	MOV_REG(BPF_REG_9, BPF_REG_0);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_9, (int16_t)offsetof(struct fast_ctl, gate));
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_KIND);
+	bpfasm_jump(a, BPF_JEQ, BPF_REG_2, 0, L_KINDDONE);
+	ALU_IMM(BPF_ADD, BPF_REG_9, KIND_STRIDE);
+	bpfasm_label(a, L_KINDDONE);
 	bpfasm_jump(a, BPF_JNE, BPF_REG_1, 0, L_GATE);
 	LDX(BPF_W, BPF_REG_8, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
 	bpfasm_jump(a, BPF_JLT, BPF_REG_8, 14, L_OTHER);
@@ -103,7 +127,7 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 		bpfasm_label(a, L_CLASS0 + c);
 		bpfasm_jump(a, BPF_JGT, BPF_REG_8, rec_class[c] - FAST_HDR,
 		    c + 1 < (int)nitems(rec_class) ? L_CLASS0 + c + 1 : L_OTHER);
-		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)rb_fd);
+		MOV_REG(BPF_REG_1, BPF_REG_7);
 		MOV_IMM(BPF_REG_2, rec_class[c]);
 		MOV_IMM(BPF_REG_3, 0);
 		CALL(BPF_FUNC_ringbuf_reserve);
@@ -180,7 +204,7 @@ ctl_open(struct fastpath *f, char *why, size_t whylen)
  * page and the data, which the kernel maps twice in a row so a record
  * that wraps reads as one. */
 static int
-rb_open(struct fast_leg *l, uint64_t bytes, char *why, size_t whylen)
+rb_open(struct fast_rb *l, uint64_t bytes, char *why, size_t whylen)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	union bpf_attr at;
@@ -190,21 +214,21 @@ rb_open(struct fast_leg *l, uint64_t bytes, char *why, size_t whylen)
 	at.map_type = BPF_MAP_TYPE_RINGBUF;
 	at.max_entries = (uint32_t)bytes;
 	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_rb");
-	if ((l->rb_fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
+	if ((l->fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
 		snprintf(why, whylen, "BPF_MAP_CREATE (ring buffer of %llu bytes): %s",
 		    (unsigned long long)bytes, strerror(errno));
 		return -1;
 	}
 	l->size = bytes;
 	l->cons_len = page;
-	m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->rb_fd, 0);
+	m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
 	if (m == MAP_FAILED) {
 		snprintf(why, whylen, "mmap of the ring buffer: %s", strerror(errno));
 		return -1;
 	}
 	l->cons_pos = m;
 	l->prod_len = page + 2 * (size_t)bytes;
-	m = mmap(NULL, l->prod_len, PROT_READ, MAP_SHARED, l->rb_fd, (off_t)page);
+	m = mmap(NULL, l->prod_len, PROT_READ, MAP_SHARED, l->fd, (off_t)page);
 	if (m == MAP_FAILED) {
 		l->prod_len = 0;
 		snprintf(why, whylen, "mmap of the ring buffer's data: %s",
@@ -217,31 +241,56 @@ rb_open(struct fast_leg *l, uint64_t bytes, char *why, size_t whylen)
 	return 0;
 }
 
+static void
+rb_close(struct fast_rb *l)
+{
+	if (l->prod_len != 0)
+		munmap((void *)(uintptr_t)l->prod_pos, l->prod_len);
+	if (l->cons_pos != NULL)
+		munmap(l->cons_pos, l->cons_len);
+	if (l->fd != -1)
+		close(l->fd);
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+}
+
 void
 fastpath_init(struct fastpath *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->ctl_fd = -1;
-	for (int i = 0; i < 2; i++)
-		f->leg[i].rb_fd = f->leg[i].prog_fd = f->leg[i].link_fd = -1;
+	for (int i = 0; i < 2; i++) {
+		f->prog_fd[i] = f->link_fd[i] = -1;
+		for (int k = 0; k < FAST_NKIND; k++)
+			f->rb[i][k].fd = -1;
+	}
+}
+
+static bool
+good_size(uint64_t b)
+{
+	return b >= (uint64_t)sysconf(_SC_PAGESIZE) && (b & (b - 1)) == 0;
 }
 
 int
-fastpath_maps(struct fastpath *f, uint64_t rb_bytes, char *why, size_t whylen)
+fastpath_maps(struct fastpath *f, uint64_t rb_bytes, uint64_t new_bytes, char *why,
+    size_t whylen)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-
 	fastpath_init(f);
-	if (rb_bytes < page || (rb_bytes & (rb_bytes - 1)) != 0) {
-		snprintf(why, whylen, "ring buffer of %llu bytes: not a power of "
-		    "two of at least a page", (unsigned long long)rb_bytes);
+	if (!good_size(rb_bytes) || (new_bytes != 0 && !good_size(new_bytes))) {
+		snprintf(why, whylen, "ring buffer of %llu or %llu bytes: not a power "
+		    "of two of at least a page", (unsigned long long)rb_bytes,
+		    (unsigned long long)new_bytes);
 		return -1;
 	}
 	if (ctl_open(f, why, whylen) == -1)
 		goto fail;
 	for (int i = 0; i < 2; i++)
-		if (rb_open(&f->leg[i], rb_bytes, why, whylen) == -1)
+		if (rb_open(&f->rb[i][FAST_KNOWN], rb_bytes, why, whylen) == -1)
 			goto fail;
+	if (new_bytes != 0 &&
+	    rb_open(&f->rb[LEG_OUTSIDE][FAST_NEW], new_bytes, why, whylen) == -1)
+		goto fail;
 	fastpath_clock(f);
 	return 0;
 fail:
@@ -267,20 +316,19 @@ tcx_attach(int prog_fd, int ifindex, char *why, size_t whylen)
 
 int
 fastpath_open(struct fastpath *f, int note_fd, const int ifindex[2],
-    uint64_t rb_bytes, char *why, size_t whylen)
+    uint64_t rb_bytes, uint64_t new_bytes, char *why, size_t whylen)
 {
 	struct bpf_insn prog[FAST_PROG_MAX];
 	size_t n;
 
-	if (fastpath_maps(f, rb_bytes, why, whylen) == -1)
+	if (fastpath_maps(f, rb_bytes, new_bytes, why, whylen) == -1)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		struct fast_leg *l = &f->leg[i];
-
-		n = fastpath_prog_build(prog, note_fd, f->ctl_fd, l->rb_fd, i,
-		    ifindex[i ^ 1]);
-		if ((l->prog_fd = fastpath_prog_load(prog, n, why, whylen)) == -1 ||
-		    (l->link_fd = tcx_attach(l->prog_fd, ifindex[i], why, whylen)) == -1) {
+		n = fastpath_prog_build(prog, note_fd, f->ctl_fd, f->rb[i][FAST_KNOWN].fd,
+		    f->rb[i][FAST_NEW].fd, i, ifindex[i ^ 1]);
+		if ((f->prog_fd[i] = fastpath_prog_load(prog, n, why, whylen)) == -1 ||
+		    (f->link_fd[i] = tcx_attach(f->prog_fd[i], ifindex[i], why,
+		    whylen)) == -1) {
 			fastpath_close(f);
 			return -1;
 		}
@@ -293,19 +341,13 @@ fastpath_close(struct fastpath *f)
 {
 	/* Detach both legs before anything else: nothing crosses after. */
 	for (int i = 0; i < 2; i++)
-		if (f->leg[i].link_fd != -1)
-			close(f->leg[i].link_fd);
+		if (f->link_fd[i] != -1)
+			close(f->link_fd[i]);
 	for (int i = 0; i < 2; i++) {
-		struct fast_leg *l = &f->leg[i];
-
-		if (l->prog_fd != -1)
-			close(l->prog_fd);
-		if (l->prod_len != 0)
-			munmap((void *)(uintptr_t)l->prod_pos, l->prod_len);
-		if (l->cons_pos != NULL)
-			munmap(l->cons_pos, l->cons_len);
-		if (l->rb_fd != -1)
-			close(l->rb_fd);
+		if (f->prog_fd[i] != -1)
+			close(f->prog_fd[i]);
+		for (int k = 0; k < FAST_NKIND; k++)
+			rb_close(&f->rb[i][k]);
 	}
 	if (f->ctl != NULL)
 		munmap(f->ctl, f->ctl_len);
@@ -334,7 +376,7 @@ fastpath_clock(struct fastpath *f)
  * counted, never read past.
  */
 static const uint8_t *
-next_record(struct fast_leg *l, uint32_t *caplen)
+next_record(struct fast_rb *l, uint32_t *caplen)
 {
 	for (;;) {
 		uint64_t prod = __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE);
@@ -363,9 +405,9 @@ next_record(struct fast_leg *l, uint32_t *caplen)
 }
 
 bool
-fastpath_peek(struct fastpath *f, int leg, fb_ns *ts)
+fastpath_peek(struct fastpath *f, int leg, enum fast_kind kind, fb_ns *ts)
 {
-	struct fast_leg *l = &f->leg[leg];
+	struct fast_rb *l = &f->rb[leg][kind];
 	const uint8_t *r;
 	uint32_t caplen;
 	uint64_t mono;
@@ -378,9 +420,9 @@ fastpath_peek(struct fastpath *f, int leg, fb_ns *ts)
 }
 
 void
-fastpath_take(struct fastpath *f, int leg, struct fb_frame *fr)
+fastpath_take(struct fastpath *f, int leg, enum fast_kind kind, struct fb_frame *fr)
 {
-	struct fast_leg *l = &f->leg[leg];
+	struct fast_rb *l = &f->rb[leg][kind];
 	const uint8_t *r;
 	uint32_t caplen, len;
 	uint64_t mono;
@@ -396,6 +438,7 @@ fastpath_take(struct fastpath *f, int leg, struct fb_frame *fr)
 	fr->ts = (fb_ns)((int64_t)mono + f->mono_to_real);
 	fr->leg = (enum fb_leg)leg;
 	fr->forwarded = true;
+	fr->unknown = kind == FAST_NEW;
 	l->pos += ((len + RB_HDR + 7) & ~7u);
 	l->frames++;
 	l->bytes += caplen;
@@ -405,9 +448,10 @@ void
 fastpath_release(struct fastpath *f)
 {
 	for (int i = 0; i < 2; i++)
-		if (f->leg[i].cons_pos != NULL)
-			__atomic_store_n(f->leg[i].cons_pos, f->leg[i].pos,
-			    __ATOMIC_RELEASE);
+		for (int k = 0; k < FAST_NKIND; k++)
+			if (f->rb[i][k].cons_pos != NULL)
+				__atomic_store_n(f->rb[i][k].cons_pos, f->rb[i][k].pos,
+				    __ATOMIC_RELEASE);
 }
 
 void
@@ -418,9 +462,16 @@ fastpath_gate(struct fastpath *f, bool closed)
 }
 
 uint64_t
-fastpath_drops(const struct fastpath *f, int leg, enum fast_drop why)
+fastpath_drops(const struct fastpath *f, int leg, enum fast_kind kind,
+    enum fast_drop why)
 {
 	if (f->ctl == NULL)
 		return 0;
-	return __atomic_load_n(&f->ctl->drops[leg][why], __ATOMIC_RELAXED);
+	return __atomic_load_n(&f->ctl->drops[kind][leg][why], __ATOMIC_RELAXED);
+}
+
+uint64_t
+fastpath_frames(const struct fastpath *f, int leg)
+{
+	return f->rb[leg][FAST_KNOWN].frames + f->rb[leg][FAST_NEW].frames;
 }

@@ -50,15 +50,21 @@
 /* Why the tc program dropped a frame. */
 enum fast_drop { FAST_DROP_FULL, FAST_DROP_GATE, FAST_DROP_OTHER, FAST_NDROP };
 
+/* Which ring buffer: a known flow's frames, or (outside leg) outsiders'
+ * frames of flows not known yet, the newcomers' (like the openers' ring:
+ * a flood fills that one only). */
+enum fast_kind { FAST_KNOWN, FAST_NEW, FAST_NKIND };
+
 /* The control array's one value, mapped into our memory. */
 struct fast_ctl {
 	uint64_t	gate;			/* nonzero: closed, drop */
-	uint64_t	drops[2][FAST_NDROP];	/* per leg, per reason */
 	uint64_t	pad;
+	uint64_t	drops[FAST_NKIND][2][FAST_NDROP]; /* kind, leg, reason */
 };
 
-struct fast_leg {
-	int		 rb_fd, prog_fd, link_fd;
+/* One ring buffer and our place in it. */
+struct fast_rb {
+	int		 fd;
 	unsigned long	*cons_pos;		/* consumer page (ours) */
 	const unsigned long *prod_pos;		/* producer page */
 	const uint8_t	*data;			/* mapped twice: no wrap */
@@ -72,42 +78,51 @@ struct fastpath {
 	int		 ctl_fd;
 	struct fast_ctl	*ctl;
 	size_t		 ctl_len;
-	struct fast_leg	 leg[2];
+	struct fast_rb	 rb[2][FAST_NKIND];	/* per leg; [inside][NEW] unused */
+	int		 prog_fd[2], link_fd[2];
 	int64_t		 mono_to_real;		/* ns, refreshed per batch */
 };
 
 /*
- * Create the control array and each leg's ring buffer (rb_bytes, a power
- * of two of at least a page), load each leg's tc program (reading note_fd,
+ * Create the control array and each leg's ring buffer of known flows
+ * (rb_bytes, a power of two of at least a page) and, with new_bytes, the
+ * outside leg's of newcomers; load each leg's tc program (reading note_fd,
  * known.h's per-CPU note) and attach it to the leg (tcx ingress).  -1
  * with why on any failure, nothing left attached or open.
  */
 int	fastpath_open(struct fastpath *, int note_fd, const int ifindex[2],
-	    uint64_t rb_bytes, char *why, size_t whylen);
+	    uint64_t rb_bytes, uint64_t new_bytes, char *why, size_t whylen);
 /* Nothing open (every descriptor -1). */
 void	fastpath_init(struct fastpath *);
 /* Detach first (nothing more crosses), then free. */
 void	fastpath_close(struct fastpath *);
 
-/* Build leg's tc program into prog; returns the count (unit tests). */
+/* Build leg's tc program into prog (new_fd -1: no newcomers' ring
+ * buffer); returns the count (unit tests). */
 size_t	fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd,
-	    int rb_fd, int leg, int out_ifindex);
+	    int rb_fd, int new_fd, int leg, int out_ifindex);
 /* Load a built program (unit tests use it with BPF_PROG_TEST_RUN). */
 int	fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why,
 	    size_t whylen);
 /* The maps alone, without programs (unit tests). */
-int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, char *why, size_t whylen);
+int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, uint64_t new_bytes,
+	    char *why, size_t whylen);
 
-/* The time of leg's next record (*ts), false if it has none. */
-bool	fastpath_peek(struct fastpath *, int leg, fb_ns *ts);
-/* Take it into fr (forwarded already: fr->forwarded). */
-void	fastpath_take(struct fastpath *, int leg, struct fb_frame *fr);
+/* The time of the next record of leg's ring buffer kind (*ts), false if
+ * it has none. */
+bool	fastpath_peek(struct fastpath *, int leg, enum fast_kind, fb_ns *ts);
+/* Take it into fr (forwarded already: fr->forwarded; fr->unknown for a
+ * newcomer's). */
+void	fastpath_take(struct fastpath *, int leg, enum fast_kind, struct fb_frame *fr);
 /* Give back to the kernel every record taken so far. */
 void	fastpath_release(struct fastpath *);
 /* Refresh the clock offset (the records carry CLOCK_MONOTONIC). */
 void	fastpath_clock(struct fastpath *);
 
 void	fastpath_gate(struct fastpath *, bool closed);
-uint64_t fastpath_drops(const struct fastpath *, int leg, enum fast_drop);
+uint64_t fastpath_drops(const struct fastpath *, int leg, enum fast_kind,
+	    enum fast_drop);
+/* Records read from leg's ring buffers, all kinds. */
+uint64_t fastpath_frames(const struct fastpath *, int leg);
 
 #endif

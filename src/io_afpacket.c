@@ -311,7 +311,8 @@ take_copy(struct leg *l, int fd, uint8_t **mac, struct virtio_net_hdr **vh,
  * (docs/io.md "The openers' ring": why a frame still being written into
  * the other ring is not waited for).  Ties go to the main ring.
  */
-#define RX_FAST		2	/* next_ring's answer: the fast path's record */
+#define RX_FAST		2	/* next_ring's answers: the fast path's records, */
+#define RX_FAST_NEW	3	/* of a known flow, or a newcomer's */
 
 static int
 next_ring(struct io_af *a, int li, uint32_t *statusp)
@@ -319,7 +320,7 @@ next_ring(struct io_af *a, int li, uint32_t *statusp)
 	struct leg *l = &a->leg[li];
 	int best = -1;
 	uint32_t st[2] = { 0, 0 };
-	uint64_t ts[3] = { 0, 0, 0 };
+	uint64_t ts[4] = { 0, 0, 0, 0 };
 
 	for (int i = 0; i < l->nrx; i++) {
 		struct ring *r = &l->rx[i];
@@ -335,11 +336,15 @@ next_ring(struct io_af *a, int li, uint32_t *statusp)
 		if (best == -1 || ts[i] < ts[best])
 			best = i;
 	}
-	if (a->fast_on && fastpath_peek(&a->fast, li, (fb_ns *)&ts[RX_FAST]) &&
-	    (best == -1 || ts[RX_FAST] < ts[best]))
-		return RX_FAST;
 	if (best != -1)
 		*statusp = st[best];
+	if (!a->fast_on)
+		return best;
+	for (int k = 0; k < FAST_NKIND; k++)
+		if (fastpath_peek(&a->fast, li, (enum fast_kind)k,
+		    (fb_ns *)&ts[RX_FAST + k]) &&
+		    (best == -1 || ts[RX_FAST + k] < ts[best]))
+			best = RX_FAST + k;
 	return best;
 }
 
@@ -360,8 +365,8 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	for (;;) {
 		if ((ri = next_ring(a, li, &status)) == -1)
 			return false;
-		if (ri == RX_FAST) {
-			fastpath_take(&a->fast, li, fr);
+		if (ri >= RX_FAST) {
+			fastpath_take(&a->fast, li, (enum fast_kind)(ri - RX_FAST), fr);
 			a->st.rx_frames[li]++;
 			a->st.rx_bytes[li] += fr->wirelen;
 			return true;
@@ -432,8 +437,8 @@ static int
 af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms)
 {
 	struct io_af *a = (struct io_af *)io;
-	struct pollfd pfd[6];
-	const char *pname[6];
+	struct pollfd pfd[8];
+	const char *pname[8];
 	uint64_t oldest;
 	int n, i, np = 0;
 
@@ -457,8 +462,10 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 			pfd[np].revents = 0;
 			pname[np++] = a->leg[i].name;
 		}
-		if (a->fast_on) {
-			pfd[np].fd = a->fast.leg[i].rb_fd;
+		for (int k = 0; a->fast_on && k < FAST_NKIND; k++) {
+			if (a->fast.rb[i][k].fd == -1)
+				continue;
+			pfd[np].fd = a->fast.rb[i][k].fd;
 			pfd[np].events = POLLIN;
 			pfd[np].revents = 0;
 			pname[np++] = a->leg[i].name;
@@ -792,11 +799,17 @@ af_stats(struct fb_io *io, struct io_stats *st)
 				l->rx[j].drops += ks.tp_drops;	/* V2: no freezes */
 		}
 		a->st.fast_drops[i] = 0;
-		for (int w = 0; w < FAST_NDROP; w++)
-			a->st.fast_drops[i] += fastpath_drops(&a->fast, i, (enum fast_drop)w);
+		uint64_t fresh = 0;
+		for (int w = 0; w < FAST_NDROP; w++) {
+			a->st.fast_drops[i] += fastpath_drops(&a->fast, i, FAST_KNOWN,
+			    (enum fast_drop)w);
+			fresh += fastpath_drops(&a->fast, i, FAST_NEW, (enum fast_drop)w);
+		}
+		a->st.fast_drops[i] += fresh;
 		a->st.kernel_drops[i] = l->rx[RX_MAIN].drops + l->rx[RX_OPENERS].drops +
 		    a->st.fast_drops[i];
-		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops;
+		/* The newcomers' ring buffer is the openers' ring's twin. */
+		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops + fresh;
 		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -809,7 +822,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->known_filter[i] = a->leg[i].nrx == 2 && a->leg[i].known;
 		st->kernel_freezes[i] = a->st.kernel_freezes[i];
 		st->fast_path = a->fast_on;
-		st->fast_frames[i] = a->fast.leg[i].frames;
+		st->fast_frames[i] = fastpath_frames(&a->fast, i);
 		st->fast_drops[i] = a->st.fast_drops[i];
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
@@ -1309,11 +1322,21 @@ known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots, bool fast)
  * the notes known.h's programs leave are never read, and the engine never
  * marks a flow fast (io.fast stays NULL).
  */
+static uint64_t
+pow2_mb(uint32_t mb)
+{
+	uint64_t bytes = 1u << 20;
+
+	while (bytes < ((uint64_t)mb << 20) && bytes < (1ull << 30))
+		bytes <<= 1;
+	return bytes;
+}
+
 static void
-fast_start(struct io_af *a, uint32_t fast_mb)
+fast_start(struct io_af *a, uint32_t fast_mb, uint32_t new_mb)
 {
 	int ifindex[2] = { a->leg[0].ifindex, a->leg[1].ifindex };
-	uint64_t bytes = 1u << 20;
+	uint64_t bytes = pow2_mb(fast_mb), fresh = pow2_mb(new_mb);
 	char why[512];
 
 	if (a->known.note_fd == -1 || !a->leg[0].known || !a->leg[1].known ||
@@ -1321,18 +1344,17 @@ fast_start(struct io_af *a, uint32_t fast_mb)
 		log_warnx("no fast path: it needs the known-flows filter on both legs");
 		return;
 	}
-	while (bytes < ((uint64_t)fast_mb << 20) && bytes < (1ull << 30))
-		bytes <<= 1;
-	if (fastpath_open(&a->fast, a->known.note_fd, ifindex, bytes, why,
+	if (fastpath_open(&a->fast, a->known.note_fd, ifindex, bytes, fresh, why,
 	    sizeof(why)) == -1) {
 		log_warnx("no fast path, every frame through fishbowl: %s", why);
 		return;
 	}
 	a->fast_on = true;
 	a->io.fast = &a->fast;
-	log_info("fast path: the kernel forwards proven flows' frames, each "
-	    "recorded first (ring buffers of %llu MiB per leg)",
-	    (unsigned long long)(bytes >> 20));
+	log_info("fast path: the kernel forwards proven flows' frames and "
+	    "outsiders', each recorded first (ring buffers of %llu MiB per "
+	    "leg, %llu MiB for newcomers)", (unsigned long long)(bytes >> 20),
+	    (unsigned long long)(fresh >> 20));
 }
 
 struct fb_io *
@@ -1378,7 +1400,7 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 		a->known_prog[i] = -1;
 	}
 	if (fast_mb != 0)
-		fast_start(a, fast_mb);
+		fast_start(a, fast_mb, FB_MAX(openers_mb, 1u));
 	if (!a->leg[0].known && !a->leg[1].known)
 		a->io.known = NULL;	/* nobody reads the table */
 	m0 = iface_mtu(outside);

@@ -177,7 +177,8 @@ known_slots_for(uint32_t max_flows)
 /* The program */
 
 enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
-	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, NLABELS };
+	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
+	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
 
 #define emit		bpfasm_emit
 #define label		bpfasm_label
@@ -190,6 +191,8 @@ enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 #define FP_PORTS	(-72)
 #define FP_FLAGS	(-64)
 #define FP_L4		(-16)
+#define FP_FAM		(-24)		/* 4 or 6 */
+#define FP_FALLBACK	(-32)		/* where a frame not taken goes */
 #define FP_KEY		(-4)
 
 /* r0 = skb_load_bytes_relative(skb = r6, off, fp + to, len, network header) */
@@ -258,12 +261,95 @@ ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32
  * without ACK) never: a new connection on an old flow's ports is data
  * control's to count.
  */
+/*
+ * Leave the note for the tc program (kind: 0 a known flow's frame, its
+ * main ring buffer; KNOWN_NOTE_NEW an outsider's frame of a flow not
+ * known, the newcomers' one) and file the frame in the sink; a frame too
+ * long, or no note to write, goes where FP_FALLBACK says.
+ */
+static void
+note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
+{
+	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
+	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_FALLBACK);
+	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->note_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_FALLBACK);
+	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
+	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
+	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | kind | o->leg);
+	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
+	MOV_IMM(BPF_REG_0, KNOWN_SINK);
+	EXIT();
+}
+
+/*
+ * An outsider's frame (the outside leg's program, with the networks
+ * table): from a source in none of the honeynet's networks, it is
+ * forwarded whatever its flow (data control passes every frame in but a
+ * spoofed one), so the kernel may take it: to the newcomers' ring
+ * buffer.  From a honeynet source (spoofed), to FP_FALLBACK.  The table's
+ * unused entries match nothing; each IPv4 network is also an IPv6 entry
+ * (its mapped form), as the decoder sees a mapped source.
+ */
+static void
+inbound(struct bpfasm *a, const struct known_prog_opts *o)
+{
+	label(a, L_INBOUND);
+	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->nets_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_FALLBACK);
+	MOV_REG(BPF_REG_7, BPF_REG_0);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_FAM);
+	jump(a, BPF_JNE, BPF_REG_1, 4, L_V6NETS);
+	LDX(BPF_W, BPF_REG_2, BPF_REG_10, FP_HDR + 12);
+	for (int i = 0; i < KNOWN_NETS4; i++) {
+		int16_t at = (int16_t)offsetof(struct known_nets, v4[i]);
+
+		LDX(BPF_W, BPF_REG_3, BPF_REG_7, (int16_t)(at + 4));
+		ALU_REG(BPF_AND, BPF_REG_3, BPF_REG_2);
+		LDX(BPF_W, BPF_REG_4, BPF_REG_7, at);
+		bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_3, BPF_REG_4, L_FALLBACK);
+	}
+	jump(a, BPF_JA, 0, 0, L_OUTSIDER);
+	label(a, L_V6NETS);
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_HDR + 8);
+	LDX(BPF_DW, BPF_REG_5, BPF_REG_10, FP_HDR + 16);
+	for (int i = 0; i < KNOWN_NETS6; i++) {
+		int16_t at = (int16_t)offsetof(struct known_nets, v6[i]);
+
+		LDX(BPF_DW, BPF_REG_3, BPF_REG_7, (int16_t)(at + 16));
+		ALU_REG(BPF_AND, BPF_REG_3, BPF_REG_2);
+		LDX(BPF_DW, BPF_REG_4, BPF_REG_7, at);
+		bpfasm_jump_reg(a, BPF_JNE, BPF_REG_3, BPF_REG_4, L_NET6_0 + i);
+		LDX(BPF_DW, BPF_REG_3, BPF_REG_7, (int16_t)(at + 24));
+		ALU_REG(BPF_AND, BPF_REG_3, BPF_REG_5);
+		LDX(BPF_DW, BPF_REG_4, BPF_REG_7, (int16_t)(at + 8));
+		bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_3, BPF_REG_4, L_FALLBACK);
+		label(a, L_NET6_0 + i);
+	}
+	label(a, L_OUTSIDER);
+	note(a, o, KNOWN_NOTE_NEW);
+}
+
 static void
 fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 {
 	ALU_IMM(BPF_RSH, BPF_REG_1, 32 + o->leg);
 	ALU_IMM(BPF_AND, BPF_REG_1, 1);
-	jump(a, BPF_JEQ, BPF_REG_1, 0, L_MAIN);
+	if (o->nets_fd >= 0) {
+		/* Known, not fast from here: maybe an outsider's frame. */
+		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
+		jump(a, BPF_JEQ, BPF_REG_1, 0, L_INBOUND);
+	} else {
+		jump(a, BPF_JEQ, BPF_REG_1, 0, L_MAIN);
+	}
 	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_FASTLEN);
 	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
 	ALU_IMM(BPF_ADD, BPF_REG_2, 13);
@@ -273,20 +359,8 @@ fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 	ALU_IMM(BPF_AND, BPF_REG_1, 0x12);		/* SYN, ACK */
 	jump(a, BPF_JEQ, BPF_REG_1, 0x02, L_MAIN);
 	label(a, L_FASTLEN);
-	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
-	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_MAIN);
-	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
-	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->note_fd);
-	MOV_REG(BPF_REG_2, BPF_REG_10);
-	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
-	CALL(BPF_FUNC_map_lookup_elem);
-	jump(a, BPF_JEQ, BPF_REG_0, 0, L_MAIN);
-	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
-	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
-	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | o->leg);
-	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
-	MOV_IMM(BPF_REG_0, KNOWN_SINK);
-	EXIT();
+	ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
+	note(a, o, 0);
 }
 
 size_t
@@ -313,6 +387,7 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 
 	/* IPv4: the fixed header, then the ports after 4 x IHL bytes */
 	label(a, L_V4);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_FAM, 4);
 	load_net(a, -1, 0, FP_HDR, 20);
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 9);
@@ -335,6 +410,7 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 
 	/* IPv6: the fixed header, the ports right after it */
 	label(a, L_V6);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_FAM, 6);
 	load_net(a, -1, 0, FP_HDR, 40);
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 6);
@@ -365,16 +441,28 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	MOV_REG(BPF_REG_2, BPF_REG_10);
 	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
 	CALL(BPF_FUNC_map_lookup_elem);
-	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_MISS);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
 	MOV32_REG(BPF_REG_2, BPF_REG_1);		/* the tag, without the fast bits */
 	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_2, BPF_REG_7, L_FOUND);
-	jump(a, BPF_JA, 0, 0, L_NEW);
+	label(a, L_MISS);
+	if (o->note_fd >= 0 && o->nets_fd >= 0) {
+		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
+		jump(a, BPF_JA, 0, 0, L_INBOUND);
+	} else {
+		jump(a, BPF_JA, 0, 0, L_NEW);
+	}
 	label(a, L_FOUND);
-	if (o->note_fd < 0)
+	if (o->note_fd < 0) {
 		jump(a, BPF_JA, 0, 0, L_MAIN);
-	else
-		fast_check(a, o);
+		return bpfasm_finish(a);
+	}
+	fast_check(a, o);
+	label(a, L_FALLBACK);
+	LDX(BPF_DW, BPF_REG_0, BPF_REG_10, FP_FALLBACK);
+	EXIT();
+	if (o->nets_fd >= 0)
+		inbound(a, o);
 	return bpfasm_finish(a);
 }
 
@@ -411,6 +499,146 @@ note_create(void)
 	return (int)bpfasm_sys(BPF_MAP_CREATE, &at);
 }
 
+static void nets_guard(struct known_nets *, bool);
+
+static int
+nets_create(struct known_table *t)
+{
+	union bpf_attr at;
+	void *m;
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_ARRAY;
+	at.key_size = sizeof(uint32_t);
+	at.value_size = sizeof(struct known_nets);
+	at.max_entries = 1;
+	at.map_flags = BPF_F_MMAPABLE;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_nets");
+	if ((t->nets_fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1)
+		return -1;
+	t->nets_len = ((sizeof(struct known_nets) + 4095) / 4096) * 4096;
+	m = mmap(NULL, t->nets_len, PROT_READ | PROT_WRITE, MAP_SHARED, t->nets_fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	t->nets = m;
+	/* Until known_set_networks: every source is the honeynet's. */
+	nets_guard(t->nets, true);
+	return 0;
+}
+
+/* An entry that matches nothing: (x & 0) is never 1. */
+static void
+nets_clear4(struct known_nets *n, int i)
+{
+	__atomic_store_n(&n->v4[i][1], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->v4[i][0], 1, __ATOMIC_RELAXED);
+}
+
+static void
+nets_clear6(struct known_nets *n, int i)
+{
+	for (int w = 0; w < 2; w++) {
+		__atomic_store_n(&n->v6[i][2 + w], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&n->v6[i][w], 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* The 16 bytes of mask of a prefix of len bits. */
+static void
+mask_of(uint8_t len, uint8_t m[16])
+{
+	for (int i = 0; i < 16; i++) {
+		int bits = (int)len - 8 * i;
+
+		m[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+/* Entry 0 of each family is the guard: it matches every source while
+ * the others change (a reload), nothing once they are written. */
+static void
+nets_guard(struct known_nets *k, bool all)
+{
+	__atomic_store_n(&k->v4[0][1], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&k->v4[0][0], all ? 0 : 1, __ATOMIC_RELAXED);
+	for (int w = 0; w < 2; w++) {
+		__atomic_store_n(&k->v6[0][2 + w], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&k->v6[0][w], all ? 0 : 1, __ATOMIC_RELAXED);
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void
+nets_put6(struct known_nets *k, int e, const struct fb_prefix *p)
+{
+	uint8_t m[16], a[16];
+	uint64_t w;
+
+	mask_of(p->len, m);
+	for (int b = 0; b < 16; b++)
+		a[b] = p->addr.b[b] & m[b];
+	for (int wd = 0; wd < 2; wd++) {
+		memcpy(&w, m + 8 * wd, 8);
+		__atomic_store_n(&k->v6[e][2 + wd], w, __ATOMIC_RELAXED);
+		memcpy(&w, a + 8 * wd, 8);
+		__atomic_store_n(&k->v6[e][wd], w, __ATOMIC_RELAXED);
+	}
+}
+
+/* The IPv4 entry of a network, false if it covers no IPv4 address. */
+static bool
+net4_of(const struct fb_prefix *p, uint32_t *a4, uint32_t *m4)
+{
+	static const uint8_t mapped[12] = { 0,0,0,0, 0,0,0,0, 0,0,0xff,0xff };
+	uint8_t m[16];
+
+	mask_of(p->len, m);
+	if (p->len < 96) {
+		for (int b = 0; b < 12; b++)
+			if ((mapped[b] & m[b]) != (p->addr.b[b] & m[b]))
+				return false;
+		*a4 = *m4 = 0;			/* every IPv4 source */
+		return true;
+	}
+	if (memcmp(p->addr.b, mapped, 12) != 0)
+		return false;
+	memcpy(m4, m + 12, 4);
+	memcpy(a4, p->addr.b + 12, 4);
+	*a4 &= *m4;
+	return true;
+}
+
+bool
+known_set_networks(struct known_table *t, const struct fb_prefix *nets, size_t n)
+{
+	struct known_nets *k = t->nets;
+	int n4 = 1;
+
+	if (k == NULL)
+		return false;
+	nets_guard(k, true);
+	if (nets == NULL || n > KNOWN_NETS6 - 1)
+		return false;
+	for (int i = 1; i < KNOWN_NETS4; i++)
+		nets_clear4(k, i);
+	for (int i = 1; i < KNOWN_NETS6; i++)
+		nets_clear6(k, i);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t a4, m4;
+
+		nets_put6(k, (int)i + 1, &nets[i]);
+		if (!net4_of(&nets[i], &a4, &m4))
+			continue;
+		if (n4 >= KNOWN_NETS4)
+			return false;		/* the guard still matches all */
+		__atomic_store_n(&k->v4[n4][1], m4, __ATOMIC_RELAXED);
+		__atomic_store_n(&k->v4[n4][0], a4, __ATOMIC_RELAXED);
+		n4++;
+	}
+	nets_guard(k, false);
+	return true;
+}
+
 int
 known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
     char *why, size_t whylen)
@@ -421,7 +649,7 @@ known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
 	void *m;
 
 	memset(t, 0, sizeof(*t));
-	t->map_fd = t->note_fd = -1;
+	t->map_fd = t->note_fd = t->nets_fd = -1;
 	prog_fd[0] = prog_fd[1] = -1;
 	if (slots == 0 || (slots & (slots - 1)) != 0) {
 		snprintf(why, whylen, "%u slots: not a power of two", slots);
@@ -451,12 +679,18 @@ known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
 		known_close(t);
 		return -1;
 	}
+	if (fast && nets_create(t) == -1) {
+		snprintf(why, whylen, "the networks' map: %s", strerror(errno));
+		known_close(t);
+		return -1;
+	}
 	for (int leg = 0; leg < 2; leg++) {
 		memset(&o, 0, sizeof(o));
 		o.map_fd = t->map_fd;
 		o.mask = t->mask;
 		o.seed = t->seed;
 		o.note_fd = t->note_fd;
+		o.nets_fd = leg == 0 ? t->nets_fd : -1;	/* LEG_OUTSIDE */
 		o.leg = leg;
 		n = known_prog_build(prog, &o);
 		prog_fd[leg] = bpfasm_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, n,
@@ -481,6 +715,11 @@ known_close(struct known_table *t)
 		close(t->map_fd);
 	if (t->note_fd != -1)
 		close(t->note_fd);
+	if (t->nets != NULL)
+		munmap(t->nets, t->nets_len);
+	if (t->nets_fd != -1)
+		close(t->nets_fd);
 	t->slots = NULL;
-	t->map_fd = t->note_fd = -1;
+	t->nets = NULL;
+	t->map_fd = t->note_fd = t->nets_fd = -1;
 }

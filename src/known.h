@@ -54,6 +54,7 @@
 #include <stdint.h>
 #include <linux/bpf.h>
 
+#include "addr.h"
 #include "flow.h"
 
 #define KNOWN_MAIN	0	/* fanout index of the main ring */
@@ -62,12 +63,23 @@
 
 #define KNOWN_TAG_MASK	0xffffffffULL
 #define KNOWN_FAST_BIT(leg) (1ULL << (32 + (leg)))
-#define KNOWN_NOTE_MARK	0x100		/* note = protocol << 16 | MARK | leg */
+#define KNOWN_NOTE_MARK	0x100		/* note = protocol << 16 | MARK | kind | leg */
+#define KNOWN_NOTE_NEW	0x200		/* kind: an outsider's, flow not known */
 #define KNOWN_FAST_MAXLEN 65536		/* longest frame (as the tap sees it,
 					   from the network header) given to
 					   the fast path */
 
-#define KNOWN_PROG_MAX	256	/* instructions, with room */
+#define KNOWN_PROG_MAX	512	/* instructions, with room */
+
+/* The honeynet's networks as the outside leg's program reads them (the
+ * inbound fast path, fastpath.h): addresses and masks as the frame's
+ * bytes, in native-order words.  Unused entries match nothing. */
+#define KNOWN_NETS4	16
+#define KNOWN_NETS6	16
+struct known_nets {
+	uint32_t	v4[KNOWN_NETS4][2];	/* address, mask */
+	uint64_t	v6[KNOWN_NETS6][4];	/* address (2 words), mask (2) */
+};
 
 struct known_table {
 	uint64_t	*slots;		/* mapped from the kernel's array map */
@@ -75,6 +87,9 @@ struct known_table {
 	uint64_t	 seed;		/* secret, also in the program */
 	int		 map_fd;	/* -1: no table */
 	int		 note_fd;	/* the per-CPU note, -1: no fast path */
+	int		 nets_fd;	/* the networks, -1: no inbound fast path */
+	struct known_nets *nets;	/* mapped from it */
+	size_t		 nets_len;
 	size_t		 map_len;	/* bytes mapped */
 	uint64_t	 marks;		/* flows marked, counting marks again */
 };
@@ -100,6 +115,7 @@ struct known_prog_opts {
 	uint32_t	 mask;
 	uint64_t	 seed;
 	int		 note_fd;	/* -1: no fast path */
+	int		 nets_fd;	/* -1: no inbound fast path (outside leg) */
 	int		 leg;		/* the leg the program files for */
 };
 
@@ -128,5 +144,12 @@ void	 known_set_fast(struct known_table *, const struct fb_flowkey *k, bool back
 bool	 known_is_fast(const struct known_table *, const struct fb_flowkey *k,
 	    bool back, int leg);
 void	 known_unfast_all(struct known_table *);
+
+/* Write the honeynet's networks into the table the outside leg's program
+ * reads (at start, and at each reload); false if there are more than it
+ * holds: then every source counts as the honeynet's (no inbound fast
+ * path, every frame judged first). */
+bool	 known_set_networks(struct known_table *, const struct fb_prefix *nets,
+	    size_t n);
 
 #endif

@@ -110,14 +110,15 @@ setup(void **st)
 		return -1;
 	}
 	/* One page of ring buffer per leg: small enough to fill. */
-	if (fastpath_maps(&fp, (uint64_t)sysconf(_SC_PAGESIZE), why, sizeof(why)) == -1) {
+	if (fastpath_maps(&fp, (uint64_t)sysconf(_SC_PAGESIZE),
+	    (uint64_t)sysconf(_SC_PAGESIZE), why, sizeof(why)) == -1) {
 		fprintf(stderr, "test_fastpath: skipped: %s\n", why);
 		no_bpf = true;
 		return 0;
 	}
 	for (int leg = 0; leg < 2; leg++) {
-		n = fastpath_prog_build(prog, kt.note_fd, fp.ctl_fd, fp.leg[leg].rb_fd,
-		    leg, OUT_IFINDEX);
+		n = fastpath_prog_build(prog, kt.note_fd, fp.ctl_fd,
+		    fp.rb[leg][FAST_KNOWN].fd, fp.rb[leg][FAST_NEW].fd, leg, OUT_IFINDEX);
 		if ((tc_prog[leg] = fastpath_prog_load(prog, n, why, sizeof(why))) == -1) {
 			fprintf(stderr, "fastpath_prog_load: %s\n", why);
 			return -1;
@@ -176,17 +177,18 @@ meet(int leg, const struct frame *f)
 	return m;
 }
 
-/* Every record the leg's ring buffer holds, each checked against f. */
+/* Every record a ring buffer of the leg holds, each checked against f. */
 static int
-drain(int leg, const struct frame *f)
+drain_kind(int leg, enum fast_kind kind, const struct frame *f)
 {
 	struct fb_frame fr;
 	fb_ns ts;
 	int n = 0;
 
-	while (fastpath_peek(&fp, leg, &ts)) {
-		fastpath_take(&fp, leg, &fr);
+	while (fastpath_peek(&fp, leg, kind, &ts)) {
+		fastpath_take(&fp, leg, kind, &fr);
 		assert_true(fr.forwarded);
+		assert_int_equal(fr.unknown, kind == FAST_NEW);
 		assert_int_equal(fr.leg, leg);
 		assert_int_equal(fr.caplen, f->len);
 		assert_memory_equal(fr.data, f->b, f->len);
@@ -194,6 +196,13 @@ drain(int leg, const struct frame *f)
 	}
 	fastpath_release(&fp);
 	return n;
+}
+
+static int
+drain(int leg, const struct frame *f)
+{
+	assert_int_equal(drain_kind(leg, FAST_NEW, f), 0);
+	return drain_kind(leg, FAST_KNOWN, f);
 }
 
 static void
@@ -305,7 +314,7 @@ test_gate_closed_drops_counted(void **st)
 {
 	struct frame f = tcp(5, 40005, ACK, 200);
 	struct fb_flowkey k = key_of(&f);
-	uint64_t before = fastpath_drops(&fp, 0, FAST_DROP_GATE);
+	uint64_t before = fastpath_drops(&fp, 0, FAST_KNOWN, FAST_DROP_GATE);
 
 	(void)st;
 	NEED_BPF();
@@ -318,7 +327,7 @@ test_gate_closed_drops_counted(void **st)
 		assert_int_equal(m.fanout, KNOWN_SINK);
 		assert_int_equal(m.tc, TC_ACT_SHOT);
 	}
-	assert_int_equal(fastpath_drops(&fp, 0, FAST_DROP_GATE) - before, 3);
+	assert_int_equal(fastpath_drops(&fp, 0, FAST_KNOWN, FAST_DROP_GATE) - before, 3);
 	assert_int_equal(drain(0, &f), 0);
 	fastpath_gate(&fp, false);
 	assert_int_equal(meet(0, &f).tc, TC_ACT_REDIRECT);
@@ -333,7 +342,7 @@ test_full_ring_never_forwards_unrecorded(void **st)
 {
 	struct frame f = tcp(6, 40006, ACK, 1000);
 	struct fb_flowkey k = key_of(&f);
-	uint64_t before = fastpath_drops(&fp, 0, FAST_DROP_FULL);
+	uint64_t before = fastpath_drops(&fp, 0, FAST_KNOWN, FAST_DROP_FULL);
 	int redirected = 0, shot = 0;
 
 	(void)st;
@@ -354,7 +363,7 @@ test_full_ring_never_forwards_unrecorded(void **st)
 	assert_true(redirected >= 1);
 	assert_true(shot >= 1);
 	assert_int_equal(redirected + shot, 10);
-	assert_int_equal(fastpath_drops(&fp, 0, FAST_DROP_FULL) - before, (uint64_t)shot);
+	assert_int_equal(fastpath_drops(&fp, 0, FAST_KNOWN, FAST_DROP_FULL) - before, (uint64_t)shot);
 	assert_int_equal(drain(0, &f), redirected);
 	/* Room again once read. */
 	assert_int_equal(meet(0, &f).tc, TC_ACT_REDIRECT);
