@@ -315,7 +315,7 @@ take_copy(struct leg *l, int fd, uint8_t **mac, struct virtio_net_hdr **vh,
 #define RX_FAST_NEW	3	/* of a known flow, or a newcomer's */
 
 static int
-next_ring(struct io_af *a, int li, uint32_t *statusp)
+next_ring_ts(struct io_af *a, int li, uint32_t *statusp, uint64_t *tsp)
 {
 	struct leg *l = &a->leg[li];
 	int best = -1;
@@ -338,14 +338,22 @@ next_ring(struct io_af *a, int li, uint32_t *statusp)
 	}
 	if (best != -1)
 		*statusp = st[best];
-	if (!a->fast_on)
-		return best;
-	for (int k = 0; k < FAST_NKIND; k++)
+	for (int k = 0; a->fast_on && k < FAST_NKIND; k++)
 		if (fastpath_peek(&a->fast, li, (enum fast_kind)k,
 		    (fb_ns *)&ts[RX_FAST + k]) &&
 		    (best == -1 || ts[RX_FAST + k] < ts[best]))
 			best = RX_FAST + k;
+	if (best != -1)
+		*tsp = ts[best];
 	return best;
+}
+
+static int
+next_ring(struct io_af *a, int li, uint32_t *statusp)
+{
+	uint64_t ts;
+
+	return next_ring_ts(a, li, statusp, &ts);
 }
 
 /* Take the next frame of leg li into fr; false if it has none ready. */
@@ -414,12 +422,47 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	return true;
 }
 
+/*
+ * With the fast path, both legs in the order of the kernel's timestamps:
+ * the kernel forwards some frames itself, so an answer (read on one leg)
+ * can be ready before fishbowl read what it answers (on the other), and
+ * the engine must see the question first (a SYN before its SYN-ACK).
+ */
+static int
+fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
+{
+	bool more[2] = { true, true };
+	int n = 0;
+
+	while (n < max && (more[0] || more[1])) {
+		uint64_t ts[2] = { 0, 0 };
+		uint32_t st;
+		int li = -1;
+
+		for (int i = 0; i < 2; i++) {
+			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1)
+				more[i] = false;
+			if (more[i] && (li == -1 || ts[i] < ts[li]))
+				li = i;
+		}
+		if (li == -1)
+			break;
+		if (take_frame(a, li, &frames[n]))
+			n++;
+		else
+			more[li] = false;
+	}
+	return n;
+}
+
 static int
 fill(struct io_af *a, struct fb_frame *frames, int max)
 {
 	int n = 0, li = a->first;
 	bool more[2] = { true, true };
 
+	if (a->fast_on)
+		return fill_in_time(a, frames, max);
 	/* One frame from each leg in turn, so a flood on one leg cannot starve
 	 * the other. */
 	while (n < max && (more[0] || more[1])) {
