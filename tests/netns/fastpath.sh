@@ -13,10 +13,14 @@
 #      fast_frames >= half the flow's frames at the honeypot; every frame the
 #      honeypot received is in the pcap (headers compared, tcpdump on h0),
 #      and exactly as many; conn.jsonl counts exactly the pcap's frames and
-#      wire bytes of the flow; sessions.jsonl and the transcript are there
-#      (the reassembled bytes whole: KNOWN BUG, see below).  Then an upload
+#      wire bytes of the flow; sessions.jsonl has all its bytes reassembled,
+#      no gap, and the transcript is there (before 2682458 the two legs'
+#      ring buffers were read in turns, the honeypot's ACKs judged before
+#      the data they acknowledge, and the stream layer gave that data up as
+#      gaps: 8 MB of 20).  Then an upload
 #      from the honeypot on an allowed connection out: whole, fast_frames
-#      grows, every frame the outside received is in the pcap.
+#      grows, every frame the outside received is in the pcap, its bytes
+#      reassembled whole.
 #   C  containment with the fast path: tcp = 3/hour, rate = allow; the
 #      honeypot opens 6 connections out: exactly 3 SYNs seen outside, 3
 #      accepted, status tcp total 3; then a 7th from the source port of the
@@ -48,28 +52,23 @@
 # failure, known bug ID: ...", so tests/run.sh counts them as skipped; once
 # fixed they print "ok ... (known bug ID did not show this time)": then
 # make them plain checks):
-#   FASTPATH-ORDER  io_afpacket.c fill() takes one frame from each leg in
-#      turn; with the fast path both directions of a flow queue in the two
-#      legs' ring buffers independently of fishbowl, so the honeypot's ACKs
-#      are judged before the data they acknowledge, and the stream layer
-#      gives up that data as gaps: sessions.jsonl of a 20 MiB transfer had
-#      gaps 65, gap_bytes 8402864 (0 without the fast path); the pcap is
-#      whole.
 #   FASTPATH-GATE  frames already recorded in the ring buffer (and so
 #      forwarded) when the capture write fails are lost from the pcap: the
 #      gate closes only after the failed write (2-4 frames, 64 KiB each,
 #      per run here; status capture.lost_frames counts them).
 #   FASTPATH-STALE  an allowed connection out ends with RST; its flow stays
-#      in the table (closed timeout) and in the kernel's table with its fast
-#      bits.  A new SYN on the same addresses and ports is refused (limit),
-#      but the flow keeps f->known and the fast bits: the honeypot's next
-#      non-SYN frames on those ports cross through the kernel before
-#      fishbowl judges them (io.fast_judged_drop counts each).
-#      fast_disagree() clears the bits, but the outside's RST answering the
-#      frame that crossed is forwarded and known_note() marks the flow fast
-#      again (it does not ask known_wanted(): the verdict is now drop), so
-#      the next one crosses too: 1-4 of 5 ACKs 20 ms apart crossed per run
-#      here; none without the fast path (FP_FAST=no).
+#      in the table (closed timeout), known, its fast bits in the kernel's
+#      table.  A new SYN on the same addresses and ports is refused (limit:
+#      decide_inside_flow, is_new_syn, outbound_open), but the flow keeps
+#      f->known and the fast bits: the honeypot's next non-SYN frames on
+#      those ports cross through the kernel before fishbowl judges them
+#      (io.fast_judged_drop counts each).  fast_disagree() clears the bits,
+#      but the outside's RST answering the frame that crossed passes (frames
+#      from outside always do) and known_note() marks the flow fast again
+#      (it does not look at f->verdict, now drop), so when that RST is
+#      judged before the next frame from inside, that one crosses too: 1 to
+#      4 of the ACKs crossed per run here, none without the fast path
+#      (FP_FAST=no).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
 # FP_PHASES (default "D P C R G S K"): the phases to run.
@@ -431,12 +430,12 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r.get("dport") == 9000: print(r.get("transcript") or "")' "$sj" 2>/dev/null)
 	check "P: its transcript exists ($tr)" test -n "$tr" -a -s "$FBN_DATA/$tr"
-	known_bug FASTPATH-ORDER "P: sessions.jsonl: the transfer's 20971520 bytes reassembled, no gap" \
+	check_eq "P: sessions.jsonl: the transfer's 20971520 bytes reassembled, no gap" \
 	    "20971520 0" "$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
     if r.get("dport") == 9000: print(r.get("bytes_orig"), r.get("gap_bytes"))' "$sj")"
-	known_bug FASTPATH-ORDER "P: sessions.jsonl: the upload's bytes reassembled, no gap" \
+	check_eq "P: sessions.jsonl: the upload's 20971520 bytes reassembled, no gap" \
 	    "20971520 0" "$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
