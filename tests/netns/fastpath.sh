@@ -20,7 +20,8 @@
 #      gaps: 8 MB of 20).  Then an upload
 #      from the honeypot on an allowed connection out: whole, fast_frames
 #      grows, every frame the outside received is in the pcap, its bytes
-#      reassembled whole.
+#      reassembled whole.  Newcomers: 200 SYNs and 200 datagrams from
+#      random outside sources: each one the honeypot received is in the pcap.
 #   C  containment with the fast path: tcp = 3/hour, rate = allow; the
 #      honeypot opens 6 connections out: exactly 3 SYNs seen outside, 3
 #      accepted, status tcp total 3; then a 7th from the source port of the
@@ -29,7 +30,9 @@
 #      outside (KNOWN BUG, see below).
 #   R  rate = 512kbit with the fast path: an upload from the honeypot is
 #      capped (rate_dropped_frames > 0, incomplete), a transfer in is whole
-#      and still fast (fast_frames > 0).
+#      and still fast (fast_frames > 0).  R2: rate = allow, a fast upload
+#      runs; a reload to rate = 512kbit caps it (rate_dropped_frames > 0,
+#      incomplete).
 #   G  the capture fails (its tmpfs fills up), on_failure = block, during a
 #      fast transfer in: status capture failing and io.fast_gate_closed, the
 #      transfer stops crossing, the kernel drops its frames (fast_drops grows,
@@ -71,7 +74,7 @@
 #      (FP_FAST=no).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
-# FP_PHASES (default "D P C R G S K"): the phases to run.
+# FP_PHASES (default "D P C R G S K"; R includes R2): the phases to run.
 . "$(dirname "$0")/../lib.sh"
 cd "$FB_ROOT" || exit 1
 
@@ -155,7 +158,7 @@ else:
 EOF_PY
 
 # caps.py missing SRC DPORT ENDPOINT_PCAP FB_PCAP...: the TCP frames from
-#   SRC to port DPORT that the endpoint's capture holds, and how many of
+#   SRC (or any) to port DPORT that the endpoint's capture holds, and how many of
 #   them (by addresses, ports, sequence and acknowledgement numbers, flags,
 #   IP length) the fishbowl pcaps lack: prints "FRAMES MISSING".
 # caps.py dir SRC DPORT FB_PCAP...: frames and wire bytes of that direction.
@@ -193,7 +196,7 @@ def pick(paths, src, dport):
     for p in paths:
         for d, ol in frames(p):
             k = tcp(d)
-            if k and k[0] == src and k[3] == int(dport):
+            if k and src in ("any", k[0]) and k[3] == int(dport):
                 yield k, ol
 cmd = sys.argv[1]
 if cmd == "missing":
@@ -405,8 +408,26 @@ then
 	on=$(fbn_count "$W/pu-o0.pcap")
 	ff=$(io fast_frames)
 	check_ge "P: io.fast_frames grew by >= half the upload's frames outside ($on)" $((on / 2)) $((ff - ff0))
+	# newcomers: frames of no known flow from random outside sources (the
+	# kernel may forward them too, into a ring buffer of their own)
+	fbn_tcpdump "$FBN_HP" h0 "$W/pn-h0.pcap" -s 128 "(udp dst port 9999 or tcp dst port 7001) and not src host $FBN_ATTACKER" ||
+	    not_ok "P: tcpdump on the honeypot"
+	inO hping3 -q -2 -p 9999 -d 100 -c 200 -i u1000 --rand-source $HP >/dev/null 2>&1
+	inO hping3 -q -S -p 7001 -c 200 -i u1000 --rand-source $HP >/dev/null 2>&1
+	sleep 0.5
+	fbn_tcpdump_stop
 	xfer_kill
 	stop P
+	pcaps=$(fbn_pcaps)
+	# shellcheck disable=SC2086
+	read -r n miss < <($C missing any 7001 "$W/pn-h0.pcap" $pcaps)
+	check_ge "P: newcomers: the honeypot received SYNs from 200 random sources" 150 "$n"
+	check_eq "P: newcomers: every one of those $n SYNs is in the pcap" 0 "$miss"
+	n=$(fbn_count "$W/pn-h0.pcap" -- udp)
+	check_ge "P: newcomers: the honeypot received UDP from 200 random sources" 150 "$n"
+	# shellcheck disable=SC2086
+	check_eq "P: newcomers: the pcap holds as many of them ($n)" "$n" \
+	    "$(fbn_count $pcaps -- "udp and dst port 9999 and dst host $HP and not src host $FBN_ATTACKER")"
 	pcaps=$(fbn_pcaps)
 	# shellcheck disable=SC2086
 	read -r n miss < <($C missing $FBN_ATTACKER 9000 "$W/p-h0.pcap" $pcaps)
@@ -536,6 +557,40 @@ then
 	else not_ok "R: the capped upload has not arrived whole" "$got bytes"; fi
 	xfer_kill
 	stop R
+fi
+# R2: the cap comes back by a reload during a fast upload: the inside leg's
+# fast marks go (known_unfast_all), the upload is capped from then on.
+rate_conf() {
+	fbn_conf rate2 <<EOF
+[control]
+tcp = allow
+icmp = allow
+rate = $1
+
+$FAST_ENGINE
+EOF
+}
+if phase R && rate_conf allow && fbn_start; then
+	xfer out r2 9202 "$W/blob20" 10 || not_ok "R2: the upload connects"
+	rx_until r2 $((2 << 20)) 20 || not_ok "R2: 2 MiB of the upload arrived"
+	check_eq "R2: rate = allow: the upload is fast, nothing rate-dropped" "yes 0" \
+	    "$([ "$(io fast_frames)" -gt 0 ] && echo yes || echo no) $(J 'h.get("rate_dropped_frames", -1)')"
+	rate_conf 512kbit
+	check_eq "R2: fishbowl reload (rate = 512kbit)" "ok: reloaded" "$("$FISHBOWL" reload -s "$FBN_SOCK" 2>&1)"
+	if wait_json '"yes" if h.get("rate_dropped_frames", 0) > 0 else "no"' yes 5; then
+		ok "R2: after the reload the upload is capped (rate_dropped_frames > 0)"
+	else
+		not_ok "R2: after the reload the upload is capped" "rate_dropped_frames $(J 'h.get("rate_dropped_frames")')"
+	fi
+	sleep 1
+	got=$(rx_bytes r2)
+	fbn_log "R2: $got of 20971520 bytes arrived, rate_dropped_frames $(J 'h.get("rate_dropped_frames")')"
+	if [ "$got" -lt 20971520 ]; then ok "R2: the upload has not arrived whole ($got bytes)"
+	else not_ok "R2: the upload has not arrived whole" "$got bytes"; fi
+	xfer_kill
+	stop R2
+elif phase R; then
+	not_ok "R2: fishbowl starts" "$(tail -5 "$FBN_FB_LOG" 2>/dev/null)"
 fi
 
 # --- G: the capture fails, on_failure = block ----------------------------------------
