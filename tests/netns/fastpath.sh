@@ -105,6 +105,7 @@ T="python3 $W/tools.py"
 HP=$FBN_HP_ADDR
 LISTENER=203.0.113.10
 MNTS=()
+# shellcheck disable=SC2154
 trap 'for m in "${MNTS[@]}"; do umount -l "$m" 2>/dev/null; done; fbn_cleanup' EXIT
 if ! fbn_up; then
 	not_ok "test bed: namespaces, veth pairs, addresses"
@@ -286,8 +287,7 @@ xfer() {
 	return 1
 }
 xfer_wait() {	# xfer_wait NAME SECONDS: until the receiver has the whole
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
+	for _ in $(seq 1 $(($2 * 10))); do
 		[ -s "$W/$1.rx" ] && return 0
 		sleep 0.1
 	done
@@ -300,8 +300,7 @@ xfer_kill() {
 }
 rx_bytes() { cat "$W/$1.rx.n" 2>/dev/null || echo 0; }
 rx_until() {	# rx_until NAME BYTES SECONDS: the receiver has at least BYTES
-	local i
-	for i in $(seq 1 $(($3 * 10))); do
+	for _ in $(seq 1 $(($3 * 10))); do
 		[ "$(rx_bytes "$1")" -ge "$2" ] && return 0
 		sleep 0.1
 	done
