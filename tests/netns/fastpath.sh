@@ -236,8 +236,7 @@ phase() { case " $FP_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 J() { fbn_json "$1"; }
 io() { J "g(s, \"totals.io.$1\", -1)"; }
 wait_json() {	# wait_json EXPR VALUE SECONDS
-	local i
-	for i in $(seq 1 $(($3 * 10))); do
+	for _ in $(seq 1 $(($3 * 10))); do
 		[ "$(J "$1")" = "$2" ] && return 0
 		sleep 0.1
 	done
