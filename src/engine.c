@@ -782,6 +782,7 @@ fast_networks(struct engine *e)
 {
 	if (e->io->fast == NULL || e->io->known == NULL)
 		return;
+	known_set_inside_ok(e->io->known, fast_from_inside_ok(e));
 	if (!known_set_networks(e->io->known, e->cfg->networks, e->cfg->n_networks))
 		log_warnx("fast path: more networks than the kernel's table holds "
 		    "(%d IPv4, %d in all): every frame from outside is judged "

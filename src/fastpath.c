@@ -35,10 +35,13 @@ static const int32_t rec_class[] = {
 
 /* Labels; the classes' follow L_CLASS0. */
 enum label { L_PASS, L_FAST, L_NEW, L_FASTGO, L_CTL, L_KINDDONE, L_GOT, L_FULL,
-	L_GATE, L_OTHER, L_DISCARD, L_CLASS0 };
+	L_GATE, L_OTHER, L_DISCARD, L_REDIRECT, L_SUBMIT, L_CLASS0 };
 
 #define FP_KEY	(-4)
 #define FP_KIND	(-16)
+#define FP_REV	(-24)
+#define FP_SYN	(-32)
+#define FP_WAKE	(-40)
 
 /* Offset of a drop counter of kind FAST_KNOWN; r9 points a kind further
  * for the newcomers' ring buffer. */
@@ -64,9 +67,10 @@ drop_here(struct bpfasm *a, int l, int leg, enum fast_drop why)
 }
 
 size_t
-fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
-    int new_fd, int leg, int out_ifindex)
+fastpath_prog_build(struct bpf_insn *prog, const struct fast_prog_opts *o)
 {
+	int note_fd = o->note_fd, ctl_fd = o->ctl_fd, rb_fd = o->rb_fd;
+	int new_fd = o->new_fd, leg = o->leg, out_ifindex = o->out_ifindex;
 	struct bpfasm as, *a = &as;
 	int c;
 
@@ -80,7 +84,15 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 	CALL(BPF_FUNC_map_lookup_elem);
 	bpfasm_jump(a, BPF_JEQ, BPF_REG_0, 0, L_PASS);
 	LDX(BPF_DW, BPF_REG_7, BPF_REG_0, 0);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 8);
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_REV);
 	ST_IMM(BPF_DW, BPF_REG_0, 0, 0);
+	ST_IMM(BPF_DW, BPF_REG_0, 8, 0);
+	/* An outsider's opener: its answer's slot to write once recorded. */
+	MOV_REG(BPF_REG_1, BPF_REG_7);
+	ALU_IMM(BPF_AND, BPF_REG_1, KNOWN_NOTE_SYN);
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_SYN);
+	ALU_IMM(BPF_AND, BPF_REG_7, ~KNOWN_NOTE_SYN);
 	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
 	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
 	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | leg);
@@ -115,6 +127,8 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 	EXIT();
 	bpfasm_label(a, L_CTL);
 	MOV_REG(BPF_REG_9, BPF_REG_0);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_9, (int16_t)offsetof(struct fast_ctl, wake));
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_WAKE);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_9, (int16_t)offsetof(struct fast_ctl, gate));
 	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_KIND);
 	bpfasm_jump(a, BPF_JEQ, BPF_REG_2, 0, L_KINDDONE);
@@ -147,9 +161,31 @@ fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd, int rb_fd,
 	MOV_REG(BPF_REG_4, BPF_REG_8);
 	CALL(BPF_FUNC_skb_load_bytes);
 	bpfasm_jump(a, BPF_JNE, BPF_REG_0, 0, L_DISCARD);
-	MOV_REG(BPF_REG_1, BPF_REG_7);
+	/* Wake the reader only if it sleeps: while busy it polls. */
+	MOV_IMM(BPF_REG_2, BPF_RB_NO_WAKEUP);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_WAKE);
+	bpfasm_jump(a, BPF_JEQ, BPF_REG_1, 0, L_SUBMIT);
 	MOV_IMM(BPF_REG_2, 0);
+	bpfasm_label(a, L_SUBMIT);
+	MOV_REG(BPF_REG_1, BPF_REG_7);
 	CALL(BPF_FUNC_ringbuf_submit);
+	if (o->pend_fd >= 0) {
+		/* Recorded: the honeypot's SYN-ACK to it may cross fast. */
+		LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_SYN);
+		bpfasm_jump(a, BPF_JEQ, BPF_REG_1, 0, L_REDIRECT);
+		LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_REV);
+		ALU_IMM(BPF_RSH, BPF_REG_1, 32);
+		STX(BPF_W, BPF_REG_10, BPF_REG_1, FP_KEY);
+		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->pend_fd);
+		MOV_REG(BPF_REG_2, BPF_REG_10);
+		ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+		CALL(BPF_FUNC_map_lookup_elem);
+		bpfasm_jump(a, BPF_JEQ, BPF_REG_0, 0, L_REDIRECT);
+		LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_REV);
+		MOV32_REG(BPF_REG_1, BPF_REG_1);
+		STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
+	}
+	bpfasm_label(a, L_REDIRECT);
 	MOV_IMM(BPF_REG_1, out_ifindex);
 	MOV_IMM(BPF_REG_2, 0);
 	CALL(BPF_FUNC_redirect);
@@ -288,9 +324,9 @@ fastpath_maps(struct fastpath *f, uint64_t rb_bytes, uint64_t new_bytes, char *w
 	for (int i = 0; i < 2; i++)
 		if (rb_open(&f->rb[i][FAST_KNOWN], rb_bytes, why, whylen) == -1)
 			goto fail;
-	if (new_bytes != 0 &&
-	    rb_open(&f->rb[LEG_OUTSIDE][FAST_NEW], new_bytes, why, whylen) == -1)
-		goto fail;
+	for (int i = 0; i < 2 && new_bytes != 0; i++)
+		if (rb_open(&f->rb[i][FAST_NEW], new_bytes, why, whylen) == -1)
+			goto fail;
 	fastpath_clock(f);
 	return 0;
 fail:
@@ -315,17 +351,25 @@ tcx_attach(int prog_fd, int ifindex, char *why, size_t whylen)
 }
 
 int
-fastpath_open(struct fastpath *f, int note_fd, const int ifindex[2],
+fastpath_open(struct fastpath *f, int note_fd, int pend_fd, const int ifindex[2],
     uint64_t rb_bytes, uint64_t new_bytes, char *why, size_t whylen)
 {
 	struct bpf_insn prog[FAST_PROG_MAX];
+	struct fast_prog_opts o;
 	size_t n;
 
 	if (fastpath_maps(f, rb_bytes, new_bytes, why, whylen) == -1)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		n = fastpath_prog_build(prog, note_fd, f->ctl_fd, f->rb[i][FAST_KNOWN].fd,
-		    f->rb[i][FAST_NEW].fd, i, ifindex[i ^ 1]);
+		memset(&o, 0, sizeof(o));
+		o.note_fd = note_fd;
+		o.ctl_fd = f->ctl_fd;
+		o.rb_fd = f->rb[i][FAST_KNOWN].fd;
+		o.new_fd = f->rb[i][FAST_NEW].fd;
+		o.pend_fd = i == LEG_OUTSIDE ? pend_fd : -1;
+		o.leg = i;
+		o.out_ifindex = ifindex[i ^ 1];
+		n = fastpath_prog_build(prog, &o);
 		if ((f->prog_fd[i] = fastpath_prog_load(prog, n, why, whylen)) == -1 ||
 		    (f->link_fd[i] = tcx_attach(f->prog_fd[i], ifindex[i], why,
 		    whylen)) == -1) {
@@ -459,6 +503,13 @@ fastpath_gate(struct fastpath *f, bool closed)
 {
 	if (f->ctl != NULL)
 		__atomic_store_n(&f->ctl->gate, closed ? 1 : 0, __ATOMIC_RELEASE);
+}
+
+void
+fastpath_wake(struct fastpath *f, bool wake)
+{
+	if (f->ctl != NULL)
+		__atomic_store_n(&f->ctl->wake, wake ? 1 : 0, __ATOMIC_SEQ_CST);
 }
 
 uint64_t

@@ -54,11 +54,14 @@ enum fast_drop { FAST_DROP_FULL, FAST_DROP_GATE, FAST_DROP_OTHER, FAST_NDROP };
  * frames of flows not known yet, the newcomers' (like the openers' ring:
  * a flood fills that one only). */
 enum fast_kind { FAST_KNOWN, FAST_NEW, FAST_NKIND };
+/* (The inside leg's newcomers' ring buffer takes the honeypots' SYN-ACKs
+ * to outsiders' SYNs that crossed fast: known.h "pending".) */
 
 /* The control array's one value, mapped into our memory. */
 struct fast_ctl {
 	uint64_t	gate;			/* nonzero: closed, drop */
-	uint64_t	pad;
+	uint64_t	wake;			/* nonzero: wake the reader (it
+						   sleeps); zero: it polls */
 	uint64_t	drops[FAST_NKIND][2][FAST_NDROP]; /* kind, leg, reason */
 };
 
@@ -78,7 +81,7 @@ struct fastpath {
 	int		 ctl_fd;
 	struct fast_ctl	*ctl;
 	size_t		 ctl_len;
-	struct fast_rb	 rb[2][FAST_NKIND];	/* per leg; [inside][NEW] unused */
+	struct fast_rb	 rb[2][FAST_NKIND];	/* per leg */
 	int		 prog_fd[2], link_fd[2];
 	int64_t		 mono_to_real;		/* ns, refreshed per batch */
 };
@@ -90,17 +93,24 @@ struct fastpath {
  * known.h's per-CPU note) and attach it to the leg (tcx ingress).  -1
  * with why on any failure, nothing left attached or open.
  */
-int	fastpath_open(struct fastpath *, int note_fd, const int ifindex[2],
-	    uint64_t rb_bytes, uint64_t new_bytes, char *why, size_t whylen);
+int	fastpath_open(struct fastpath *, int note_fd, int pend_fd,
+	    const int ifindex[2], uint64_t rb_bytes, uint64_t new_bytes, char *why,
+	    size_t whylen);
 /* Nothing open (every descriptor -1). */
 void	fastpath_init(struct fastpath *);
 /* Detach first (nothing more crosses), then free. */
 void	fastpath_close(struct fastpath *);
 
-/* Build leg's tc program into prog (new_fd -1: no newcomers' ring
- * buffer); returns the count (unit tests). */
-size_t	fastpath_prog_build(struct bpf_insn *prog, int note_fd, int ctl_fd,
-	    int rb_fd, int new_fd, int leg, int out_ifindex);
+struct fast_prog_opts {
+	int	note_fd, ctl_fd;	/* known.h's note; the control array */
+	int	rb_fd, new_fd;		/* ring buffers: known flows', newcomers' */
+	int	pend_fd;		/* known.h's pending answers (outside leg),
+					   -1: none */
+	int	leg, out_ifindex;
+};
+
+/* Build leg's tc program into prog; returns the count (unit tests). */
+size_t	fastpath_prog_build(struct bpf_insn *prog, const struct fast_prog_opts *);
 /* Load a built program (unit tests use it with BPF_PROG_TEST_RUN). */
 int	fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why,
 	    size_t whylen);
@@ -120,6 +130,9 @@ void	fastpath_release(struct fastpath *);
 void	fastpath_clock(struct fastpath *);
 
 void	fastpath_gate(struct fastpath *, bool closed);
+/* Whether a record should wake the reader: off while it reads every
+ * millisecond anyway (busy), on before it sleeps longer. */
+void	fastpath_wake(struct fastpath *, bool wake);
 uint64_t fastpath_drops(const struct fastpath *, int leg, enum fast_kind,
 	    enum fast_drop);
 /* Records read from leg's ring buffers, all kinds. */

@@ -178,7 +178,8 @@ known_slots_for(uint32_t max_flows)
 
 enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
-	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_OUTNOTE, L_REV6, L_REVFIN, L_SYNACK,
+	L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
 
 #define emit		bpfasm_emit
 #define label		bpfasm_label
@@ -193,6 +194,8 @@ enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 #define FP_L4		(-16)
 #define FP_FAM		(-24)		/* 4 or 6 */
 #define FP_FALLBACK	(-32)		/* where a frame not taken goes */
+#define FP_REV		(-40)		/* the note's second word */
+#define FP_PKEY		(-44)		/* key into the pending table */
 #define FP_KEY		(-4)
 
 /* r0 = skb_load_bytes_relative(skb = r6, off, fp + to, len, network header) */
@@ -282,8 +285,107 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
 	ALU_IMM(BPF_OR, BPF_REG_1, KNOWN_NOTE_MARK | kind | o->leg);
 	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 0);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_REV);
+	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 8);
 	MOV_IMM(BPF_REG_0, KNOWN_SINK);
 	EXIT();
+}
+
+/* r1 = the TCP flags of the frame (FP_L4 set by ports()); to fail if the
+ * byte cannot be read. */
+static void
+tcp_flags(struct bpfasm *a, int fail)
+{
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+	ALU_IMM(BPF_ADD, BPF_REG_2, 13);
+	load_net(a, BPF_REG_2, 0, FP_FLAGS, 1);
+	jump(a, BPF_JNE, BPF_REG_0, 0, fail);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_FLAGS);
+}
+
+/*
+ * An outsider's TCP opener (SYN alone), about to cross: FP_REV = the slot
+ * (in the pending table) and tag of the answer's direction, the same hash
+ * with the addresses and ports swapped; the tc program writes it there
+ * once the SYN is recorded, and the inside leg's program lets the
+ * honeypot's SYN-ACK for it take the fast path (pending_synack).
+ */
+static void
+reverse_hash(struct bpfasm *a, const struct known_prog_opts *o)
+{
+	bpfasm_ld_imm64(a, BPF_REG_7, 0, o->seed);
+	bpfasm_ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_FAM);
+	jump(a, BPF_JNE, BPF_REG_1, 4, L_REV6);
+	mix_stack(a, FP_HDR + 16);
+	mix_stack(a, FP_HDR + 12);
+	jump(a, BPF_JA, 0, 0, L_REVFIN);
+	label(a, L_REV6);
+	for (int i = 0; i < 4; i++)
+		mix_stack(a, (int16_t)(FP_HDR + 24 + 4 * i));
+	for (int i = 0; i < 4; i++)
+		mix_stack(a, (int16_t)(FP_HDR + 8 + 4 * i));
+	label(a, L_REVFIN);
+	/* the ports' two halves swapped */
+	MOV32_REG(BPF_REG_1, BPF_REG_9);
+	MOV32_REG(BPF_REG_2, BPF_REG_9);
+	bpfasm_emit(a, BPF_ALU | BPF_LSH | BPF_K, BPF_REG_1, 0, 0, 16);
+	bpfasm_emit(a, BPF_ALU | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16);
+	bpfasm_emit(a, BPF_ALU | BPF_OR | BPF_X, BPF_REG_1, BPF_REG_2, 0, 0);
+	mix_r1(a);
+	MOV_REG(BPF_REG_1, BPF_REG_8);
+	mix_r1(a);
+	ALU_REG(BPF_MUL, BPF_REG_7, BPF_REG_4);
+	MOV_REG(BPF_REG_1, BPF_REG_7);
+	ALU_IMM(BPF_RSH, BPF_REG_1, 29);
+	ALU_REG(BPF_XOR, BPF_REG_7, BPF_REG_1);
+	/* FP_REV = (h & pending mask) << 32 | (h >> 32 | 1) */
+	MOV_REG(BPF_REG_1, BPF_REG_7);
+	ALU_IMM(BPF_AND, BPF_REG_1, KNOWN_PENDING - 1);
+	ALU_IMM(BPF_LSH, BPF_REG_1, 32);
+	ALU_IMM(BPF_RSH, BPF_REG_7, 32);
+	ALU_IMM(BPF_OR, BPF_REG_7, 1);
+	ALU_REG(BPF_OR, BPF_REG_1, BPF_REG_7);
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_REV);
+}
+
+/*
+ * The inside leg, a frame of no known flow: a SYN-ACK whose outsider's SYN
+ * crossed the fast path just before (its tag in the pending table, taken
+ * once) is the answer data control forwards anyway (an inbound
+ * connection's reply), if no rate cap counts the honeypot's bytes
+ * (known_nets.inside_ok): to the inside leg's newcomers' ring buffer.
+ * r7 holds the frame's tag, FP_KEY its slot.
+ */
+static void
+pending_synack(struct bpfasm *a, const struct known_prog_opts *o)
+{
+	label(a, L_SYNACK);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_NEW);
+	tcp_flags(a, L_NEW);
+	ALU_IMM(BPF_AND, BPF_REG_1, 0x17);		/* FIN SYN RST ACK */
+	jump(a, BPF_JNE, BPF_REG_1, 0x12, L_NEW);
+	ST_IMM(BPF_W, BPF_REG_10, FP_PKEY, 0);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->nets_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_PKEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, (int16_t)offsetof(struct known_nets, inside_ok));
+	jump(a, BPF_JEQ, BPF_REG_1, 0, L_NEW);
+	LDX(BPF_W, BPF_REG_1, BPF_REG_10, FP_KEY);
+	ALU_IMM(BPF_AND, BPF_REG_1, KNOWN_PENDING - 1);
+	STX(BPF_W, BPF_REG_10, BPF_REG_1, FP_PKEY);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->pend_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_PKEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
+	bpfasm_jump_reg(a, BPF_JNE, BPF_REG_1, BPF_REG_7, L_NEW);
+	ST_IMM(BPF_DW, BPF_REG_0, 0, 0);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
+	note(a, o, KNOWN_NOTE_NEW);
 }
 
 /*
@@ -335,6 +437,15 @@ inbound(struct bpfasm *a, const struct known_prog_opts *o)
 		label(a, L_NET6_0 + i);
 	}
 	label(a, L_OUTSIDER);
+	if (o->pend_fd >= 0) {
+		jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_OUTNOTE);
+		tcp_flags(a, L_OUTNOTE);
+		ALU_IMM(BPF_AND, BPF_REG_1, 0x17);
+		jump(a, BPF_JNE, BPF_REG_1, 0x02, L_OUTNOTE);
+		reverse_hash(a, o);
+		note(a, o, KNOWN_NOTE_NEW | KNOWN_NOTE_SYN);
+	}
+	label(a, L_OUTNOTE);
 	note(a, o, KNOWN_NOTE_NEW);
 }
 
@@ -343,7 +454,7 @@ fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 {
 	ALU_IMM(BPF_RSH, BPF_REG_1, 32 + o->leg);
 	ALU_IMM(BPF_AND, BPF_REG_1, 1);
-	if (o->nets_fd >= 0) {
+	if (o->inbound) {
 		/* Known, not fast from here: maybe an outsider's frame. */
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
 		jump(a, BPF_JEQ, BPF_REG_1, 0, L_INBOUND);
@@ -351,13 +462,11 @@ fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 		jump(a, BPF_JEQ, BPF_REG_1, 0, L_MAIN);
 	}
 	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_FASTLEN);
-	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
-	ALU_IMM(BPF_ADD, BPF_REG_2, 13);
-	load_net(a, BPF_REG_2, 0, FP_FLAGS, 1);
-	jump(a, BPF_JNE, BPF_REG_0, 0, L_MAIN);
-	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_FLAGS);
+	tcp_flags(a, L_MAIN);
 	ALU_IMM(BPF_AND, BPF_REG_1, 0x12);		/* SYN, ACK */
-	jump(a, BPF_JEQ, BPF_REG_1, 0x02, L_MAIN);
+	/* An outsider's opener on a known flow's ports (the client reused
+	 * them) is an outsider's frame like any: forwarded. */
+	jump(a, BPF_JEQ, BPF_REG_1, 0x02, o->inbound ? L_INBOUND : L_MAIN);
 	label(a, L_FASTLEN);
 	ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
 	note(a, o, 0);
@@ -371,6 +480,7 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	bpfasm_init(a, prog, KNOWN_PROG_MAX);
 
 	MOV_REG(BPF_REG_6, BPF_REG_1);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_REV, 0);
 	LDX(BPF_W, BPF_REG_7, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IP), L_V4);
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IPV6), L_V6);
@@ -446,9 +556,11 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	MOV32_REG(BPF_REG_2, BPF_REG_1);		/* the tag, without the fast bits */
 	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_2, BPF_REG_7, L_FOUND);
 	label(a, L_MISS);
-	if (o->note_fd >= 0 && o->nets_fd >= 0) {
+	if (o->note_fd >= 0 && o->nets_fd >= 0 && o->inbound) {
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 		jump(a, BPF_JA, 0, 0, L_INBOUND);
+	} else if (o->note_fd >= 0 && o->nets_fd >= 0 && o->pend_fd >= 0) {
+		jump(a, BPF_JA, 0, 0, L_SYNACK);
 	} else {
 		jump(a, BPF_JA, 0, 0, L_NEW);
 	}
@@ -461,8 +573,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	label(a, L_FALLBACK);
 	LDX(BPF_DW, BPF_REG_0, BPF_REG_10, FP_FALLBACK);
 	EXIT();
-	if (o->nets_fd >= 0)
+	if (o->nets_fd >= 0 && o->inbound)
 		inbound(a, o);
+	else if (o->nets_fd >= 0 && o->pend_fd >= 0)
+		pending_synack(a, o);
 	return bpfasm_finish(a);
 }
 
@@ -493,13 +607,27 @@ note_create(void)
 	memset(&at, 0, sizeof(at));
 	at.map_type = BPF_MAP_TYPE_PERCPU_ARRAY;
 	at.key_size = sizeof(uint32_t);
-	at.value_size = sizeof(uint64_t);
+	at.value_size = 2 * sizeof(uint64_t);	/* the note, the answer's slot */
 	at.max_entries = 1;
 	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_note");
 	return (int)bpfasm_sys(BPF_MAP_CREATE, &at);
 }
 
 static void nets_guard(struct known_nets *, bool);
+
+static int
+pending_create(void)
+{
+	union bpf_attr at;
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_ARRAY;
+	at.key_size = sizeof(uint32_t);
+	at.value_size = sizeof(uint64_t);
+	at.max_entries = KNOWN_PENDING;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_pending");
+	return (int)bpfasm_sys(BPF_MAP_CREATE, &at);
+}
 
 static int
 nets_create(struct known_table *t)
@@ -608,6 +736,13 @@ net4_of(const struct fb_prefix *p, uint32_t *a4, uint32_t *m4)
 	return true;
 }
 
+void
+known_set_inside_ok(struct known_table *t, bool ok)
+{
+	if (t->nets != NULL)
+		__atomic_store_n(&t->nets->inside_ok, ok ? 1 : 0, __ATOMIC_RELAXED);
+}
+
 bool
 known_set_networks(struct known_table *t, const struct fb_prefix *nets, size_t n)
 {
@@ -649,7 +784,7 @@ known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
 	void *m;
 
 	memset(t, 0, sizeof(*t));
-	t->map_fd = t->note_fd = t->nets_fd = -1;
+	t->map_fd = t->note_fd = t->nets_fd = t->pend_fd = -1;
 	prog_fd[0] = prog_fd[1] = -1;
 	if (slots == 0 || (slots & (slots - 1)) != 0) {
 		snprintf(why, whylen, "%u slots: not a power of two", slots);
@@ -684,13 +819,20 @@ known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
 		known_close(t);
 		return -1;
 	}
+	if (fast && (t->pend_fd = pending_create()) == -1) {
+		snprintf(why, whylen, "the pending answers' map: %s", strerror(errno));
+		known_close(t);
+		return -1;
+	}
 	for (int leg = 0; leg < 2; leg++) {
 		memset(&o, 0, sizeof(o));
 		o.map_fd = t->map_fd;
 		o.mask = t->mask;
 		o.seed = t->seed;
 		o.note_fd = t->note_fd;
-		o.nets_fd = leg == 0 ? t->nets_fd : -1;	/* LEG_OUTSIDE */
+		o.nets_fd = t->nets_fd;
+		o.pend_fd = t->pend_fd;
+		o.inbound = leg == 0;			/* LEG_OUTSIDE */
 		o.leg = leg;
 		n = known_prog_build(prog, &o);
 		prog_fd[leg] = bpfasm_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, n,
@@ -719,7 +861,9 @@ known_close(struct known_table *t)
 		munmap(t->nets, t->nets_len);
 	if (t->nets_fd != -1)
 		close(t->nets_fd);
+	if (t->pend_fd != -1)
+		close(t->pend_fd);
 	t->slots = NULL;
 	t->nets = NULL;
-	t->map_fd = t->note_fd = t->nets_fd = -1;
+	t->map_fd = t->note_fd = t->nets_fd = t->pend_fd = -1;
 }

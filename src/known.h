@@ -65,11 +65,14 @@
 #define KNOWN_FAST_BIT(leg) (1ULL << (32 + (leg)))
 #define KNOWN_NOTE_MARK	0x100		/* note = protocol << 16 | MARK | kind | leg */
 #define KNOWN_NOTE_NEW	0x200		/* kind: an outsider's, flow not known */
+#define KNOWN_NOTE_SYN	0x400		/* ... its opener: the tc program writes
+					   the answer's tag in the pending table */
+#define KNOWN_PENDING	65536		/* slots of the pending answers' table */
 #define KNOWN_FAST_MAXLEN 65536		/* longest frame (as the tap sees it,
 					   from the network header) given to
 					   the fast path */
 
-#define KNOWN_PROG_MAX	512	/* instructions, with room */
+#define KNOWN_PROG_MAX	1024	/* instructions, with room */
 
 /* The honeynet's networks as the outside leg's program reads them (the
  * inbound fast path, fastpath.h): addresses and masks as the frame's
@@ -79,6 +82,8 @@
 struct known_nets {
 	uint32_t	v4[KNOWN_NETS4][2];	/* address, mask */
 	uint64_t	v6[KNOWN_NETS6][4];	/* address (2 words), mask (2) */
+	uint64_t	inside_ok;		/* no rate cap: a SYN-ACK from
+						   inside may take the fast path */
 };
 
 struct known_table {
@@ -88,6 +93,7 @@ struct known_table {
 	int		 map_fd;	/* -1: no table */
 	int		 note_fd;	/* the per-CPU note, -1: no fast path */
 	int		 nets_fd;	/* the networks, -1: no inbound fast path */
+	int		 pend_fd;	/* answers pending (SYN-ACKs), -1: none */
 	struct known_nets *nets;	/* mapped from it */
 	size_t		 nets_len;
 	size_t		 map_len;	/* bytes mapped */
@@ -115,7 +121,9 @@ struct known_prog_opts {
 	uint32_t	 mask;
 	uint64_t	 seed;
 	int		 note_fd;	/* -1: no fast path */
-	int		 nets_fd;	/* -1: no inbound fast path (outside leg) */
+	int		 nets_fd;	/* -1: none */
+	int		 pend_fd;	/* -1: none */
+	bool		 inbound;	/* the outside leg's: outsiders' frames */
 	int		 leg;		/* the leg the program files for */
 };
 
@@ -151,5 +159,8 @@ void	 known_unfast_all(struct known_table *);
  * path, every frame judged first). */
 bool	 known_set_networks(struct known_table *, const struct fb_prefix *nets,
 	    size_t n);
+/* No rate cap on the honeypots' bytes: their SYN-ACKs to outsiders' SYNs
+ * may take the fast path. */
+void	 known_set_inside_ok(struct known_table *, bool ok);
 
 #endif
