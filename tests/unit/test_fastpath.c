@@ -17,9 +17,11 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/pkt_cls.h>
 #include <cmocka.h>
 
+#include "addr.h"
 #include "decode.h"
 #include "fastpath.h"
 #include "flow.h"
@@ -65,6 +67,54 @@ tcp(uint8_t s, uint16_t sp, uint8_t flags, uint32_t payload)
 		l4[20 + i] = (uint8_t)(i * 7 + s);
 	f.len = 14 + 40 + payload;
 	return f;
+}
+
+/* The answer: TCP over IPv4 from 10.99.0.9:80 back to 10.1.0.s:sp. */
+static struct frame
+tcp_back(uint8_t s, uint16_t sp, uint8_t flags)
+{
+	struct frame f = tcp(s, sp, flags, 0);
+	uint8_t *ip = f.b + 14, tmp[4];
+
+	memcpy(tmp, ip + 12, 4);
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, tmp, 4);
+	put16(ip + 20, 80);
+	put16(ip + 22, sp);
+	return f;
+}
+
+/* TCP over IPv6 from src to 2001:db8::9 port 80. */
+static struct frame
+tcp6(const char *src, uint16_t sp, uint8_t flags)
+{
+	struct frame f;
+	uint8_t *ip = f.b + 14, *l4 = ip + 40;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.b, "\x02\0\0\0\0\x02" "\x02\0\0\0\0\x01", 12);
+	put16(f.b + 12, 0x86dd);
+	ip[0] = 0x60;
+	put16(ip + 4, 20);
+	ip[6] = 6;
+	ip[7] = 64;
+	assert_int_equal(inet_pton(AF_INET6, src, ip + 8), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::9", ip + 24), 1);
+	put16(l4, sp);
+	put16(l4 + 2, 80);
+	l4[12] = 0x50;
+	l4[13] = flags;
+	f.len = 14 + 40 + 20;
+	return f;
+}
+
+static struct fb_prefix
+prefix(const char *s)
+{
+	struct fb_prefix p;
+
+	assert_int_equal(prefix_parse(s, &p), 0);
+	return p;
 }
 
 static struct fb_flowkey
@@ -117,8 +167,14 @@ setup(void **st)
 		return 0;
 	}
 	for (int leg = 0; leg < 2; leg++) {
-		n = fastpath_prog_build(prog, kt.note_fd, fp.ctl_fd,
-		    fp.rb[leg][FAST_KNOWN].fd, fp.rb[leg][FAST_NEW].fd, leg, OUT_IFINDEX);
+		struct fast_prog_opts o = {
+			.note_fd = kt.note_fd, .ctl_fd = fp.ctl_fd,
+			.rb_fd = fp.rb[leg][FAST_KNOWN].fd, .new_fd = fp.rb[leg][FAST_NEW].fd,
+			.pend_fd = leg == 0 ? kt.pend_fd : -1, .leg = leg,
+			.out_ifindex = OUT_IFINDEX
+		};
+
+		n = fastpath_prog_build(prog, &o);
 		if ((tc_prog[leg] = fastpath_prog_load(prog, n, why, sizeof(why))) == -1) {
 			fprintf(stderr, "fastpath_prog_load: %s\n", why);
 			return -1;
@@ -389,6 +445,138 @@ test_unfast_all(void **st)
 	forget(&f);
 }
 
+/* The honeynet here: 10.99.0.0/16 and 2001:db8::/32. */
+static void
+honeynet(void)
+{
+	struct fb_prefix nets[2] = { prefix("10.99.0.0/16"), prefix("2001:db8::/32") };
+
+	assert_true(known_set_networks(&kt, nets, 2));
+}
+
+static void
+test_outsiders_frames(void **st)
+{
+	struct frame out = tcp(20, 40020, ACK, 300), spoof = tcp(20, 40020, ACK, 10);
+	struct frame v6 = tcp6("2001:db9::1", 40021, ACK), v6in = tcp6("2001:db8::5", 40021, ACK);
+	struct frame mapped = tcp6("::ffff:10.99.0.5", 40022, ACK);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	/* Until the networks are written, every source is the honeynet's. */
+	m = meet(0, &out);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	honeynet();
+	m = meet(0, &out);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &out), 1);
+	assert_int_equal(drain_kind(0, FAST_KNOWN, &out), 0);
+	/* The inside leg takes no outsider's frame. */
+	m = meet(1, &out);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	/* A honeynet source from outside is spoofed: judged first. */
+	spoof.b[14 + 12 + 1] = 99;		/* 10.99.0.20 */
+	m = meet(0, &spoof);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	/* IPv6, and an IPv4 honeynet address in its mapped form. */
+	m = meet(0, &v6);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &v6), 1);
+	assert_int_equal(meet(0, &v6in).fanout, KNOWN_NEW);
+	assert_int_equal(meet(0, &mapped).fanout, KNOWN_NEW);
+	/* Too many networks: every source is the honeynet's again. */
+	{
+		struct fb_prefix many[KNOWN_NETS6];
+		char b[32];
+
+		for (int i = 0; i < KNOWN_NETS6; i++) {
+			snprintf(b, sizeof(b), "10.%d.0.0/16", 100 + i);
+			many[i] = prefix(b);
+		}
+		assert_false(known_set_networks(&kt, many, KNOWN_NETS6));
+		m = meet(0, &out);
+		assert_int_equal(m.fanout, KNOWN_NEW);
+		assert_int_equal(m.tc, TC_ACT_OK);
+		assert_true(known_set_networks(&kt, many, KNOWN_NETS6 - 1));
+		assert_int_equal(meet(0, &out).fanout, KNOWN_SINK);
+		assert_int_equal(drain_kind(0, FAST_NEW, &out), 1);
+	}
+	assert_false(known_set_networks(&kt, NULL, 0));
+}
+
+/* The honeypot's SYN-ACK to an outsider's SYN that crossed fast: fast
+ * too, once, and only without a rate cap. */
+static void
+test_synack_follows_syn(void **st)
+{
+	struct frame syn = tcp(30, 40030, SYN, 0), synack = tcp_back(30, 40030, SYN | ACK);
+	struct frame stray = tcp_back(31, 40031, SYN | ACK);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	honeynet();
+	known_set_inside_ok(&kt, true);
+	/* No SYN crossed for it. */
+	assert_int_equal(meet(1, &stray).fanout, KNOWN_NEW);
+	m = meet(0, &syn);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
+	m = meet(1, &synack);
+	assert_int_equal(m.fanout, KNOWN_SINK);
+	assert_int_equal(m.tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(1, FAST_NEW, &synack), 1);
+	/* Taken once: a second SYN-ACK is judged first. */
+	m = meet(1, &synack);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	/* With a rate cap, never. */
+	known_set_inside_ok(&kt, false);
+	assert_int_equal(meet(0, &syn).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
+	assert_int_equal(meet(1, &synack).fanout, KNOWN_NEW);
+	/* An ACK on those ports from inside is not an answer to wait for. */
+	known_set_inside_ok(&kt, true);
+	assert_int_equal(meet(0, &syn).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
+	{
+		struct frame ack = tcp_back(30, 40030, ACK);
+
+		assert_int_equal(meet(1, &ack).fanout, KNOWN_NEW);
+	}
+	assert_int_equal(meet(1, &synack).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(1, FAST_NEW, &synack), 1);
+	assert_false(known_set_networks(&kt, NULL, 0));
+}
+
+/* A client that reuses a known flow's ports: its SYN is an outsider's. */
+static void
+test_reused_ports_syn(void **st)
+{
+	struct frame syn = tcp(40, 40040, SYN, 0);
+	struct fb_flowkey k = key_of(&syn);
+
+	(void)st;
+	NEED_BPF();
+	honeynet();
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	assert_int_equal(meet(0, &syn).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
+	/* On the inside leg, an opener on known ports is data control's. */
+	known_set_fast(&kt, &k, false, 1, true);
+	assert_int_equal(meet(1, &syn).fanout, KNOWN_MAIN);
+	forget(&syn);
+	assert_false(known_set_networks(&kt, NULL, 0));
+}
+
 int
 main(void)
 {
@@ -400,6 +588,9 @@ main(void)
 		cmocka_unit_test(test_gate_closed_drops_counted),
 		cmocka_unit_test(test_full_ring_never_forwards_unrecorded),
 		cmocka_unit_test(test_unfast_all),
+		cmocka_unit_test(test_outsiders_frames),
+		cmocka_unit_test(test_synack_follows_syn),
+		cmocka_unit_test(test_reused_ports_syn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
