@@ -220,6 +220,28 @@ test_openers_ring_mb(void **state)
 	config_free(&c);
 }
 
+/* The fast path: off unless asked; its ring buffer as big as the main
+ * ring unless set; bad values named with their line. */
+static void
+test_fast_path(void **state)
+{
+	struct fb_config c;
+
+	(void)state;
+	ok(NET "[engine]\nring_mb = 16\n", &c);
+	assert_false(c.fast_path);
+	assert_int_equal(c.fast_path_mb, 16);
+	config_free(&c);
+	ok(NET "[engine]\nfast_path = yes\nfast_path_mb = 128\nring_mb = 16\n", &c);
+	assert_true(c.fast_path);
+	assert_int_equal(c.fast_path_mb, 128);
+	config_free(&c);
+	bad(NET "[engine]\nfast_path = maybe\n",
+	    "t.conf:4: [engine] fast_path = maybe: must be yes or no");
+	bad(NET "[engine]\nfast_path_mb = 0\n",
+	    "t.conf:4: [engine] fast_path_mb = 0: must be a whole number from 1 to 1024");
+}
+
 static void
 test_limits(void **state)
 {
@@ -903,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key),
 		cmocka_unit_test(test_openers_ring_mb),
+		cmocka_unit_test(test_fast_path),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_durations_and_numbers),
