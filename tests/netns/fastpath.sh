@@ -42,7 +42,7 @@
 #   S  SIGTERM during a fast transfer: exit 0; no tcx program is left on
 #      either leg (BPF_PROG_QUERY, as `bpftool net` does); pings and a new
 #      TCP connection from outside fail, the transfer no longer crosses;
-#      every frame the honeypot received is in the pcap.
+#      every frame the honeypot received is in the pcap (KNOWN BUG, below).
 #   K  kill -9 during a fast transfer: the same, but frames still in the
 #      ring buffer at the kill may be missing from the pcap (fastpath.h:
 #      "not promised"): reported, not asserted.
@@ -57,7 +57,7 @@
 # make them plain checks):
 #   FASTPATH-GATE  frames already recorded in the ring buffer (and so
 #      forwarded) when the capture write fails are lost from the pcap: the
-#      gate closes only after the failed write (2-4 frames, 64 KiB each,
+#      gate closes only after the failed write (2-8 frames, up to 64 KiB,
 #      per run here; status capture.lost_frames counts them).
 #   FASTPATH-STALE  an allowed connection out ends with RST; its flow stays
 #      in the table (closed timeout), known, its fast bits in the kernel's
@@ -72,6 +72,15 @@
 #      judged before the next frame from inside, that one crosses too: 1 to
 #      4 of the ACKs crossed per run here, none without the fast path
 #      (FP_FAST=no).
+#   FASTPATH-STOP  on SIGTERM the tcx links are closed last: engine_run()
+#      leaves its loop, then engine_free() flushes the flows into the
+#      layers, saves the control state and closes the capture, and only
+#      then io close runs fastpath_close().  Meanwhile the kernel goes on
+#      recording fast frames into ring buffers nobody reads any more and
+#      forwarding them: they crossed and are in no pcap.  Intermittent
+#      (3 of 15 runs here: a 64 KiB super-frame and its 376-byte tail);
+#      detaching first, then draining the ring buffers through the engine
+#      before the capture closes, would keep the promise.
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
 # FP_PHASES (default "D P C R G S K"; R includes R2): the phases to run.
@@ -708,7 +717,7 @@ EOF
 	# shellcheck disable=SC2046
 	read -r n miss < <($C missing $FBN_ATTACKER "$port" "$W/$ph-h0.pcap" $(fbn_pcaps))
 	if [ "$how" = term ]; then
-		check_eq "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
+		known_bug FASTPATH-STOP "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
 	else
 		fbn_log "K: $miss of the $n frames the honeypot received are not in the pcap (the ring buffer at the kill: not promised)"
 	fi
