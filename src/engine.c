@@ -757,6 +757,16 @@ fast_from_inside_ok(const struct engine *e)
 	return e->cfg->rate_bps == 0;
 }
 
+/* A flow data control still forwards whole: open (no RST, not FIN both
+ * ways), and allowed if it is one out. */
+static bool
+fast_may(const struct fb_flow *f)
+{
+	if (f->tcp_state == TCP_RESET || f->tcp_state == TCP_CLOSED)
+		return false;
+	return f->dir == DIR_INBOUND || f->verdict == VERDICT_FORWARD;
+}
+
 /* Mark flow f fast on each direction that may be; k's source side is
  * the honeypot's for a connection out, the outside's for one in. */
 static void
@@ -764,6 +774,8 @@ fast_mark(struct engine *e, struct fb_flow *f)
 {
 	bool src_inside = f->dir == DIR_OUTBOUND;
 
+	if (!fast_may(f))
+		return;
 	for (int back = 0; back < 2; back++) {
 		bool from_inside = src_inside != (back != 0);
 
@@ -772,7 +784,31 @@ fast_mark(struct engine *e, struct fb_flow *f)
 		known_set_fast(e->io->known, &f->key, back != 0,
 		    from_inside ? LEG_INSIDE : LEG_OUTSIDE, true);
 	}
+	f->fast = true;
 	e->c.fast_marks++;
+}
+
+/* Flow f's frames are judged before they cross again. */
+static void
+fast_unmark(struct engine *e, struct fb_flow *f)
+{
+	for (int back = 0; back < 2; back++)
+		for (int leg = 0; leg < 2; leg++)
+			known_set_fast(e->io->known, &f->key, back != 0, leg, false);
+	f->fast = false;
+}
+
+/*
+ * After each frame of a fast flow: once it is over (RST, FIN both ways)
+ * or data control turned against it (a refused SYN on its ports), its
+ * next frames are judged first: a honeypot over its limit must not send
+ * on the ports of a connection that ended.
+ */
+static void
+fast_check_flow(struct engine *e, struct fb_flow *f, enum fb_verdict v)
+{
+	if (f->fast && (v != VERDICT_FORWARD || !fast_may(f)))
+		fast_unmark(e, f);
 }
 
 /* The outside leg's program reads the networks (the inbound fast path:
@@ -833,9 +869,7 @@ fast_disagree(struct engine *e, struct fb_flow *f)
 {
 	e->c.fast_judged_drop++;
 	if (f != NULL && f->known)
-		for (int back = 0; back < 2; back++)
-			for (int leg = 0; leg < 2; leg++)
-				known_set_fast(e->io->known, &f->key, back != 0, leg, false);
+		fast_unmark(e, f);
 }
 
 /* The fast path's gate follows the gateway's: closed, the kernel drops
@@ -869,6 +903,8 @@ process_batch(struct engine *e, int n)
 		if (fr->forwarded && v != VERDICT_FORWARD) {
 			fast_disagree(e, e->pkt_flow);
 			v = VERDICT_FORWARD;	/* it crossed */
+		} else if (e->io->fast != NULL && e->pkt_flow != NULL) {
+			fast_check_flow(e, e->pkt_flow, v);
 		}
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
 			known_note(e, fr, &p, e->pkt_flow);

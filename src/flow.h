@@ -80,6 +80,7 @@ struct fb_flow {
 	 * rnext): it hears the responder, which a spoofed source cannot. */
 	bool		 proven;
 	bool		 known;		/* marked in the kernel's table (known.h) */
+	bool		 fast;		/* and fast (fastpath.h) */
 	bool		 rnext_known;	/* rnext holds seq + length of the responder's
 					 * latest segment (not SYN or RST) */
 	uint32_t	 isn;
