@@ -1,38 +1,39 @@
 /*
- * fastpath: the kernel forwards the frames of proven, allowed flows itself,
+ * fastpath: the kernel forwards the frames that need no decision itself,
  * recording each before it forwards it, and fishbowl reads the record
- * after the fact.
+ * after the fact ([engine] fast_path = yes; docs/io.md "The fast path").
  *
  * Why: a user-space bridge pays per frame what the kernel's bridge does
  * not (the copy into a new skb on send, two hand-offs between CPUs, the far
  * side's stack run in our sendmmsg); on a bulk transfer that is half the
- * gateway's time (docs/performance.md).  The frames that need no decision
- * (those of a flow data control already allowed and whose other end has
- * proved itself: known.h's table, marked "fast" by the engine) need not
- * make the trip.
+ * gateway's time (docs/performance.md).
  *
- * How, per leg: known.h's fanout program, for a frame of a flow marked fast
- * from this leg, sends it to the sink (no ring takes it) and leaves a
- * per-CPU note; this module's tc program (tcx ingress of the leg, run right
- * after the taps on the same CPU) finds the note, copies the whole frame
- * into the leg's BPF ring buffer and only then redirects it out of the
- * other leg.  No room in the ring buffer, or the gate closed (capture
- * failing): the frame is dropped, and counted; never forwarded unrecorded.
- * Frames without a note pass untouched (to the taps' rings, as before).
+ * Which frames is known.h's choice, as its fanout program files them: a
+ * proven, allowed flow's frames the engine marked fast (to the leg's ring
+ * buffer of known flows); on the outside leg, a frame from a source in none
+ * of the honeynet's networks (data control forwards those anyway: to the
+ * newcomers' ring buffer, so a flood fills that one); on the inside leg, a
+ * SYN-ACK answering an outsider's SYN that crossed fast (the pending
+ * table).  Such a frame goes to the fanout group's sink (no ring copies it)
+ * with a per-CPU note; this module's tc program (tcx ingress of the leg,
+ * run right after the taps on the same CPU) finds the note, copies the
+ * whole frame into the ring buffer and only then redirects it out of the
+ * other leg.  No room, or the gate closed (capture failing): the frame is
+ * dropped, and counted; never forwarded unrecorded.  Frames without a note
+ * pass untouched (to the taps' rings, as before).
  *
- * Promises: a frame crosses the fast path only if it is in the ring buffer
- * first; every frame dropped here is counted (fastpath_stats, io.fast_* in
- * status, and the capture alert); if fishbowl stops or dies the tcx links
- * close with its files and the kernel forwards nothing; frames read with
- * fastpath_take stay valid until fastpath_release.
+ * Promises: a frame crosses the fast path only if it is in a ring buffer
+ * first; every frame dropped here is counted (fastpath_drops; status
+ * io.fast_drops, and the kernel drops with their alert); if fishbowl stops
+ * or dies the tcx links close with its files and the kernel forwards
+ * nothing; frames read with fastpath_take stay valid until
+ * fastpath_release.
  *
- * Not promised: a frame the kernel forwarded is judged afterwards; one the
- * engine would have dropped (a malformed frame of an allowed flow) is
- * counted and ends the flow's fast path, but it has crossed.  And frames
- * still in the ring buffer when fishbowl dies are lost (at most the ring
- * buffer's size): after a crash, the last few milliseconds may be missing
- * from the pcap.  Both are why the fast path is off by default
- * ([engine] fast_path).
+ * Not promised, and why the fast path is off by default: a frame is judged
+ * after it crossed (one the engine would drop is counted, and its flow
+ * leaves the fast path, but it has crossed); frames still in a ring buffer
+ * when fishbowl dies, or when the capture write fails, are missing from the
+ * pcap (at most a ring buffer's worth; the second counted as lost).
  */
 #ifndef FB_FASTPATH_H
 #define FB_FASTPATH_H
