@@ -57,7 +57,7 @@
 # make them plain checks):
 #   FASTPATH-GATE  frames already recorded in the ring buffer (and so
 #      forwarded) when the capture write fails are lost from the pcap: the
-#      gate closes only after the failed write (2-8 frames, up to 64 KiB,
+#      gate closes only after the failed write (2-10 frames, up to 64 KiB,
 #      per run here; status capture.lost_frames counts them).
 #   FASTPATH-STALE  an allowed connection out ends with RST; its flow stays
 #      in the table (closed timeout), known, its fast bits in the kernel's
@@ -78,7 +78,7 @@
 #      then io close runs fastpath_close().  Meanwhile the kernel goes on
 #      recording fast frames into ring buffers nobody reads any more and
 #      forwarding them: they crossed and are in no pcap.  Intermittent
-#      (3 of 15 runs here: a 64 KiB super-frame and its 376-byte tail);
+#      (6 of 20 runs here: a 64 KiB super-frame and its 376-byte tail);
 #      detaching first, then draining the ring buffers through the engine
 #      before the capture closes, would keep the promise.
 #
