@@ -1101,6 +1101,27 @@ engine_note(struct engine *e, const char *msg)
 
 static void ctl_serve(struct engine *, int);
 
+/*
+ * Stopping with the fast path: the kernel stops forwarding first (the tc
+ * programs detached), then every frame it recorded, which has crossed, is
+ * read, judged and written before the capture closes.  (Frames still in
+ * the rings have not crossed: they are read too, as they come.)
+ */
+static void
+drain_fast(struct engine *e)
+{
+	int n, rounds = 0;
+
+	if (e->io->fast == NULL)
+		return;
+	fastpath_detach(e->io->fast);
+	while (rounds++ < 100000 &&
+	    (n = e->io->ops->next_batch(e->io, e->batch, BATCH_MAX, 0)) > 0) {
+		e->now = time_now();
+		process_batch(e, n);
+	}
+}
+
 int
 engine_run(struct engine *e, volatile sig_atomic_t *stop,
     volatile sig_atomic_t *reload, int ctl_fd)
@@ -1136,6 +1157,7 @@ engine_run(struct engine *e, volatile sig_atomic_t *stop,
 		if (e->opts.live)
 			event_flush(e->events);
 	}
+	drain_fast(e);
 	event_flush(e->events);		/* in the status that follows */
 	/* Replay's last batch may still be in the writer's hands. */
 	if (capture_sync(e->capture) != 0)

@@ -381,6 +381,16 @@ fastpath_open(struct fastpath *f, int note_fd, int pend_fd, const int ifindex[2]
 }
 
 void
+fastpath_detach(struct fastpath *f)
+{
+	for (int i = 0; i < 2; i++) {
+		if (f->link_fd[i] != -1)
+			close(f->link_fd[i]);
+		f->link_fd[i] = -1;
+	}
+}
+
+void
 fastpath_close(struct fastpath *f)
 {
 	/* Detach both legs before anything else: nothing crosses after. */

@@ -99,6 +99,9 @@ int	fastpath_open(struct fastpath *, int note_fd, int pend_fd,
 	    size_t whylen);
 /* Nothing open (every descriptor -1). */
 void	fastpath_init(struct fastpath *);
+/* Detach both legs' programs: the kernel forwards nothing more; what the
+ * ring buffers hold can still be read (a stop drains them). */
+void	fastpath_detach(struct fastpath *);
 /* Detach first (nothing more crosses), then free. */
 void	fastpath_close(struct fastpath *);
 
