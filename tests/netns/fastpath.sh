@@ -27,7 +27,7 @@
 #      accepted, status tcp total 3; then a 7th from the source port of the
 #      first (closed) allowed one: refused, none of its SYNs outside; and
 #      bare ACKs with data on those addresses and ports: none may reach the
-#      outside (KNOWN BUG, see below).
+#      outside.
 #   R  rate = 512kbit with the fast path: an upload from the honeypot is
 #      capped (rate_dropped_frames > 0, incomplete), a transfer in is whole
 #      and still fast (fast_frames > 0).  R2: rate = allow, a fast upload
@@ -59,28 +59,11 @@
 #      forwarded) when the capture write fails are lost from the pcap: the
 #      gate closes only after the failed write (2-10 frames, up to 64 KiB,
 #      per run here; status capture.lost_frames counts them).
-#   FASTPATH-STALE  an allowed connection out ends with RST; its flow stays
-#      in the table (closed timeout), known, its fast bits in the kernel's
-#      table.  A new SYN on the same addresses and ports is refused (limit:
-#      decide_inside_flow, is_new_syn, outbound_open), but the flow keeps
-#      f->known and the fast bits: the honeypot's next non-SYN frames on
-#      those ports cross through the kernel before fishbowl judges them
-#      (io.fast_judged_drop counts each).  fast_disagree() clears the bits,
-#      but the outside's RST answering the frame that crossed passes (frames
-#      from outside always do) and known_note() marks the flow fast again
-#      (it does not look at f->verdict, now drop), so when that RST is
-#      judged before the next frame from inside, that one crosses too: 1 to
-#      4 of the ACKs crossed per run here, none without the fast path
-#      (FP_FAST=no).
-#   FASTPATH-STOP  on SIGTERM the tcx links are closed last: engine_run()
-#      leaves its loop, then engine_free() flushes the flows into the
-#      layers, saves the control state and closes the capture, and only
-#      then io close runs fastpath_close().  Meanwhile the kernel goes on
-#      recording fast frames into ring buffers nobody reads any more and
-#      forwarding them: they crossed and are in no pcap.  Intermittent
-#      (6 of 20 runs here: a 64 KiB super-frame and its 376-byte tail);
-#      detaching first, then draining the ring buffers through the engine
-#      before the capture closes, would keep the promise.
+# Fixed, now plain checks: FASTPATH-STALE (a refused SYN on an ended
+#      allowed connection's ports left its fast bits: the honeypot's ACKs
+#      on those ports crossed; engine.c fast_check_flow) and FASTPATH-STOP
+#      (on SIGTERM the tc programs were detached last: frames recorded in
+#      the meantime crossed and were in no pcap; engine.c drain_fast).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
 # FP_PHASES (default "D P C R G S K"; R includes R2): the phases to run.
@@ -532,7 +515,7 @@ then
 	check_eq "C: none of its SYNs reached the outside" 0 \
 	    "$(fbn_count "$W/c-reuse.pcap" -- 'tcp[tcpflags] & tcp-syn != 0')"
 	fbn_log "C: after the refused reuse, $(fbn_count "$W/c-reuse.pcap" -- 'tcp[tcpflags] & tcp-syn = 0') of 10 ACKs on its ports reached the outside; io.fast_judged_drop $(io fast_judged_drop)"
-	known_bug FASTPATH-STALE "C: none of 10 ACKs with data on those ports (refused) reached the outside" 0 \
+	check_eq "C: none of 10 ACKs with data on those ports (refused) reached the outside" 0 \
 	    "$(fbn_count "$W/c-reuse.pcap" -- 'tcp[tcpflags] & tcp-syn = 0')"
 	check_eq "C: the listener still saw 3, status tcp total still 3" "3 3" \
 	    "$(wc -l <"$W/listener.log") $(J 'g(h, "classes.tcp.total", -1)')"
@@ -717,7 +700,7 @@ EOF
 	# shellcheck disable=SC2046
 	read -r n miss < <($C missing $FBN_ATTACKER "$port" "$W/$ph-h0.pcap" $(fbn_pcaps))
 	if [ "$how" = term ]; then
-		known_bug FASTPATH-STOP "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
+		check_eq "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
 	else
 		fbn_log "K: $miss of the $n frames the honeypot received are not in the pcap (the ring buffer at the kill: not promised)"
 	fi
