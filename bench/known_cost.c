@@ -41,7 +41,7 @@ main(void)
 	unsigned ret;
 	int progs[2], prog, ns;
 
-	if (known_open(&t, 1u << 18, false, progs, why, sizeof(why)) == -1) {
+	if (known_open(&t, 1u << 18, false, NULL, progs, why, sizeof(why)) == -1) {
 		fprintf(stderr, "known_cost: %s\n", why);
 		return 1;
 	}

@@ -351,15 +351,13 @@ tcx_attach(int prog_fd, int ifindex, char *why, size_t whylen)
 }
 
 int
-fastpath_open(struct fastpath *f, int note_fd, int pend_fd, const int ifindex[2],
-    uint64_t rb_bytes, uint64_t new_bytes, char *why, size_t whylen)
+fastpath_attach(struct fastpath *f, int note_fd, int pend_fd, const int ifindex[2],
+    char *why, size_t whylen)
 {
 	struct bpf_insn prog[FAST_PROG_MAX];
 	struct fast_prog_opts o;
 	size_t n;
 
-	if (fastpath_maps(f, rb_bytes, new_bytes, why, whylen) == -1)
-		return -1;
 	for (int i = 0; i < 2; i++) {
 		memset(&o, 0, sizeof(o));
 		o.note_fd = note_fd;

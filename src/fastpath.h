@@ -88,15 +88,14 @@ struct fastpath {
 };
 
 /*
- * Create the control array and each leg's ring buffer of known flows
- * (rb_bytes, a power of two of at least a page) and, with new_bytes, the
- * outside leg's of newcomers; load each leg's tc program (reading note_fd,
- * known.h's per-CPU note) and attach it to the leg (tcx ingress).  -1
- * with why on any failure, nothing left attached or open.
+ * The maps (fastpath_maps, below: made first, known.h's programs read the
+ * ring buffers' fill), then each leg's tc program, loaded (reading note_fd,
+ * known.h's per-CPU note, and pend_fd, its pending answers) and attached
+ * to the leg (tcx ingress).  -1 with why on any failure, nothing left
+ * attached or open.
  */
-int	fastpath_open(struct fastpath *, int note_fd, int pend_fd,
-	    const int ifindex[2], uint64_t rb_bytes, uint64_t new_bytes, char *why,
-	    size_t whylen);
+int	fastpath_attach(struct fastpath *, int note_fd, int pend_fd,
+	    const int ifindex[2], char *why, size_t whylen);
 /* Nothing open (every descriptor -1). */
 void	fastpath_init(struct fastpath *);
 /* Detach both legs' programs: the kernel forwards nothing more; what the
@@ -118,7 +117,9 @@ size_t	fastpath_prog_build(struct bpf_insn *prog, const struct fast_prog_opts *)
 /* Load a built program (unit tests use it with BPF_PROG_TEST_RUN). */
 int	fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why,
 	    size_t whylen);
-/* The maps alone, without programs (unit tests). */
+/* The control array and each leg's ring buffers: of known flows
+ * (rb_bytes, a power of two of at least a page) and, with new_bytes, of
+ * newcomers.  -1 with why, nothing left open. */
 int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, uint64_t new_bytes,
 	    char *why, size_t whylen);
 

@@ -1381,29 +1381,6 @@ leg_open(struct leg *l, const char *ifname, uint32_t ring_mb, uint32_t openers_m
  * none (no openers' ring, or the kernel refused: the classic program of
  * openers.h then files connection openers only).
  */
-static void
-known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots, bool fast)
-{
-	char why[512];
-
-	a->known_prog[0] = a->known_prog[1] = -1;
-	if (openers_mb == 0 || slots == 0 || !kernel_has_fanout_ignore_outgoing())
-		return;
-	if (known_open(&a->known, slots, fast, a->known_prog, why, sizeof(why)) == -1) {
-		log_warnx("no table of known flows, the openers' ring gets "
-		    "connection openers only (a flood of anything else costs "
-		    "other connections frames)%s: %s", fast ? ", no fast path" : "",
-		    why);
-		return;
-	}
-	a->io.known = &a->known;
-}
-
-/*
- * The fast path, once both legs have their sink: if it cannot be attached
- * the notes known.h's programs leave are never read, and the engine never
- * marks a flow fast (io.fast stays NULL).
- */
 static uint64_t
 pow2_mb(uint32_t mb)
 {
@@ -1414,20 +1391,71 @@ pow2_mb(uint32_t mb)
 	return bytes;
 }
 
+/*
+ * The fast path's ring buffers, first: the known-flows programs read how
+ * full they are.  False (logged) if they cannot be made.
+ */
+static bool
+fast_maps(struct io_af *a, uint32_t fast_mb, uint32_t new_mb, struct known_rings *r)
+{
+	char why[512];
+
+	if (fastpath_maps(&a->fast, pow2_mb(fast_mb), pow2_mb(new_mb), why,
+	    sizeof(why)) == -1) {
+		log_warnx("no fast path, every frame through fishbowl: %s", why);
+		return false;
+	}
+	for (int l = 0; l < 2; l++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			r->fd[l][k] = a->fast.rb[l][k].fd;
+			r->size[l][k] = a->fast.rb[l][k].size;
+		}
+	return true;
+}
+
 static void
-fast_start(struct io_af *a, uint32_t fast_mb, uint32_t new_mb)
+known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots, uint32_t fast_mb)
+{
+	struct known_rings rings;
+	bool fast = false;
+	char why[512];
+
+	a->known_prog[0] = a->known_prog[1] = -1;
+	if (openers_mb == 0 || slots == 0 || !kernel_has_fanout_ignore_outgoing())
+		return;
+	if (fast_mb != 0)
+		fast = fast_maps(a, fast_mb, openers_mb, &rings);
+	if (known_open(&a->known, slots, fast, fast ? &rings : NULL, a->known_prog,
+	    why, sizeof(why)) == -1) {
+		log_warnx("no table of known flows, the openers' ring gets "
+		    "connection openers only (a flood of anything else costs "
+		    "other connections frames)%s: %s", fast ? ", no fast path" : "",
+		    why);
+		fastpath_close(&a->fast);
+		return;
+	}
+	a->io.known = &a->known;
+}
+
+/*
+ * The fast path, once both legs have their sink: if it cannot be attached
+ * the notes known.h's programs leave are never read, and the engine never
+ * marks a flow fast (io.fast stays NULL).
+ */
+static void
+fast_start(struct io_af *a)
 {
 	int ifindex[2] = { a->leg[0].ifindex, a->leg[1].ifindex };
-	uint64_t bytes = pow2_mb(fast_mb), fresh = pow2_mb(new_mb);
 	char why[512];
 
 	if (a->known.note_fd == -1 || !a->leg[0].known || !a->leg[1].known ||
 	    a->leg[0].sink_fd == -1 || a->leg[1].sink_fd == -1) {
 		log_warnx("no fast path: it needs the known-flows filter on both legs");
+		fastpath_close(&a->fast);
 		return;
 	}
-	if (fastpath_open(&a->fast, a->known.note_fd, a->known.pend_fd, ifindex,
-	    bytes, fresh, why, sizeof(why)) == -1) {
+	if (fastpath_attach(&a->fast, a->known.note_fd, a->known.pend_fd, ifindex,
+	    why, sizeof(why)) == -1) {
 		log_warnx("no fast path, every frame through fishbowl: %s", why);
 		return;
 	}
@@ -1437,8 +1465,9 @@ fast_start(struct io_af *a, uint32_t fast_mb, uint32_t new_mb)
 	a->fast_wakes = true;
 	log_info("fast path: the kernel forwards proven flows' frames and "
 	    "outsiders', each recorded first (ring buffers of %llu MiB per "
-	    "leg, %llu MiB for newcomers)", (unsigned long long)(bytes >> 20),
-	    (unsigned long long)(fresh >> 20));
+	    "leg, %llu MiB for newcomers)",
+	    (unsigned long long)(a->fast.rb[0][FAST_KNOWN].size >> 20),
+	    (unsigned long long)(a->fast.rb[0][FAST_NEW].size >> 20));
 }
 
 struct fb_io *
@@ -1468,7 +1497,7 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 		    a->leg[i].tx_fd = a->leg[i].sink_fd = -1;
 	a->known.map_fd = a->known.note_fd = -1;
 	fastpath_init(&a->fast);
-	known_start(a, openers_mb, known_slots, fast_mb != 0);
+	known_start(a, openers_mb, known_slots, fast_mb);
 	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb,
 	    a->known_prog[LEG_OUTSIDE], fast_mb != 0, err, errlen) == -1 ||
 	    leg_open(&a->leg[LEG_INSIDE], inside, ring_mb, openers_mb,
@@ -1483,8 +1512,8 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 			close(a->known_prog[i]);
 		a->known_prog[i] = -1;
 	}
-	if (fast_mb != 0)
-		fast_start(a, fast_mb, FB_MAX(openers_mb, 1u));
+	if (fast_mb != 0 && a->fast.ctl_fd != -1)
+		fast_start(a);
 	if (!a->leg[0].known && !a->leg[1].known)
 		a->io.known = NULL;	/* nobody reads the table */
 	m0 = iface_mtu(outside);

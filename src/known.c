@@ -273,8 +273,17 @@ ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32
 static void
 note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 {
+	int k = (kind & KNOWN_NOTE_NEW) != 0;
+
 	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
 	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_FALLBACK);
+	if (o->ring_fd[k] >= 0) {
+		/* The capture falls behind: the old way paces the sender. */
+		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->ring_fd[k]);
+		MOV_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA);
+		CALL(BPF_FUNC_ringbuf_query);
+		jump(a, BPF_JGT, BPF_REG_0, (int32_t)(o->ring_size[k] / 2), L_FALLBACK);
+	}
 	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
 	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->note_fd);
 	MOV_REG(BPF_REG_2, BPF_REG_10);
@@ -775,8 +784,8 @@ known_set_networks(struct known_table *t, const struct fb_prefix *nets, size_t n
 }
 
 int
-known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
-    char *why, size_t whylen)
+known_open(struct known_table *t, uint32_t slots, bool fast,
+    const struct known_rings *rings, int prog_fd[2], char *why, size_t whylen)
 {
 	struct bpf_insn prog[KNOWN_PROG_MAX];
 	struct known_prog_opts o;
@@ -833,6 +842,10 @@ known_open(struct known_table *t, uint32_t slots, bool fast, int prog_fd[2],
 		o.nets_fd = t->nets_fd;
 		o.pend_fd = t->pend_fd;
 		o.inbound = leg == 0;			/* LEG_OUTSIDE */
+		for (int k = 0; k < 2; k++) {
+			o.ring_fd[k] = rings != NULL ? rings->fd[leg][k] : -1;
+			o.ring_size[k] = rings != NULL ? rings->size[leg][k] : 0;
+		}
 		o.leg = leg;
 		n = known_prog_build(prog, &o);
 		prog_fd[leg] = bpfasm_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, n,

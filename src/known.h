@@ -112,8 +112,17 @@ uint32_t known_slots_for(uint32_t max_flows);
  * any failure (old kernel, no CAP_BPF, a verifier refusal: why holds its
  * complaint), nothing left open.
  */
-int	 known_open(struct known_table *, uint32_t slots, bool fast, int prog_fd[2],
-	    char *why, size_t whylen);
+/* The fast path's ring buffers, per leg and kind (0 known flows', 1
+ * newcomers'; fd -1: none): a frame for one more than half full goes the
+ * old way instead (fishbowl forwards it once written: senders are paced
+ * by the capture instead of losing frames). */
+struct known_rings {
+	int		 fd[2][2];
+	uint64_t	 size[2][2];
+};
+
+int	 known_open(struct known_table *, uint32_t slots, bool fast,
+	    const struct known_rings *rings, int prog_fd[2], char *why, size_t whylen);
 void	 known_close(struct known_table *);
 
 struct known_prog_opts {
@@ -124,6 +133,8 @@ struct known_prog_opts {
 	int		 nets_fd;	/* -1: none */
 	int		 pend_fd;	/* -1: none */
 	bool		 inbound;	/* the outside leg's: outsiders' frames */
+	int		 ring_fd[2];	/* this leg's ring buffers (known_rings) */
+	uint64_t	 ring_size[2];
 	int		 leg;		/* the leg the program files for */
 };
 

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "addr.h"
+#include "bpfasm.h"
 #include "decode.h"
 #include "fastpath.h"
 #include "flow.h"
@@ -148,7 +149,7 @@ setup(void **st)
 	CPU_SET(0, &one);
 	if (sched_setaffinity(0, sizeof(one), &one) == -1)
 		return -1;
-	if (known_open(&kt, 1u << 16, true, known_progs, why, sizeof(why)) == -1) {
+	if (known_open(&kt, 1u << 16, true, NULL, known_progs, why, sizeof(why)) == -1) {
 		if (errno == EPERM || errno == ENOSYS ||
 		    strncmp(why, "BPF_MAP_CREATE", 14) == 0 ||
 		    strncmp(why, "mmap", 4) == 0) {
@@ -445,6 +446,52 @@ test_unfast_all(void **st)
 	forget(&f);
 }
 
+/* With the ring buffers' fill read: a fast frame for one more than half
+ * full goes the old way (the main ring), with no note. */
+static void
+test_half_full_ring_diverts(void **st)
+{
+	static struct bpf_insn prog[KNOWN_PROG_MAX];
+	struct frame f = tcp(50, 40050, ACK, 1500);	/* a 2 KiB record */
+	struct fb_flowkey k = key_of(&f);
+	struct known_prog_opts o;
+	char why[512];
+	int fd;
+
+	(void)st;
+	NEED_BPF();
+	memset(&o, 0, sizeof(o));
+	o.map_fd = kt.map_fd;
+	o.mask = kt.mask;
+	o.seed = kt.seed;
+	o.note_fd = kt.note_fd;
+	o.nets_fd = kt.nets_fd;
+	o.pend_fd = kt.pend_fd;
+	o.inbound = true;
+	o.leg = 0;
+	for (int i = 0; i < FAST_NKIND; i++) {
+		o.ring_fd[i] = fp.rb[0][i].fd;
+		o.ring_size[i] = fp.rb[0][i].size;
+	}
+	fd = bpfasm_load(BPF_PROG_TYPE_SOCKET_FILTER, prog, known_prog_build(prog, &o),
+	    "t_known", why, sizeof(why));
+	if (fd == -1)
+		fail_msg("%s", why);
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	/* A page of ring buffer: one record of 2 KiB fills half of it. */
+	assert_int_equal(run(fd, &f), KNOWN_SINK);
+	assert_int_equal(run(tc_prog[0], &f), TC_ACT_REDIRECT);
+	assert_int_equal(run(fd, &f), KNOWN_MAIN);
+	assert_int_equal(run(tc_prog[0], &f), TC_ACT_OK);
+	assert_int_equal(drain(0, &f), 1);
+	assert_int_equal(run(fd, &f), KNOWN_SINK);
+	assert_int_equal(run(tc_prog[0], &f), TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &f), 1);
+	close(fd);
+	forget(&f);
+}
+
 /* The honeynet here: 10.99.0.0/16 and 2001:db8::/32. */
 static void
 honeynet(void)
@@ -591,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_outsiders_frames),
 		cmocka_unit_test(test_synack_follows_syn),
 		cmocka_unit_test(test_reused_ports_syn),
+		cmocka_unit_test(test_half_full_ring_diverts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -208,7 +208,7 @@ setup_kernel(void **st)
 	char why[512];
 
 	(void)st;
-	if (known_open(&kt, 1u << 16, false, progs, why, sizeof(why)) == -1) {
+	if (known_open(&kt, 1u << 16, false, NULL, progs, why, sizeof(why)) == -1) {
 		/* No privilege, no bpf(), or a kernel without mmapable arrays
 		 * (before 5.5: fishbowl then files openers only): skipped.  A
 		 * program the verifier refuses is a failure. */
