@@ -364,24 +364,26 @@ reverse_hash(struct bpfasm *a, const struct known_prog_opts *o)
  * once) is the answer data control forwards anyway (an inbound
  * connection's reply), if no rate cap counts the honeypot's bytes
  * (known_nets.inside_ok): to the inside leg's newcomers' ring buffer.
- * r7 holds the frame's tag, FP_KEY its slot.
+ * Also when the slot holds the tag of an earlier flow on those addresses
+ * and ports, no longer fast (a client that reuses its ports).  r7 holds
+ * the frame's tag, FP_KEY its slot; FP_FALLBACK where it goes otherwise.
  */
 static void
 pending_synack(struct bpfasm *a, const struct known_prog_opts *o)
 {
 	label(a, L_SYNACK);
-	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_NEW);
-	tcp_flags(a, L_NEW);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_TCP, L_FALLBACK);
+	tcp_flags(a, L_FALLBACK);
 	ALU_IMM(BPF_AND, BPF_REG_1, 0x17);		/* FIN SYN RST ACK */
-	jump(a, BPF_JNE, BPF_REG_1, 0x12, L_NEW);
+	jump(a, BPF_JNE, BPF_REG_1, 0x12, L_FALLBACK);
 	ST_IMM(BPF_W, BPF_REG_10, FP_PKEY, 0);
 	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->nets_fd);
 	MOV_REG(BPF_REG_2, BPF_REG_10);
 	ALU_IMM(BPF_ADD, BPF_REG_2, FP_PKEY);
 	CALL(BPF_FUNC_map_lookup_elem);
-	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_FALLBACK);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, (int16_t)offsetof(struct known_nets, inside_ok));
-	jump(a, BPF_JEQ, BPF_REG_1, 0, L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_1, 0, L_FALLBACK);
 	LDX(BPF_W, BPF_REG_1, BPF_REG_10, FP_KEY);
 	ALU_IMM(BPF_AND, BPF_REG_1, KNOWN_PENDING - 1);
 	STX(BPF_W, BPF_REG_10, BPF_REG_1, FP_PKEY);
@@ -389,11 +391,10 @@ pending_synack(struct bpfasm *a, const struct known_prog_opts *o)
 	MOV_REG(BPF_REG_2, BPF_REG_10);
 	ALU_IMM(BPF_ADD, BPF_REG_2, FP_PKEY);
 	CALL(BPF_FUNC_map_lookup_elem);
-	jump(a, BPF_JEQ, BPF_REG_0, 0, L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_FALLBACK);
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_0, 0);
-	bpfasm_jump_reg(a, BPF_JNE, BPF_REG_1, BPF_REG_7, L_NEW);
+	bpfasm_jump_reg(a, BPF_JNE, BPF_REG_1, BPF_REG_7, L_FALLBACK);
 	ST_IMM(BPF_DW, BPF_REG_0, 0, 0);
-	ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 	note(a, o, KNOWN_NOTE_NEW);
 }
 
@@ -467,6 +468,10 @@ fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 		/* Known, not fast from here: maybe an outsider's frame. */
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
 		jump(a, BPF_JEQ, BPF_REG_1, 0, L_INBOUND);
+	} else if (o->nets_fd >= 0 && o->pend_fd >= 0) {
+		/* Or the answer to an outsider's SYN on reused ports. */
+		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
+		jump(a, BPF_JEQ, BPF_REG_1, 0, L_SYNACK);
 	} else {
 		jump(a, BPF_JEQ, BPF_REG_1, 0, L_MAIN);
 	}
@@ -569,6 +574,7 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 		jump(a, BPF_JA, 0, 0, L_INBOUND);
 	} else if (o->note_fd >= 0 && o->nets_fd >= 0 && o->pend_fd >= 0) {
+		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 		jump(a, BPF_JA, 0, 0, L_SYNACK);
 	} else {
 		jump(a, BPF_JA, 0, 0, L_NEW);

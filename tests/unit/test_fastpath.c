@@ -613,7 +613,22 @@ test_reused_ports_syn(void **st)
 	(void)st;
 	NEED_BPF();
 	honeynet();
+	known_set_inside_ok(&kt, true);
+	/* Known from before, not fast (it ended): the SYN and its SYN-ACK
+	 * are an outsider's and its answer. */
 	known_mark(&kt, &k);
+	assert_int_equal(meet(0, &syn).tc, TC_ACT_REDIRECT);
+	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
+	{
+		struct frame synack = tcp_back(40, 40040, SYN | ACK);
+		struct met m = meet(1, &synack);
+
+		assert_int_equal(m.fanout, KNOWN_SINK);
+		assert_int_equal(m.tc, TC_ACT_REDIRECT);
+		assert_int_equal(drain_kind(1, FAST_NEW, &synack), 1);
+		/* taken: a second one is judged first, in the main ring */
+		assert_int_equal(meet(1, &synack).fanout, KNOWN_MAIN);
+	}
 	known_set_fast(&kt, &k, false, 0, true);
 	assert_int_equal(meet(0, &syn).tc, TC_ACT_REDIRECT);
 	assert_int_equal(drain_kind(0, FAST_NEW, &syn), 1);
