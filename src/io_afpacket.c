@@ -892,7 +892,9 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		    a->st.fast_drops[i];
 		/* The newcomers' ring buffer is the openers' ring's twin. */
 		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops + fresh;
-		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames;
+		/* The newcomers' ring buffer is the openers' ring's twin. */
+		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames +
+		    a->fast.rb[i][FAST_NEW].frames;
 	}
 	for (int i = 0; i < 2; i++) {
 		st->rx_frames[i] = a->st.rx_frames[i];

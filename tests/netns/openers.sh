@@ -53,6 +53,9 @@
 #   B  (OPENERS_BEFORE=1) F with openers_ring_mb = 0 (one ring, as before
 #      the openers' ring), reported the same way (docs/performance.md
 #      "Floods: a ring for connection openers").
+#   FF, AF, UF (OPENERS_FAST=1, the default) F, A and U with fast_path =
+#      yes: the same checks; the flood's frames come to the outside leg's
+#      newcomers' ring buffer, which status counts with the openers' rings.
 #   M  a transfer connects, fishbowl restarts, the transfer runs: the new
 #      fishbowl picks the connection up mid-stream and marks it known once
 #      the client acknowledges the honeypot's sequence number; the
@@ -452,7 +455,7 @@ fbn_wait_port "$FBN_OUT" 8080 || not_ok "outside listener started"
 # flood NAME OPENERS_MB PHASE KIND KNOWN_FLOWS: KIND S (SYNs), A (ACKs) or
 # U (UDP), from random sources towards the honeypot.
 flood() {
-	local name=$1 omb=$2 ph=$3 kind=$4 known=$5 sent psent pgot good extra got xsent syns lc marks remarks orx mrx
+	local name=$1 omb=$2 ph=$3 kind=$4 known=$5 fast=${6:-no} sent psent pgot good extra got xsent syns lc marks remarks orx mrx
 	local what hargs
 	case $kind in
 	S) what=SYNs hargs="-S -p 80" ;;
@@ -471,6 +474,7 @@ max_flows = 16384
 ring_mb = 2
 openers_ring_mb = $omb
 known_flows = $known
+fast_path = $fast
 EOF
 	if ! fbn_start; then
 		not_ok "$ph: fishbowl starts" "$(tail -5 "$FBN_FB_LOG")"
@@ -479,6 +483,9 @@ EOF
 	local kf=false
 	[ "$known" = yes ] && [ "$omb" != 0 ] && kf=true
 	check_eq "$ph: status io.known_filter" $kf "$(fbn_json 'g(s, "totals.io.known_filter")')"
+	if [ "$fast" = yes ]; then
+		check_eq "$ph: status io.fast_path" true "$(fbn_json 'g(s, "totals.io.fast_path")')"
+	fi
 	baseline
 	for _ in $(seq 1 50); do
 		[ "$(inO $T ping $HP 1 0.1 0.2)" = "1 1" ] && break
@@ -604,6 +611,15 @@ if [ "${KNOWN_BEFORE:-1}" = 1 ]; then
 	flood udp-before 1 "U0" U no
 fi
 flood udp 1 "U" U yes
+# The same floods with the fast path (docs/io.md "The fast path"): the
+# flood's frames are outsiders', recorded into the outside leg's
+# newcomers' ring buffer (counted with the openers' ring) and forwarded by
+# the kernel; the transfer's into the known flows' one.
+if [ "${OPENERS_FAST:-1}" = 1 ]; then
+	flood fast-syn 1 "FF" S yes yes
+	flood fast-ack 1 "AF" A yes yes
+	flood fast-udp 1 "UF" U yes yes
+fi
 
 # --- M: a connection picked up mid-stream is marked known too ------------------
 # A transfer connects through one fishbowl, which then restarts: the new
