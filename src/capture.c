@@ -58,6 +58,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,8 @@
 
 struct capture {
 	char		*dir;
+	int		 reserve_fd;	/* DIR/.fishbowl-reserve, -1: none */
+	uint64_t	 reserve_len;
 	int		 linktype;
 	uint32_t	 snaplen;
 	uint64_t	 rotate_bytes;
@@ -322,6 +325,7 @@ map_ensure(struct capture *c, uint64_t end)
 }
 
 static int	cut_tail(struct capture *);
+static void	reserve_open(struct capture *, uint64_t);
 
 /*
  * A small batch, copied into the mapping.  0, or -1: use pwrite.  Only once
@@ -405,7 +409,7 @@ batch_written(struct capture *c)
 	c->off += c->len;
 	c->st.frames += c->nbatch;
 	c->st.bytes += c->len;
-	c->st.failing = false;
+	c->st.failing = c->st.reserve_spent;
 	batch_reset(c);
 }
 
@@ -596,6 +600,66 @@ write_batch_async(struct capture *c)
 }
 
 /* Flush the batch to the current file.  0, or -1 (frames counted lost). */
+/*
+ * The reserve (capture_opts.reserve_bytes).  Held: its blocks allocated.
+ * Spent: freed for the records that had crossed, until capture_tick can
+ * allocate it again.
+ */
+static void
+reserve_open(struct capture *c, uint64_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/.fishbowl-reserve", c->dir);
+	c->reserve_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->reserve_fd == -1 ||
+	    fallocate(c->reserve_fd, 0, 0, (off_t)len) == -1) {
+		log_warn("capture: cannot hold %llu MiB of disk in reserve (%s): "
+		    "on a full disk, frames that crossed the fast path may be "
+		    "lost", (unsigned long long)(len >> 20), path);
+		if (c->reserve_fd != -1) {
+			(void)ftruncate(c->reserve_fd, 0);
+			close(c->reserve_fd);
+		}
+		c->reserve_fd = -1;
+	} else {
+		c->reserve_len = len;
+		c->st.reserve = true;
+	}
+}
+
+/* The disk is full: free the reserve for what has crossed.  True if
+ * there was one to free. */
+static bool
+reserve_spend(struct capture *c)
+{
+	if (c->reserve_fd == -1 || !c->st.reserve)
+		return false;
+	if (ftruncate(c->reserve_fd, 0) == -1)
+		return false;
+	c->st.reserve = false;
+	c->st.reserve_spent = true;
+	c->st.failing = true;
+	log_warnx("capture: disk full, the reserve is spent: the gateway stays "
+	    "closed until it can be held again");
+	return true;
+}
+
+static void
+reserve_restore(struct capture *c)
+{
+	if (!c->st.reserve_spent)
+		return;
+	if (fallocate(c->reserve_fd, 0, 0, (off_t)c->reserve_len) == -1) {
+		(void)ftruncate(c->reserve_fd, 0);
+		return;
+	}
+	c->st.reserve = true;
+	c->st.reserve_spent = false;
+	c->st.failing = false;
+	log_info("capture: the reserve is held again");
+}
+
 static int
 write_batch(struct capture *c)
 {
@@ -611,6 +675,9 @@ write_batch(struct capture *c)
 		return 0;
 	}
 	err = pwrite_all(c->fd, c->buf, c->len, c->off);
+	/* A full disk: what crossed is written into the reserve's room. */
+	if ((err == ENOSPC || err == EDQUOT) && reserve_spend(c))
+		err = pwrite_all(c->fd, c->buf, c->len, c->off);
 	if (err == 0) {
 		/* The file is at least this long now, reserved tail or not. */
 		c->file_end = FB_MAX(c->file_end, c->off + c->len);
@@ -940,6 +1007,9 @@ capture_open(const struct capture_opts *o)
 	c->retention_day = -1;
 	c->cap = FB_MAX((size_t)BATCH_MIN, 2 * ((size_t)snaplen + PCAP_REC_HDR_LEN));
 	c->buf = xcalloc(1, c->cap);
+	c->reserve_fd = -1;
+	if (o->reserve_bytes != 0)
+		reserve_open(c, o->reserve_bytes + c->cap);
 	if (o->writer_thread && !o->mapped_end)
 		writer_start(c);
 	return c;
@@ -952,6 +1022,10 @@ capture_close(struct capture *c)
 		return;
 	close_file(c);
 	writer_stop(c);
+	if (c->reserve_fd != -1) {
+		(void)ftruncate(c->reserve_fd, 0);
+		close(c->reserve_fd);
+	}
 	free(c->buf);
 	free(c->dir);
 	free(c);
@@ -1289,6 +1363,7 @@ capture_tick(struct capture *c, fb_ns now)
 	int64_t day = day_of(now);
 
 	c->open_failed = false;
+	reserve_restore(c);
 	if (c->fd != -1 && day > c->day)
 		rotate_to(c, day);
 	if (c->keep_days > 0 && day != c->retention_day) {
@@ -1302,6 +1377,12 @@ capture_tick(struct capture *c, fb_ns now)
 		check_space(c, now);
 	}
 	return c->st.low_space;
+}
+
+bool
+capture_reserve_spent(const struct capture *c)
+{
+	return c->st.reserve_spent;
 }
 
 void

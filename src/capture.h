@@ -36,7 +36,10 @@ struct capture_stats {
 	uint64_t	days_deleted;	/* retention */
 	uint64_t	free_bytes;	/* free space at the last check */
 	bool		low_space;	/* free < min_free at the last check */
-	bool		failing;	/* the last write failed */
+	bool		failing;	/* the last write failed, or the
+					   reserve is spent (below) */
+	bool		reserve;	/* the reserve is held */
+	bool		reserve_spent;	/* used up: the disk is full */
 	char		current[512];	/* path of the file being written */
 };
 
@@ -49,6 +52,15 @@ struct capture_opts {
 	uint32_t	 snaplen;	/* 0 = 262144 */
 	bool		 mapped_end;	/* small batches through a mapping (live) */
 	bool		 writer_thread;	/* replay: batches written by a thread */
+	/*
+	 * Disk space held back for what has crossed before it could be
+	 * written (the fast path's ring buffers: their size): a file
+	 * DIR/.fishbowl-reserve of that much (plus a batch) allocated at open.
+	 * A write that finds the disk full frees it and is tried again, and
+	 * status says failing (the gateway closes) until it can be allocated
+	 * again (capture_tick).  0: none.
+	 */
+	uint64_t	 reserve_bytes;
 };
 
 struct capture;
@@ -89,5 +101,7 @@ void	 capture_release(struct capture *);
  */
 bool	 capture_tick(struct capture *, fb_ns now);
 void	 capture_stats(const struct capture *, struct capture_stats *);
+/* The reserve is spent: the disk is full (the gateway stays closed). */
+bool	 capture_reserve_spent(const struct capture *);
 
 #endif

@@ -922,6 +922,10 @@ process_batch(struct engine *e, int n)
 	}
 	if (capture_flush(e->capture) != 0)
 		failed = true;
+	/* The disk is full: what crossed was written into the reserve; the
+	 * gateway stays closed until the reserve is held again. */
+	if (capture_reserve_spent(e->capture))
+		failed = true;
 	/* Counted only now: a forward withheld for capture is a drop. */
 	if (gate(e, capture_blocks(e, failed))) {
 		for (i = 0; i < n; i++) {
@@ -982,6 +986,9 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		.mapped_end = e->opts.live,
 		/* Replay forwards nothing: its pcap can be written behind. */
 		.writer_thread = !e->opts.live,
+		/* What crossed the fast path before it was written must find
+		 * room on a full disk. */
+		.reserve_bytes = e->io->fast != NULL ? fastpath_bytes(e->io->fast) : 0,
 	};
 	char *state_dir;
 
@@ -1338,6 +1345,9 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "free_bytes", cs.free_bytes);
 	jb_bool(jb, "low_space", cs.low_space);
 	jb_bool(jb, "failing", e->capture_failing);
+	/* The fast path's disk reserve (capture.h): held, or spent (full). */
+	jb_bool(jb, "reserve", cs.reserve);
+	jb_bool(jb, "reserve_spent", cs.reserve_spent);
 	jb_str(jb, "file", cs.current);
 	jb_obj_end(jb);
 	jb_obj_begin(jb, "io");

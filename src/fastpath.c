@@ -530,6 +530,17 @@ fastpath_drops(const struct fastpath *f, int leg, enum fast_kind kind,
 }
 
 uint64_t
+fastpath_bytes(const struct fastpath *f)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++)
+			n += f->rb[i][k].fd != -1 ? f->rb[i][k].size : 0;
+	return n;
+}
+
+uint64_t
 fastpath_frames(const struct fastpath *f, int leg)
 {
 	return f->rb[leg][FAST_KNOWN].frames + f->rb[leg][FAST_NEW].frames;

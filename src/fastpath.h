@@ -140,6 +140,8 @@ void	fastpath_gate(struct fastpath *, bool closed);
 void	fastpath_wake(struct fastpath *, bool wake);
 uint64_t fastpath_drops(const struct fastpath *, int leg, enum fast_kind,
 	    enum fast_drop);
+/* What the ring buffers hold at most, all of them (the capture's reserve). */
+uint64_t fastpath_bytes(const struct fastpath *);
 /* Records read from leg's ring buffers, all kinds. */
 uint64_t fastpath_frames(const struct fastpath *, int leg);
 

@@ -36,13 +36,15 @@
 #   G  the capture fails (its tmpfs fills up), on_failure = block, during a
 #      fast transfer in: status capture failing and io.fast_gate_closed, the
 #      transfer stops crossing, the kernel drops its frames (fast_drops grows,
-#      counted in the kernel drops); space freed and a ping: the gate opens,
-#      the transfer ends whole; every frame the honeypot received is in the
-#      pcap (KNOWN LIMIT, see below).
+#      counted in the kernel drops), the disk reserve is spent (status
+#      capture.reserve_spent); space freed: the reserve is held again, the
+#      gate opens, a ping crosses, the transfer ends whole; every frame the
+#      honeypot received is in the pcap (ring_mb 4: the reserve fits the
+#      48 MiB tmpfs).
 #   S  SIGTERM during a fast transfer: exit 0; no tcx program is left on
 #      either leg (BPF_PROG_QUERY, as `bpftool net` does); pings and a new
 #      TCP connection from outside fail, the transfer no longer crosses;
-#      every frame the honeypot received is in the pcap (KNOWN BUG, below).
+#      every frame the honeypot received is in the pcap.
 #   K  kill -9 during a fast transfer: the same, but frames still in the
 #      ring buffer at the kill may be missing from the pcap (fastpath.h:
 #      "not promised"): reported, not asserted.
@@ -51,15 +53,14 @@
 # path cannot have it (kernel without tcx, no CAP_BPF): its log line is
 # printed first.
 #
-# Known bugs, checked as expected failures (printed "ok ... # SKIP expected
-# failure, known bug ID: ...", so tests/run.sh counts them as skipped; once
-# fixed they print "ok ... (known bug ID did not show this time)": then
-# make them plain checks):
-#   FASTPATH-GATE  frames already recorded in the ring buffer (and so
-#      forwarded) when the capture write fails are lost from the pcap: the
-#      gate closes only after the failed write (2-10 frames, up to 64 KiB,
-#      per run here; status capture.lost_frames counts them).
-# Fixed, now plain checks: FASTPATH-STALE (a refused SYN on an ended
+# Known bugs are checked as expected failures with known_bug (printed "ok
+# ... # SKIP expected failure, known bug ID: ..."; once fixed they print
+# "ok ... (known bug ID did not show this time)": then make them plain
+# checks).  None now.
+# Fixed, now plain checks: FASTPATH-GATE (frames recorded in a ring buffer,
+#      so forwarded, when the capture write failed were lost: the capture
+#      now holds a reserve of disk for them, capture.h reserve_bytes),
+#      FASTPATH-STALE (a refused SYN on an ended
 #      allowed connection's ports left its fast bits: the honeypot's ACKs
 #      on those ports crossed; engine.c fast_check_flow) and FASTPATH-STOP
 #      (on SIGTERM the tc programs were detached last: frames recorded in
@@ -621,14 +622,19 @@ t_gate() {
 	check_ge "G: the kernel drops count them" "$fd1" "$kd"
 	check_eq "G: the text status says the gate drops" 1 \
 	    "$(fbn_status | grep -c '^fast path: .* [1-9][0-9]* dropped there')"
+	check_eq "G: the reserve is spent (status capture.reserve_spent)" true \
+	    "$(J 'g(s, "totals.capture.reserve_spent")')"
 	rm -f "$W/gate/filler"
-	check_eq "G: space freed: a ping crosses" "3 3" "$(ping_out 3)"
+	# The reserve is held again at the next tick (a second), then the gate
+	# opens; a ping is one more frame to write.
+	ping_out 1 >/dev/null
 	if wait_json 'g(s, "totals.io.fast_gate_closed")' false 10 &&
 	    [ "$(J 'g(s, "totals.capture.failing")')" = false ]; then
 		ok "G: the gate opens again (io.fast_gate_closed false, capture not failing)"
 	else
 		not_ok "G: the gate opens again" "$(io fast_gate_closed) $(J 'g(s, "totals.capture.failing")')"
 	fi
+	check_eq "G: space freed: a ping crosses" "3 3" "$(ping_out 3)"
 	xfer_wait g 60
 	check_eq "G: the transfer then ends whole" "20971520 $SHA20" "$(cat "$W/g.rx" 2>/dev/null)"
 	sleep 0.3
@@ -638,7 +644,7 @@ t_gate() {
 	# shellcheck disable=SC2046
 	read -r n miss < <($C missing $FBN_ATTACKER 9300 "$W/g-h0.pcap" $(fbn_pcaps))
 	fbn_log "G: $n frames at the honeypot, $miss of them not in the pcap; capture lost_frames counted"
-	known_bug FASTPATH-GATE "G: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
+	check_eq "G: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
 }
 if ! phase G; then
 	:
@@ -650,6 +656,7 @@ icmp = allow
 rate = allow
 
 $FAST_ENGINE
+ring_mb = 4
 
 [capture]
 min_free_mb = 0
