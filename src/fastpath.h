@@ -29,11 +29,14 @@
  * nothing; frames read with fastpath_take stay valid until
  * fastpath_release.
  *
+ * A full disk: the capture holds disk in reserve for what the ring buffers
+ * hold (capture.h reserve_bytes, fastpath_bytes).
+ *
  * Not promised, and why the fast path is off by default: a frame is judged
  * after it crossed (one the engine would drop is counted, and its flow
  * leaves the fast path, but it has crossed); frames still in a ring buffer
- * when fishbowl dies, or when the capture write fails, are missing from the
- * pcap (at most a ring buffer's worth; the second counted as lost).
+ * when fishbowl is killed are missing from the pcap (at most a ring
+ * buffer's worth).
  */
 #ifndef FB_FASTPATH_H
 #define FB_FASTPATH_H
