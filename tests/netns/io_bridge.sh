@@ -27,7 +27,7 @@ done
 PROBE="$FB_BUILD/bridge_probe"
 mkdir -p "$FB_BUILD"
 if ${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Isrc \
-    src/util.c src/io_afpacket.c src/io_pcap.c src/openers.c src/known.c tests/tools/bridge_probe.c \
+    src/util.c src/io_afpacket.c src/io_pcap.c src/openers.c src/known.c src/bpfasm.c src/fastpath.c src/addr.c tests/tools/bridge_probe.c \
     -o "$PROBE" -lpcap -pthread 2>"$FB_BUILD/bridge_probe.log"; then
 	ok "bridge_probe builds"
 else
