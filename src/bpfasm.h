@@ -14,7 +14,7 @@
 #include <linux/bpf.h>
 
 #define BPFASM_LABELS	48
-#define BPFASM_FIXES	96
+#define BPFASM_FIXES	256
 
 struct bpfasm {
 	struct bpf_insn	*p;

@@ -179,7 +179,7 @@ known_slots_for(uint32_t max_flows)
 enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
 	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_OUTNOTE, L_REV6, L_REVFIN, L_SYNACK,
-	L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
 
 #define emit		bpfasm_emit
 #define label		bpfasm_label
@@ -196,6 +196,9 @@ enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 #define FP_FALLBACK	(-32)		/* where a frame not taken goes */
 #define FP_REV		(-40)		/* the note's second word */
 #define FP_PKEY		(-44)		/* key into the pending table */
+#define FP_PAY		(-56)		/* the IP payload's length */
+#define FP_WF		(-128)		/* 1: well formed, may take the fast path */
+#define FP_TMP		(-120)		/* a few bytes of the L4 header */
 #define FP_KEY		(-4)
 
 /* r0 = skb_load_bytes_relative(skb = r6, off, fp + to, len, network header) */
@@ -265,6 +268,82 @@ ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32
  * control's to count.
  */
 /*
+ * With the fast path: is the frame well formed as the engine's decoder
+ * wants it (decode.c)?  Only then may it cross before it is judged
+ * (FP_WF = 1; note() checks): IPv4 of version 4 without options nor
+ * fragmentation, a total length that fits the frame; IPv6 of version 6
+ * whose payload fits; a TCP data offset of at least 5 words within the
+ * payload, a UDP length of at least 8 within it.  Emitted once, at
+ * L_LOOKUP (both families pass there); keeps r7 (the hash), r8, r9, and
+ * loads r4 (KNOWN_K) again (a helper call takes it).
+ */
+static void
+well_formed(struct bpfasm *a)
+{
+	ST_IMM(BPF_DW, BPF_REG_10, FP_WF, 0);
+	LDX(BPF_W, BPF_REG_2, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_FAM);
+	jump(a, BPF_JNE, BPF_REG_1, 4, L_WF6);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_HDR);
+	MOV_REG(BPF_REG_3, BPF_REG_1);
+	ALU_IMM(BPF_RSH, BPF_REG_3, 4);
+	jump(a, BPF_JNE, BPF_REG_3, 4, L_WFDONE);
+	ALU_IMM(BPF_AND, BPF_REG_1, 0xf);
+	jump(a, BPF_JNE, BPF_REG_1, 5, L_WFDONE);
+	LDX(BPF_H, BPF_REG_1, BPF_REG_10, FP_HDR + 6);
+	emit(a, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 16);
+	ALU_IMM(BPF_AND, BPF_REG_1, 0x3fff);		/* MF, offset */
+	jump(a, BPF_JNE, BPF_REG_1, 0, L_WFDONE);
+	LDX(BPF_H, BPF_REG_1, BPF_REG_10, FP_HDR + 2);
+	emit(a, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 16);
+	jump(a, BPF_JLT, BPF_REG_1, 20, L_WFDONE);
+	bpfasm_jump_reg(a, BPF_JGT, BPF_REG_1, BPF_REG_2, L_WFDONE);
+	ALU_IMM(BPF_SUB, BPF_REG_1, 20);
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_PAY);
+	jump(a, BPF_JA, 0, 0, L_WFL4);
+	label(a, L_WF6);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_HDR);
+	ALU_IMM(BPF_RSH, BPF_REG_1, 4);
+	jump(a, BPF_JNE, BPF_REG_1, 6, L_WFDONE);
+	LDX(BPF_H, BPF_REG_1, BPF_REG_10, FP_HDR + 4);
+	emit(a, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 16);
+	MOV_REG(BPF_REG_3, BPF_REG_1);
+	ALU_IMM(BPF_ADD, BPF_REG_3, 40);
+	bpfasm_jump_reg(a, BPF_JGT, BPF_REG_3, BPF_REG_2, L_WFDONE);
+	STX(BPF_DW, BPF_REG_10, BPF_REG_1, FP_PAY);
+	label(a, L_WFL4);
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_TCP, L_WFTCP);
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_UDP, L_WFUDP);
+	jump(a, BPF_JA, 0, 0, L_WFOK);
+	label(a, L_WFTCP);
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+	ALU_IMM(BPF_ADD, BPF_REG_2, 12);
+	load_net(a, BPF_REG_2, 0, FP_TMP, 1);
+	jump(a, BPF_JNE, BPF_REG_0, 0, L_WFDONE);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_TMP);
+	ALU_IMM(BPF_RSH, BPF_REG_1, 4);
+	ALU_IMM(BPF_LSH, BPF_REG_1, 2);
+	jump(a, BPF_JLT, BPF_REG_1, 20, L_WFDONE);
+	LDX(BPF_DW, BPF_REG_3, BPF_REG_10, FP_PAY);
+	bpfasm_jump_reg(a, BPF_JGT, BPF_REG_1, BPF_REG_3, L_WFDONE);
+	jump(a, BPF_JA, 0, 0, L_WFOK);
+	label(a, L_WFUDP);
+	LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+	ALU_IMM(BPF_ADD, BPF_REG_2, 4);
+	load_net(a, BPF_REG_2, 0, FP_TMP, 2);
+	jump(a, BPF_JNE, BPF_REG_0, 0, L_WFDONE);
+	LDX(BPF_H, BPF_REG_1, BPF_REG_10, FP_TMP);
+	emit(a, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 16);
+	jump(a, BPF_JLT, BPF_REG_1, 8, L_WFDONE);
+	LDX(BPF_DW, BPF_REG_3, BPF_REG_10, FP_PAY);
+	bpfasm_jump_reg(a, BPF_JGT, BPF_REG_1, BPF_REG_3, L_WFDONE);
+	label(a, L_WFOK);
+	ST_IMM(BPF_DW, BPF_REG_10, FP_WF, 1);
+	label(a, L_WFDONE);
+	bpfasm_ld_imm64(a, BPF_REG_4, 0, KNOWN_K);
+}
+
+/*
  * Leave the note for the tc program (kind: 0 a known flow's frame, its
  * main ring buffer; KNOWN_NOTE_NEW an outsider's frame of a flow not
  * known, the newcomers' one) and file the frame in the sink; a frame too
@@ -275,6 +354,8 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 {
 	int k = (kind & KNOWN_NOTE_NEW) != 0;
 
+	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_WF);
+	jump(a, BPF_JEQ, BPF_REG_1, 0, L_FALLBACK);
 	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
 	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_FALLBACK);
 	if (o->ring_fd[k] >= 0) {
@@ -552,6 +633,8 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 
 	/* finish, then: slot = h & mask, tag = h >> 32 | 1 */
 	label(a, L_LOOKUP);
+	if (o->note_fd >= 0)
+		well_formed(a);
 	ALU_REG(BPF_MUL, BPF_REG_7, BPF_REG_4);
 	MOV_REG(BPF_REG_1, BPF_REG_7);
 	ALU_IMM(BPF_RSH, BPF_REG_1, 29);

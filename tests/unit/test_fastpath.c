@@ -492,6 +492,10 @@ test_half_full_ring_diverts(void **st)
 	forget(&f);
 }
 
+/* What the decoder would refuse never crosses before it is judged. */
+static void
+test_malformed_judged_first(void **st);
+
 /* The honeynet here: 10.99.0.0/16 and 2001:db8::/32. */
 static void
 honeynet(void)
@@ -639,6 +643,51 @@ test_reused_ports_syn(void **st)
 	assert_false(known_set_networks(&kt, NULL, 0));
 }
 
+static void
+test_malformed_judged_first(void **st)
+{
+	struct frame good = tcp(60, 40060, ACK, 100);
+	struct frame f;
+	struct fb_flowkey k = key_of(&good);
+	uint8_t *ip = good.b + 14;
+
+	(void)st;
+	NEED_BPF();
+	honeynet();
+	assert_int_equal(meet(0, &good).fanout, KNOWN_SINK);
+	assert_int_equal(drain_kind(0, FAST_NEW, &good), 1);
+	/* a total length beyond the frame */
+	f = good;
+	put16(f.b + 14 + 2, 400);
+	assert_int_equal(meet(0, &f).fanout, KNOWN_NEW);
+	/* a first fragment (more fragments) */
+	f = good;
+	put16(f.b + 14 + 6, 0x2000);
+	assert_int_equal(meet(0, &f).fanout, KNOWN_NEW);
+	/* a TCP data offset under 5 words, and one beyond the payload */
+	f = good;
+	f.b[14 + 20 + 12] = 0x40;
+	assert_int_equal(meet(0, &f).fanout, KNOWN_NEW);
+	f = tcp(60, 40060, ACK, 0);		/* 60 bytes of header in 20 */
+	f.b[14 + 20 + 12] = 0xf0;
+	assert_int_equal(meet(0, &f).fanout, KNOWN_NEW);
+	/* not version 4 */
+	f = good;
+	f.b[14] = 0x55;
+	assert_int_equal(meet(0, &f).fanout, KNOWN_NEW);
+	/* a known fast flow's malformed frame goes to the main ring */
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	f = tcp(60, 40060, ACK, 0);
+	f.b[14 + 20 + 12] = 0xf0;
+	assert_int_equal(meet(0, &f).fanout, KNOWN_MAIN);
+	assert_int_equal(meet(0, &good).fanout, KNOWN_SINK);
+	assert_int_equal(drain(0, &good), 1);
+	forget(&good);
+	(void)ip;
+	assert_false(known_set_networks(&kt, NULL, 0));
+}
+
 int
 main(void)
 {
@@ -654,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_synack_follows_syn),
 		cmocka_unit_test(test_reused_ports_syn),
 		cmocka_unit_test(test_half_full_ring_diverts),
+		cmocka_unit_test(test_malformed_judged_first),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
