@@ -33,8 +33,9 @@
  * hold (capture.h reserve_bytes, fastpath_bytes).
  *
  * Not promised, and why the fast path is off by default: a frame is judged
- * after it crossed (one the engine would drop is counted, and its flow
- * leaves the fast path, but it has crossed); frames still in a ring buffer
+ * after it crossed (known.h lets only well-formed frames take the fast
+ * path; one the engine would still drop is counted, and its flow leaves
+ * the fast path, but it has crossed); frames still in a ring buffer
  * when fishbowl is killed are missing from the pcap (at most a ring
  * buffer's worth).
  */
