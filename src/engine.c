@@ -1366,6 +1366,8 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_bool(jb, "fast_path", is.fast_path);
 	jb_u64(jb, "fast_frames", is.fast_frames[0] + is.fast_frames[1]);
 	jb_u64(jb, "fast_drops", is.fast_drops[0] + is.fast_drops[1]);
+	/* Of fast_frames: read from ring buffers a killed fishbowl left. */
+	jb_u64(jb, "fast_recovered", is.fast_recovered[0] + is.fast_recovered[1]);
 	jb_u64(jb, "fast_marks", e->c.fast_marks);
 	jb_u64(jb, "fast_judged_drop", e->c.fast_judged_drop);
 	jb_bool(jb, "fast_gate_closed", e->fast_gate_closed);
@@ -1487,6 +1489,10 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 		    (unsigned long long)(is.fast_frames[0] + is.fast_frames[1]),
 		    (unsigned long long)(is.fast_drops[0] + is.fast_drops[1]),
 		    (unsigned long long)e->c.fast_judged_drop);
+	if (is.fast_recovered[0] + is.fast_recovered[1] > 0)
+		jb_printf(jb, "fast path: %llu frames recovered from the ring buffers "
+		    "a fishbowl killed before left (pinned)\n",
+		    (unsigned long long)(is.fast_recovered[0] + is.fast_recovered[1]));
 }
 
 /* Control socket: one request line per connection, answer, close. */

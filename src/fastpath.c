@@ -4,11 +4,17 @@
  * known.c's; tests/unit/test_fastpath.c runs both programs in the kernel,
  * one after the other on one CPU, as a frame meets them.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/pkt_cls.h>
@@ -236,25 +242,17 @@ ctl_open(struct fastpath *f, char *why, size_t whylen)
 	return 0;
 }
 
-/* A ring buffer: its consumer page (ours to write), then the producer
- * page and the data, which the kernel maps twice in a row so a record
- * that wraps reads as one. */
+/* Map ring buffer fd (of bytes): its consumer page (ours to write), then
+ * the producer page and the data, which the kernel maps twice in a row so
+ * a record that wraps reads as one.  Reading starts where the consumer
+ * stopped (an adopted one's: fastpath_adopt). */
 static int
-rb_open(struct fast_rb *l, uint64_t bytes, char *why, size_t whylen)
+rb_map(struct fast_rb *l, int fd, uint64_t bytes, char *why, size_t whylen)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	union bpf_attr at;
 	void *m;
 
-	memset(&at, 0, sizeof(at));
-	at.map_type = BPF_MAP_TYPE_RINGBUF;
-	at.max_entries = (uint32_t)bytes;
-	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_rb");
-	if ((l->fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
-		snprintf(why, whylen, "BPF_MAP_CREATE (ring buffer of %llu bytes): %s",
-		    (unsigned long long)bytes, strerror(errno));
-		return -1;
-	}
+	l->fd = fd;
 	l->size = bytes;
 	l->cons_len = page;
 	m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
@@ -277,6 +275,25 @@ rb_open(struct fast_rb *l, uint64_t bytes, char *why, size_t whylen)
 	return 0;
 }
 
+/* A new ring buffer of bytes. */
+static int
+rb_open(struct fast_rb *l, uint64_t bytes, char *why, size_t whylen)
+{
+	union bpf_attr at;
+	int fd;
+
+	memset(&at, 0, sizeof(at));
+	at.map_type = BPF_MAP_TYPE_RINGBUF;
+	at.max_entries = (uint32_t)bytes;
+	snprintf(at.map_name, sizeof(at.map_name), "fb_fast_rb");
+	if ((fd = (int)bpfasm_sys(BPF_MAP_CREATE, &at)) == -1) {
+		snprintf(why, whylen, "BPF_MAP_CREATE (ring buffer of %llu bytes): %s",
+		    (unsigned long long)bytes, strerror(errno));
+		return -1;
+	}
+	return rb_map(l, fd, bytes, why, whylen);
+}
+
 static void
 rb_close(struct fast_rb *l)
 {
@@ -294,7 +311,7 @@ void
 fastpath_init(struct fastpath *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->ctl_fd = -1;
+	f->ctl_fd = f->pin_parent = -1;
 	for (int i = 0; i < 2; i++) {
 		f->prog_fd[i] = f->link_fd[i] = -1;
 		for (int k = 0; k < FAST_NKIND; k++)
@@ -312,7 +329,6 @@ int
 fastpath_maps(struct fastpath *f, uint64_t rb_bytes, uint64_t new_bytes, char *why,
     size_t whylen)
 {
-	fastpath_init(f);
 	if (!good_size(rb_bytes) || (new_bytes != 0 && !good_size(new_bytes))) {
 		snprintf(why, whylen, "ring buffer of %llu or %llu bytes: not a power "
 		    "of two of at least a page", (unsigned long long)rb_bytes,
@@ -320,18 +336,29 @@ fastpath_maps(struct fastpath *f, uint64_t rb_bytes, uint64_t new_bytes, char *w
 		return -1;
 	}
 	if (ctl_open(f, why, whylen) == -1)
-		goto fail;
+		return -1;
 	for (int i = 0; i < 2; i++)
-		if (rb_open(&f->rb[i][FAST_KNOWN], rb_bytes, why, whylen) == -1)
-			goto fail;
+		if (f->rb[i][FAST_KNOWN].fd == -1 &&
+		    rb_open(&f->rb[i][FAST_KNOWN], rb_bytes, why, whylen) == -1)
+			return -1;
 	for (int i = 0; i < 2 && new_bytes != 0; i++)
-		if (rb_open(&f->rb[i][FAST_NEW], new_bytes, why, whylen) == -1)
-			goto fail;
+		if (f->rb[i][FAST_NEW].fd == -1 &&
+		    rb_open(&f->rb[i][FAST_NEW], new_bytes, why, whylen) == -1)
+			return -1;
 	fastpath_clock(f);
 	return 0;
-fail:
-	fastpath_close(f);
-	return -1;
+}
+
+/* Both legs' programs detached and unloaded; the maps stay. */
+static void
+progs_close(struct fastpath *f)
+{
+	fastpath_detach(f);
+	for (int i = 0; i < 2; i++) {
+		if (f->prog_fd[i] != -1)
+			close(f->prog_fd[i]);
+		f->prog_fd[i] = -1;
+	}
 }
 
 static int
@@ -371,7 +398,7 @@ fastpath_attach(struct fastpath *f, int note_fd, int pend_fd, const int ifindex[
 		if ((f->prog_fd[i] = fastpath_prog_load(prog, n, why, whylen)) == -1 ||
 		    (f->link_fd[i] = tcx_attach(f->prog_fd[i], ifindex[i], why,
 		    whylen)) == -1) {
-			fastpath_close(f);
+			progs_close(f);
 			return -1;
 		}
 	}
@@ -388,24 +415,348 @@ fastpath_detach(struct fastpath *f)
 	}
 }
 
+static void unpin(struct fastpath *);
+
 void
 fastpath_close(struct fastpath *f)
 {
+	uint64_t left;
+
 	/* Detach both legs before anything else: nothing crosses after. */
+	progs_close(f);
+	fastpath_release(f);
+	if ((left = fastpath_pending(f)) == 0)
+		unpin(f);
+	else if (f->pin_dir[0] != '\0')
+		log_warnx("fast path: %llu bytes of records not read stay pinned in "
+		    "%s: the next start on this capture directory reads them",
+		    (unsigned long long)left, f->pin_dir);
 	for (int i = 0; i < 2; i++)
-		if (f->link_fd[i] != -1)
-			close(f->link_fd[i]);
-	for (int i = 0; i < 2; i++) {
-		if (f->prog_fd[i] != -1)
-			close(f->prog_fd[i]);
 		for (int k = 0; k < FAST_NKIND; k++)
 			rb_close(&f->rb[i][k]);
-	}
 	if (f->ctl != NULL)
 		munmap(f->ctl, f->ctl_len);
 	if (f->ctl_fd != -1)
 		close(f->ctl_fd);
+	if (f->pin_parent != -1)
+		close(f->pin_parent);
 	fastpath_init(f);
+}
+
+/* Pinned ring buffers */
+
+#define BPF_FS_MAGIC_	0xcafe4a11UL
+#define PIN_PARENT	FAST_PIN_ROOT "/fishbowl"
+
+static const char *const leg_name[2] = { "outside", "inside" };
+static const char *const kind_name[FAST_NKIND] = { "known", "new" };
+
+static void
+pin_name(char *buf, size_t n, int leg, int kind)
+{
+	snprintf(buf, n, "rb-%s-%s", leg_name[leg], kind_name[kind]);
+}
+
+static bool
+is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && (unsigned long)sf.f_type == BPF_FS_MAGIC_;
+}
+
+/* Whether another process shares our mount namespace: a bpffs we mount in
+ * a namespace of our own (`ip netns exec` makes one) vanishes with us, and
+ * its pins with it.  Cannot tell: yes. */
+static bool
+mntns_shared(void)
+{
+	char self[64], other[64], p[64];
+	struct dirent *de;
+	bool shared = false;
+	ssize_t n;
+	DIR *d;
+
+	if ((n = readlink("/proc/self/ns/mnt", self, sizeof(self) - 1)) <= 0 ||
+	    (d = opendir("/proc")) == NULL)
+		return true;
+	self[n] = '\0';
+	while (!shared && (de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		snprintf(p, sizeof(p), "/proc/%ld/ns/mnt", pid);
+		if ((n = readlink(p, other, sizeof(other) - 1)) <= 0)
+			continue;
+		other[n] = '\0';
+		shared = strcmp(self, other) == 0;
+	}
+	closedir(d);
+	return shared;
+}
+
+static int
+bpffs_mount(char *why, size_t whylen)
+{
+	if (mount("bpf", FAST_PIN_ROOT, "bpf", 0, "mode=0700") == -1) {
+		snprintf(why, whylen, "bpffs is not mounted there and mounting it "
+		    "failed: %s", strerror(errno));
+		return -1;
+	}
+	if (!mntns_shared()) {
+		umount2(FAST_PIN_ROOT, MNT_DETACH);
+		snprintf(why, whylen, "bpffs is not mounted there, and mounted by "
+		    "fishbowl in a mount namespace of its own (ip netns exec makes "
+		    "one) it would vanish with fishbowl (mount it in the host's, or "
+		    "run fishbowl with nsenter --net)");
+		return -1;
+	}
+	log_info("mounted bpffs at %s (the fast path pins its ring buffers there)",
+	    FAST_PIN_ROOT);
+	return 0;
+}
+
+int
+fastpath_pins(struct fastpath *f, const char *capture_dir, bool create,
+    unsigned uid, unsigned gid, char *why, size_t whylen)
+{
+	struct statx sx;
+	struct stat st;
+	unsigned long long born = 0;
+	int fd;
+
+	f->pin_uid = uid;
+	f->pin_gid = gid;
+	if (statx(AT_FDCWD, capture_dir, 0, STATX_INO | STATX_BTIME, &sx) == -1) {
+		snprintf(why, whylen, "%s: %s", capture_dir, strerror(errno));
+		return -1;
+	}
+	if (sx.stx_mask & STATX_BTIME)
+		born = (unsigned long long)sx.stx_btime.tv_sec * 1000000000ull +
+		    sx.stx_btime.tv_nsec;
+	snprintf(f->pin_key, sizeof(f->pin_key), "%llx-%llx-%llx",
+	    (unsigned long long)makedev(sx.stx_dev_major, sx.stx_dev_minor),
+	    (unsigned long long)sx.stx_ino, born);
+	snprintf(f->pin_dir, sizeof(f->pin_dir), "%s/%s", PIN_PARENT, f->pin_key);
+	if (!is_bpffs(FAST_PIN_ROOT)) {
+		if (!create) {
+			snprintf(why, whylen, "bpffs is not mounted there");
+			return -1;
+		}
+		if (bpffs_mount(why, whylen) == -1)
+			return -1;
+	}
+	/* Sticky, others may enter and write but not list: fishbowl's user
+	 * removes its own instance's directory at a clean stop. */
+	if (create && mkdir(PIN_PARENT, 01733) == -1 && errno != EEXIST) {
+		snprintf(why, whylen, "mkdir %s: %s", PIN_PARENT, strerror(errno));
+		return -1;
+	}
+	fd = open(PIN_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1 || fstat(fd, &st) == -1 || (create && fchmod(fd, 01733) == -1)) {
+		snprintf(why, whylen, "%s: %s", PIN_PARENT, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s: not ours (uid %u)", PIN_PARENT,
+		    (unsigned)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	f->pin_parent = fd;
+	return 0;
+}
+
+/* KEY is a directory of ours (root's, or the user's we run as), not a
+ * link that would send the pins elsewhere. */
+static bool
+key_dir_ours(const struct fastpath *f)
+{
+	struct stat st;
+
+	return fstatat(f->pin_parent, f->pin_key, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == f->pin_uid) &&
+	    (st.st_mode & 022) == 0;
+}
+
+/* Open pin name (in KEY) if it is a ring buffer we pinned; its size. */
+static int
+adopt_one(struct fastpath *f, const char *name, uint32_t *bytes, char *why,
+    size_t whylen)
+{
+	char path[192];
+	struct bpf_map_info mi;
+	union bpf_attr at;
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", f->pin_dir, name);
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return -1;
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s: not pinned by us (uid %u)", path,
+		    (unsigned)st.st_uid);
+		return -1;
+	}
+	memset(&at, 0, sizeof(at));
+	at.pathname = (uint64_t)(uintptr_t)path;
+	if ((fd = (int)bpfasm_sys(BPF_OBJ_GET, &at)) == -1) {
+		snprintf(why, whylen, "BPF_OBJ_GET %s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(&mi, 0, sizeof(mi));
+	memset(&at, 0, sizeof(at));
+	at.info.bpf_fd = (uint32_t)fd;
+	at.info.info_len = sizeof(mi);
+	at.info.info = (uint64_t)(uintptr_t)&mi;
+	if (bpfasm_sys(BPF_OBJ_GET_INFO_BY_FD, &at) == -1 ||
+	    mi.type != BPF_MAP_TYPE_RINGBUF || !good_size(mi.max_entries)) {
+		snprintf(why, whylen, "%s: not a ring buffer of the fast path", path);
+		close(fd);
+		return -1;
+	}
+	*bytes = mi.max_entries;
+	return fd;
+}
+
+int
+fastpath_adopt(struct fastpath *f, char *why, size_t whylen)
+{
+	char name[32], e[256];
+	uint32_t bytes;
+	int n = 0, fd;
+
+	why[0] = '\0';
+	if (f->pin_parent == -1 || !key_dir_ours(f))
+		return 0;
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			struct fast_rb *l = &f->rb[i][k];
+
+			pin_name(name, sizeof(name), i, k);
+			e[0] = '\0';
+			if ((fd = adopt_one(f, name, &bytes, e, sizeof(e))) == -1) {
+				if (e[0] != '\0')
+					snprintf(why, whylen, "%s", e);
+				continue;
+			}
+			if (rb_map(l, fd, bytes, e, sizeof(e)) == -1) {
+				snprintf(why, whylen, "%s: %s", name, e);
+				rb_close(l);
+				continue;
+			}
+			l->pinned = true;
+			l->recover_end = __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE);
+			n++;
+		}
+	if (n > 0)
+		fastpath_clock(f);
+	return n;
+}
+
+int
+fastpath_pin(struct fastpath *f, char *why, size_t whylen)
+{
+	char name[32], path[192];
+	union bpf_attr at;
+
+	if (f->pin_parent == -1) {
+		snprintf(why, whylen, "no directory for them");
+		return -1;
+	}
+	if (mkdirat(f->pin_parent, f->pin_key, 0700) == -1 && errno != EEXIST) {
+		snprintf(why, whylen, "mkdir %s: %s", f->pin_dir, strerror(errno));
+		return -1;
+	}
+	if (!key_dir_ours(f) || fchownat(f->pin_parent, f->pin_key, f->pin_uid,
+	    f->pin_gid, AT_SYMLINK_NOFOLLOW) == -1) {
+		snprintf(why, whylen, "%s: %s", f->pin_dir, key_dir_ours(f) ?
+		    strerror(errno) : "not a directory of ours");
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			struct fast_rb *l = &f->rb[i][k];
+
+			if (l->fd == -1 || l->pinned)
+				continue;
+			pin_name(name, sizeof(name), i, k);
+			snprintf(path, sizeof(path), "%s/%s", f->pin_dir, name);
+			memset(&at, 0, sizeof(at));
+			at.pathname = (uint64_t)(uintptr_t)path;
+			at.bpf_fd = (uint32_t)l->fd;
+			if (bpfasm_sys(BPF_OBJ_PIN, &at) == -1) {
+				snprintf(why, whylen, "BPF_OBJ_PIN %s: %s", path,
+				    strerror(errno));
+				return -1;
+			}
+			l->pinned = true;
+		}
+	return 0;
+}
+
+/* Through the directory opened at start: fishbowl's user owns KEY (root
+ * is gone by now, and may not reach FAST_PIN_ROOT by path). */
+static void
+unpin(struct fastpath *f)
+{
+	char name[32];
+	bool any = false;
+	int kfd;
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++)
+			any |= f->rb[i][k].pinned;
+	if (!any || f->pin_parent == -1)
+		return;
+	kfd = openat(f->pin_parent, f->pin_key, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW);
+	if (kfd == -1) {
+		log_warn("fast path: cannot unpin its ring buffers in %s", f->pin_dir);
+		return;
+	}
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			if (!f->rb[i][k].pinned)
+				continue;
+			pin_name(name, sizeof(name), i, k);
+			if (unlinkat(kfd, name, 0) == -1 && errno != ENOENT)
+				log_warn("fast path: unpin %s/%s", f->pin_dir, name);
+			f->rb[i][k].pinned = false;
+		}
+	close(kfd);
+	if (unlinkat(f->pin_parent, f->pin_key, AT_REMOVEDIR) == -1)
+		log_warn("fast path: rmdir %s", f->pin_dir);
+}
+
+uint64_t
+fastpath_pending(const struct fastpath *f)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			const struct fast_rb *l = &f->rb[i][k];
+
+			if (l->prod_pos != NULL)
+				n += __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE) -
+				    l->pos;
+		}
+	return n;
+}
+
+uint64_t
+fastpath_recovered(const struct fastpath *f, int leg)
+{
+	return f->rb[leg][FAST_KNOWN].recovered + f->rb[leg][FAST_NEW].recovered;
 }
 
 /* The reader */
@@ -491,6 +842,8 @@ fastpath_take(struct fastpath *f, int leg, enum fast_kind kind, struct fb_frame 
 	fr->leg = (enum fb_leg)leg;
 	fr->forwarded = true;
 	fr->unknown = kind == FAST_NEW;
+	if (l->pos < l->recover_end)
+		l->recovered++;		/* a killed fishbowl's: crossed then */
 	l->pos += ((len + RB_HDR + 7) & ~7u);
 	l->frames++;
 	l->bytes += caplen;

@@ -32,12 +32,23 @@
  * A full disk: the capture holds disk in reserve for what the ring buffers
  * hold (capture.h reserve_bytes, fastpath_bytes).
  *
+ * Killed (SIGKILL, a crash): the ring buffers outlive fishbowl, pinned
+ * in bpffs (FAST_PIN_ROOT/fishbowl/KEY/rb-LEG-KIND, KEY names the capture
+ * directory: fastpath_pins).  The next start adopts them (fastpath_adopt)
+ * and reads the records the dead process left, from where it stopped,
+ * before and along with new frames (counted: fastpath_recovered); with the
+ * fast path off that time it still reads them, then unpins them.  A clean
+ * stop unpins them once they are empty (fastpath_close).  No pins, no fast
+ * path: a kill would lose frames that crossed.  A record the dead process
+ * had read but not yet given back may be written twice (its last batch).
+ *
  * Not promised, and why the fast path is off by default: a frame is judged
  * after it crossed (known.h lets only well-formed frames take the fast
  * path; one the engine would still drop is counted, and its flow leaves
- * the fast path, but it has crossed); frames still in a ring buffer
- * when fishbowl is killed are missing from the pcap (at most a ring
- * buffer's worth).
+ * the fast path, but it has crossed); after a kill, its frames are in the
+ * pcap only once fishbowl starts again on the same capture directory in
+ * the same boot (the records' clock), and the host must not have been
+ * rebooted or bpffs unmounted in between.
  */
 #ifndef FB_FASTPATH_H
 #define FB_FASTPATH_H
@@ -80,6 +91,9 @@ struct fast_rb {
 	uint64_t	 size;
 	uint64_t	 pos;			/* next record to read */
 	uint64_t	 frames, bytes, bad;
+	bool		 pinned;		/* in bpffs (ours or adopted) */
+	uint64_t	 recover_end;		/* adopted: the producer then */
+	uint64_t	 recovered;		/* records read below it */
 };
 
 struct fastpath {
@@ -89,14 +103,46 @@ struct fastpath {
 	struct fast_rb	 rb[2][FAST_NKIND];	/* per leg */
 	int		 prog_fd[2], link_fd[2];
 	int64_t		 mono_to_real;		/* ns, refreshed per batch */
+	int		 pin_parent;		/* FAST_PIN_ROOT/fishbowl, -1 */
+	char		 pin_key[64];		/* the instance's directory */
+	char		 pin_dir[128];		/* its path */
+	unsigned	 pin_uid, pin_gid;	/* who unpins (fishbowl's user) */
 };
+
+#define FAST_PIN_ROOT	"/sys/fs/bpf"
+
+/*
+ * Where this instance pins its ring buffers: FAST_PIN_ROOT/fishbowl/KEY,
+ * KEY from capture_dir's identity (device, inode and birth time, hex), so
+ * two fishbowls never adopt each other's, and a directory made again in
+ * place of a removed one is another.  With create, bpffs is mounted at
+ * FAST_PIN_ROOT if it is not (not if the mount would vanish with this
+ * process: a mount namespace of its own, as `ip netns exec` makes) and
+ * FAST_PIN_ROOT/fishbowl made; without, only pins already there are
+ * found.  uid and gid (the user fishbowl runs as) will own KEY, so the
+ * clean stop can unpin after root is dropped.  -1 with why: no pins (for
+ * create: no fast path).  Call after fastpath_init.
+ */
+int	fastpath_pins(struct fastpath *, const char *capture_dir, bool create,
+	    unsigned uid, unsigned gid, char *why, size_t whylen);
+/* Open the pinned ring buffers found (a fishbowl that did not stop
+ * cleanly left them) as this run's, reading from where it stopped.  How
+ * many were found; -1 with why if one is there but is not ours to use
+ * (those that are, are adopted). */
+int	fastpath_adopt(struct fastpath *, char *why, size_t whylen);
+/* Pin every ring buffer not pinned yet.  -1 with why. */
+int	fastpath_pin(struct fastpath *, char *why, size_t whylen);
+/* Bytes of records not read yet, all ring buffers. */
+uint64_t fastpath_pending(const struct fastpath *);
+/* Records read that an adopted ring buffer held at adoption, leg's. */
+uint64_t fastpath_recovered(const struct fastpath *, int leg);
 
 /*
  * The maps (fastpath_maps, below: made first, known.h's programs read the
  * ring buffers' fill), then each leg's tc program, loaded (reading note_fd,
  * known.h's per-CPU note, and pend_fd, its pending answers) and attached
- * to the leg (tcx ingress).  -1 with why on any failure, nothing left
- * attached or open.
+ * to the leg (tcx ingress).  -1 with why on any failure, no program left
+ * attached or loaded (the maps stay: the caller closes).
  */
 int	fastpath_attach(struct fastpath *, int note_fd, int pend_fd,
 	    const int ifindex[2], char *why, size_t whylen);
@@ -105,7 +151,9 @@ void	fastpath_init(struct fastpath *);
 /* Detach both legs' programs: the kernel forwards nothing more; what the
  * ring buffers hold can still be read (a stop drains them). */
 void	fastpath_detach(struct fastpath *);
-/* Detach first (nothing more crosses), then free. */
+/* Detach first (nothing more crosses), give back the records read (the
+ * caller has written them), unpin if every ring buffer is empty (else
+ * they stay pinned for the next start, logged), then free. */
 void	fastpath_close(struct fastpath *);
 
 struct fast_prog_opts {
@@ -123,7 +171,8 @@ int	fastpath_prog_load(const struct bpf_insn *prog, size_t n, char *why,
 	    size_t whylen);
 /* The control array and each leg's ring buffers: of known flows
  * (rb_bytes, a power of two of at least a page) and, with new_bytes, of
- * newcomers.  -1 with why, nothing left open. */
+ * newcomers; those adopted already are kept (whatever their size).  -1
+ * with why (the caller closes).  Call after fastpath_init. */
 int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, uint64_t new_bytes,
 	    char *why, size_t whylen);
 

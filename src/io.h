@@ -59,6 +59,8 @@ struct io_stats {
 	bool		fast_path;	/* the kernel forwards fast flows */
 	uint64_t	fast_frames[2];	/* of rx_frames, forwarded by it */
 	uint64_t	fast_drops[2];	/* of kernel_drops, the fast path's */
+	uint64_t	fast_recovered[2];/* of fast_frames, left in pinned ring
+					 * buffers by a fishbowl killed before */
 };
 
 struct fb_io;
@@ -103,14 +105,25 @@ struct fb_io {
 	struct fastpath	*fast;
 };
 
+/* Where the fast path pins its ring buffers (fastpath.h "Killed"): the
+ * capture directory names the instance; uid and gid (the user fishbowl
+ * runs as) will own the pins' directory, to remove it at a clean stop. */
+struct fb_fast_pins {
+	const char	*capture_dir;
+	unsigned	 uid, gid;
+};
+
 /* Live bridge between two interfaces (opened as root): per leg a ring of
  * ring_mb MiB, and one of openers_mb MiB for newcomers (0: none), filled
  * by a table of known_slots known flows (known.h) or, where the kernel
  * cannot, with connection openers only (openers.h); with fast_mb, the
- * fast path (fastpath.h) with ring buffers of that many MiB per leg. */
+ * fast path (fastpath.h) with ring buffers of that many MiB per leg,
+ * pinned as pins says (NULL: nowhere, so no fast path).  Ring buffers a
+ * killed fishbowl left pinned are read first, fast path or not. */
 struct fb_io *io_afpacket_open(const char *outside, const char *inside,
 	    uint32_t ring_mb, uint32_t openers_mb, uint32_t known_slots,
-	    uint32_t fast_mb, char *err, size_t errlen);
+	    uint32_t fast_mb, const struct fb_fast_pins *pins, char *err,
+	    size_t errlen);
 /* Offline: frames from a pcap/pcapng file, leg LEG_UNKNOWN, forward discards. */
 struct fb_io *io_pcap_open(const char *path, char *err, size_t errlen);
 

@@ -179,11 +179,19 @@ struct io_af {
 	int			 known_prog[2];	/* until each leg joined its own */
 	struct fastpath		 fast;
 	bool			 fast_on;	/* both legs' tc programs attached */
+	bool			 fast_maps_ok;	/* made and pinned, for fast_start */
+	char			 pin_why[256];	/* why they cannot be pinned */
+	bool			 fast_read;	/* its ring buffers are read: with
+						   fast_on, or a killed fishbowl's
+						   left (then closed: fast_done) */
+	uint64_t		 fast_gone[2][3];/* counts of ring buffers closed:
+						   frames, newcomers', recovered */
 	uint64_t		 busy_until;	/* (CLOCK_MONOTONIC ns) poll, not sleep */
 	bool			 fast_wakes;	/* records wake us (we sleep) */
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
+static void fast_done(struct io_af *);
 static uint64_t sender_settle(struct io_af *);
 
 static struct tpacket2_hdr *
@@ -340,7 +348,7 @@ next_ring_ts(struct io_af *a, int li, uint32_t *statusp, uint64_t *tsp)
 	}
 	if (best != -1)
 		*statusp = st[best];
-	for (int k = 0; a->fast_on && k < FAST_NKIND; k++)
+	for (int k = 0; a->fast_read && k < FAST_NKIND; k++)
 		if (fastpath_peek(&a->fast, li, (enum fast_kind)k,
 		    (fb_ns *)&ts[RX_FAST + k]) &&
 		    (best == -1 || ts[RX_FAST + k] < ts[best]))
@@ -463,7 +471,7 @@ fill(struct io_af *a, struct fb_frame *frames, int max)
 	int n = 0, li = a->first;
 	bool more[2] = { true, true };
 
-	if (a->fast_on)
+	if (a->fast_read)
 		return fill_in_time(a, frames, max);
 	/* One frame from each leg in turn, so a flood on one leg cannot starve
 	 * the other. */
@@ -523,9 +531,11 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	a->batch++;
 	for (i = 0; i < 2; i++)
 		recycle(&a->leg[i], a->batch, oldest);
-	if (a->fast_on) {
+	if (a->fast_read) {
 		fastpath_release(&a->fast);
 		fastpath_clock(&a->fast);
+		if (!a->fast_on)
+			fast_done(a);
 	}
 	if (max <= 0)
 		return 0;
@@ -535,7 +545,7 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	if (n > 0 || timeout_ms == 0)
 		return n;
 	/* Records that came before they could wake us. */
-	if (a->fast_on && (n = fill(a, frames, max)) > 0)
+	if (a->fast_read && (n = fill(a, frames, max)) > 0)
 		return n;
 	for (i = 0; i < 2; i++) {
 		for (int j = 0; j < a->leg[i].nrx; j++) {
@@ -544,7 +554,7 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 			pfd[np].revents = 0;
 			pname[np++] = a->leg[i].name;
 		}
-		for (int k = 0; a->fast_on && k < FAST_NKIND; k++) {
+		for (int k = 0; a->fast_read && k < FAST_NKIND; k++) {
 			if (a->fast.rb[i][k].fd == -1)
 				continue;
 			pfd[np].fd = a->fast.rb[i][k].fd;
@@ -894,7 +904,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		a->st.kernel_drops_openers[i] = l->rx[RX_OPENERS].drops + fresh;
 		/* The newcomers' ring buffer is the openers' ring's twin. */
 		a->st.rx_openers[i] = l->rx[RX_OPENERS].frames +
-		    a->fast.rb[i][FAST_NEW].frames;
+		    a->fast.rb[i][FAST_NEW].frames + a->fast_gone[i][1];
 	}
 	for (int i = 0; i < 2; i++) {
 		st->rx_frames[i] = a->st.rx_frames[i];
@@ -906,7 +916,9 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->known_filter[i] = a->leg[i].nrx == 2 && a->leg[i].known;
 		st->kernel_freezes[i] = a->st.kernel_freezes[i];
 		st->fast_path = a->fast_on;
-		st->fast_frames[i] = fastpath_frames(&a->fast, i);
+		st->fast_frames[i] = fastpath_frames(&a->fast, i) + a->fast_gone[i][0];
+		st->fast_recovered[i] = fastpath_recovered(&a->fast, i) +
+		    a->fast_gone[i][2];
 		st->fast_drops[i] = a->st.fast_drops[i];
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
@@ -1394,17 +1406,70 @@ pow2_mb(uint32_t mb)
 }
 
 /*
+ * Ring buffers a fishbowl killed on this capture directory left pinned
+ * (fastpath.h "Killed"): adopted, to be read first, fast path or not.
+ * With the fast path, its pins' directory is made ready (a->fast.pin_parent;
+ * -1 if it cannot be: then no fast path, logged by fast_maps).
+ */
+static void
+fast_adopt(struct io_af *a, const struct fb_fast_pins *pins, bool fast)
+{
+	char why[512];
+	uint64_t left;
+	int n;
+
+	if (pins == NULL)
+		return;
+	if (fastpath_pins(&a->fast, pins->capture_dir, fast, pins->uid, pins->gid,
+	    a->pin_why, sizeof(a->pin_why)) == -1)
+		return;
+	n = fastpath_adopt(&a->fast, why, sizeof(why));
+	if (why[0] != '\0')
+		log_warnx("fast path: a ring buffer pinned in %s cannot be read, "
+		    "its frames are not in the capture: %s", a->fast.pin_dir, why);
+	if (n == 0)
+		return;
+	if ((left = fastpath_pending(&a->fast)) > 0)
+		log_warnx("fast path: %llu bytes left in the ring buffers by a "
+		    "fishbowl that did not stop cleanly; they are read first",
+		    (unsigned long long)left);
+	if (!fast)
+		log_warnx("fast path: off, but its ring buffers pinned in %s are "
+		    "read, then unpinned", a->fast.pin_dir);
+}
+
+/*
  * The fast path's ring buffers, first: the known-flows programs read how
- * full they are.  False (logged) if they cannot be made.
+ * full they are; pinned, so a kill loses none of their records.  Adopted
+ * ones are kept whatever their size.  False (logged) if they cannot be
+ * made or pinned.
  */
 static bool
 fast_maps(struct io_af *a, uint32_t fast_mb, uint32_t new_mb, struct known_rings *r)
 {
 	char why[512];
 
+	if (a->fast.pin_parent == -1) {
+		log_warnx("no fast path: cannot pin its ring buffers in %s/fishbowl/: %s",
+		    FAST_PIN_ROOT, a->pin_why[0] != '\0' ? a->pin_why :
+		    "no capture directory named");
+		return false;
+	}
 	if (fastpath_maps(&a->fast, pow2_mb(fast_mb), pow2_mb(new_mb), why,
 	    sizeof(why)) == -1) {
 		log_warnx("no fast path, every frame through fishbowl: %s", why);
+		return false;
+	}
+	if (a->fast.rb[0][FAST_KNOWN].size != pow2_mb(fast_mb) ||
+	    a->fast.rb[1][FAST_KNOWN].size != pow2_mb(fast_mb) ||
+	    a->fast.rb[0][FAST_NEW].size != pow2_mb(new_mb) ||
+	    a->fast.rb[1][FAST_NEW].size != pow2_mb(new_mb))
+		log_warnx("fast path: the ring buffers adopted keep their sizes this "
+		    "run; fast_path_mb (and openers_ring_mb) take effect at the next "
+		    "clean start");
+	if (fastpath_pin(&a->fast, why, sizeof(why)) == -1) {
+		log_warnx("no fast path: cannot pin its ring buffers in %s: %s",
+		    a->fast.pin_dir, why);
 		return false;
 	}
 	for (int l = 0; l < 2; l++)
@@ -1433,10 +1498,10 @@ known_start(struct io_af *a, uint32_t openers_mb, uint32_t slots, uint32_t fast_
 		    "connection openers only (a flood of anything else costs "
 		    "other connections frames)%s: %s", fast ? ", no fast path" : "",
 		    why);
-		fastpath_close(&a->fast);
 		return;
 	}
 	a->io.known = &a->known;
+	a->fast_maps_ok = fast;
 }
 
 /*
@@ -1453,7 +1518,6 @@ fast_start(struct io_af *a)
 	if (a->known.note_fd == -1 || !a->leg[0].known || !a->leg[1].known ||
 	    a->leg[0].sink_fd == -1 || a->leg[1].sink_fd == -1) {
 		log_warnx("no fast path: it needs the known-flows filter on both legs");
-		fastpath_close(&a->fast);
 		return;
 	}
 	if (fastpath_attach(&a->fast, a->known.note_fd, a->known.pend_fd, ifindex,
@@ -1461,21 +1525,62 @@ fast_start(struct io_af *a)
 		log_warnx("no fast path, every frame through fishbowl: %s", why);
 		return;
 	}
-	a->fast_on = true;
+	a->fast_on = a->fast_read = true;
 	a->io.fast = &a->fast;
 	fastpath_wake(&a->fast, true);
 	a->fast_wakes = true;
 	log_info("fast path: the kernel forwards proven flows' frames and "
 	    "outsiders', each recorded first (ring buffers of %llu MiB per "
-	    "leg, %llu MiB for newcomers)",
+	    "leg, %llu MiB for newcomers, pinned in %s)",
 	    (unsigned long long)(a->fast.rb[0][FAST_KNOWN].size >> 20),
-	    (unsigned long long)(a->fast.rb[0][FAST_NEW].size >> 20));
+	    (unsigned long long)(a->fast.rb[0][FAST_NEW].size >> 20),
+	    a->fast.pin_dir);
+}
+
+/*
+ * No fast path this run (off, or it could not start): no program runs;
+ * ring buffers a killed fishbowl left are read all the same (fast_read),
+ * and closed, unpinned, once empty (fast_done); the rest go now.
+ */
+static void
+fast_off(struct io_af *a)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++)
+			any |= a->fast.rb[i][k].fd != -1;
+	fastpath_detach(&a->fast);
+	a->fast_read = any;
+	fast_done(a);
+}
+
+/* Without the fast path: once the ring buffers left are read (and their
+ * frames written: the batch before this one), they go.  Their counts stay
+ * in status. */
+static void
+fast_done(struct io_af *a)
+{
+	if (a->fast_read && fastpath_pending(&a->fast) != 0)
+		return;
+	if (a->fast_read) {
+		for (int i = 0; i < 2; i++) {
+			a->fast_gone[i][0] += fastpath_frames(&a->fast, i);
+			a->fast_gone[i][1] += a->fast.rb[i][FAST_NEW].frames;
+			a->fast_gone[i][2] += fastpath_recovered(&a->fast, i);
+		}
+		log_info("fast path: the %llu frames a killed fishbowl left in its "
+		    "ring buffers are read; unpinned",
+		    (unsigned long long)(a->fast_gone[0][2] + a->fast_gone[1][2]));
+	}
+	fastpath_close(&a->fast);
+	a->fast_read = false;
 }
 
 struct fb_io *
 io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
-    uint32_t openers_mb, uint32_t known_slots, uint32_t fast_mb, char *err,
-    size_t errlen)
+    uint32_t openers_mb, uint32_t known_slots, uint32_t fast_mb,
+    const struct fb_fast_pins *pins, char *err, size_t errlen)
 {
 	struct io_af *a;
 	int m0, m1;
@@ -1499,6 +1604,7 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 		    a->leg[i].tx_fd = a->leg[i].sink_fd = -1;
 	a->known.map_fd = a->known.note_fd = -1;
 	fastpath_init(&a->fast);
+	fast_adopt(a, pins, fast_mb != 0);
 	known_start(a, openers_mb, known_slots, fast_mb);
 	if (leg_open(&a->leg[LEG_OUTSIDE], outside, ring_mb, openers_mb,
 	    a->known_prog[LEG_OUTSIDE], fast_mb != 0, err, errlen) == -1 ||
@@ -1514,8 +1620,10 @@ io_afpacket_open(const char *outside, const char *inside, uint32_t ring_mb,
 			close(a->known_prog[i]);
 		a->known_prog[i] = -1;
 	}
-	if (fast_mb != 0 && a->fast.ctl_fd != -1)
+	if (fast_mb != 0 && a->fast_maps_ok)
 		fast_start(a);
+	if (!a->fast_on)
+		fast_off(a);
 	if (!a->leg[0].known && !a->leg[1].known)
 		a->io.known = NULL;	/* nobody reads the table */
 	m0 = iface_mtu(outside);

@@ -265,11 +265,33 @@ sandbox(void)
 	log_info("seccomp filter installed");
 }
 
+/*
+ * The fast path pins its ring buffers under a name from the capture
+ * directory (made now, the engine would make it next), owned by the user
+ * fishbowl will run as: the clean stop, root gone, unpins them.
+ */
+static void
+fast_pins(const struct fb_config *cfg, struct fb_fast_pins *p)
+{
+	struct passwd *pw;
+
+	p->capture_dir = cfg->capture_dir;
+	p->uid = (unsigned)geteuid();
+	p->gid = (unsigned)getegid();
+	if (mkdir_p(cfg->capture_dir, 0750) == -1)
+		log_warn("%s", cfg->capture_dir);
+	if (geteuid() == 0 && (pw = getpwnam(cfg->run_user)) != NULL) {
+		p->uid = (unsigned)pw->pw_uid;
+		p->gid = (unsigned)pw->pw_gid;
+	}
+}
+
 static int
 cmd_run(struct args *a)
 {
 	struct fb_config cfg;
 	struct engine_opts opts = { .live = true, .persist = true, .syslog_ident = "fishbowl" };
+	struct fb_fast_pins pins;
 	struct fb_io *io;
 	struct engine *e;
 	char err[1024];
@@ -281,9 +303,10 @@ cmd_run(struct args *a)
 	if (strcmp(cfg.outside, cfg.inside) == 0)
 		fatalx("%s: [honeynet] outside and inside are the same interface", cfg.path);
 	install_signals();
+	fast_pins(&cfg, &pins);
 	io = io_afpacket_open(cfg.outside, cfg.inside, cfg.ring_mb,
 	    cfg.openers_ring_mb, cfg.known_flows ? known_slots_for(cfg.max_flows) : 0,
-	    cfg.fast_path ? cfg.fast_path_mb : 0, err, sizeof(err));
+	    cfg.fast_path ? cfg.fast_path_mb : 0, &pins, err, sizeof(err));
 	if (io == NULL)
 		fatalx("%s", err);
 	e = engine_new(&cfg, io, &opts, err, sizeof(err));

@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	ring_mb = argc >= 4 ? (uint32_t)strtoul(argv[3], NULL, 10) : 32;
 	io = io_afpacket_open(argv[1], argv[2], ring_mb,
 	    argc == 5 ? (uint32_t)strtoul(argv[4], NULL, 10) : FB_MAX(ring_mb / 8, 1u),
-	    0, 0, err, sizeof(err));	/* no engine marks flows: openers only; no fast path */
+	    0, 0, NULL, err, sizeof(err));	/* no engine marks flows: openers only; no fast path */
 	if (io == NULL) {
 		fprintf(stderr, "bridge_probe: %s\n", err);
 		return 1;
