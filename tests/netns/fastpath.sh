@@ -44,10 +44,17 @@
 #   S  SIGTERM during a fast transfer: exit 0; no tcx program is left on
 #      either leg (BPF_PROG_QUERY, as `bpftool net` does); pings and a new
 #      TCP connection from outside fail, the transfer no longer crosses;
-#      every frame the honeypot received is in the pcap.
-#   K  kill -9 during a fast transfer: the same, but frames still in the
-#      ring buffer at the kill may be missing from the pcap (fastpath.h:
-#      "not promised"): reported, not asserted.
+#      every frame the honeypot received is in the pcap.  The ring buffers
+#      are pinned (/sys/fs/bpf/fishbowl/KEY/rb-*, from the log) while it
+#      runs, and gone after the stop.
+#   K  kill -9 during a fast transfer: the same (the pins outlive it);
+#      then fishbowl starts again on the same data directory, reads what
+#      the ring buffers held (io.fast_recovered, logged: it may be 0 when
+#      the reader had caught up at the kill), stops cleanly: no pins left,
+#      and every frame the honeypot received is in the pcaps of both runs
+#      (before the pins 2-5 were missing).  K2: the same, restarted with
+#      fast_path = no: the pins are read, then removed while it runs.
+#   Last: no pins of this test's fishbowls are left.
 #
 # Skipped whole (SKIP, never a failure) when fishbowl asked for the fast
 # path cannot have it (kernel without tcx, no CAP_BPF): its log line is
@@ -670,9 +677,22 @@ else
 fi
 
 # --- S, K: fishbowl stops or dies during a fast transfer ---------------------------
-t_end() {	# t_end PHASE how
-	local ph=$1 how=$2 port=$3 p1 p2 n miss
-	start "$ph" "end-$how" <<EOF || return 1
+pins_of() { grep -o 'pinned in /sys/fs/bpf/fishbowl/[0-9a-f-]*' "$1" | head -1 | cut -c11-; }
+pins_in() { ls "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+PINS="rb-inside-known rb-inside-new rb-outside-known rb-outside-new"
+gone() { if [ -e "$1" ]; then echo "there: $(pins_in "$1")"; else echo gone; fi; }
+# until io.fast_recovered stays put for a second (what was left is read)
+recovered_settles() {
+	local a b
+	for _ in $(seq 1 30); do
+		a=$(io fast_recovered); sleep 1; b=$(io fast_recovered)
+		[ "$a" = "$b" ] && [ "$a" != -1 ] && return 0
+	done
+	return 1
+}
+t_end() {	# t_end PHASE how PORT [FAST_PATH_AT_RESTART]
+	local ph=$1 how=$2 port=$3 again=${4:-yes} p1 p2 n miss pins rec lost
+	start "$ph" "end-$ph" <<EOF || return 1
 [control]
 tcp = allow
 icmp = allow
@@ -680,15 +700,20 @@ rate = allow
 
 $FAST_ENGINE
 EOF
+	pins=$(pins_of "$FBN_FB_LOG")
+	check_eq "$ph: the ring buffers are pinned while fishbowl runs (${pins:-no log line})" \
+	    "$PINS" "$(pins_in "$pins")"
 	hp_dump "$ph" "$port" || not_ok "$ph: tcpdump on the honeypot"
 	xfer in "$ph" "$port" "$W/blob20" 10 || not_ok "$ph: the transfer connects"
 	rx_until "$ph" $((2 << 20)) 20 || not_ok "$ph: 2 MiB of the transfer arrived"
 	check_ge "$ph: the transfer takes the fast path (io.fast_frames)" 1 "$(io fast_frames)"
 	if [ "$how" = term ]; then
 		stop "$ph"
+		check_eq "$ph: a clean stop unpins them" gone "$(gone "$pins")"
 	else
 		fbn_kill9
 		ok "$ph: fishbowl killed (SIGKILL)"
+		check_eq "$ph: the pins outlive it" "$PINS" "$(pins_in "$pins")"
 	fi
 	local q; q=$(tcx)
 	if [ "$q" = "? ?" ]; then
@@ -704,15 +729,62 @@ EOF
 	check_eq "$ph: the transfer no longer crosses (bytes at the honeypot)" "$p1" "$p2"
 	fbn_tcpdump_stop
 	xfer_kill
+	if [ "$how" = kill ]; then
+		# shellcheck disable=SC2046
+		read -r n miss < <($C missing $FBN_ATTACKER "$port" "$W/$ph-h0.pcap" $(fbn_pcaps))
+		fbn_log "$ph: after the kill, $miss of the $n frames the honeypot received are not in the pcap yet"
+		lost=$miss
+		# The same data directory; the fast path on (K) or off (K2).
+		fbn_conf "end-$ph" <<EOF
+[control]
+tcp = allow
+icmp = allow
+rate = allow
+
+[engine]
+fast_path = $again
+EOF
+		if fbn_start; then
+			ok "$ph: fishbowl starts again on the same data directory (fast_path = $again)"
+		else
+			not_ok "$ph: fishbowl starts again" "$(tail -5 "$FBN_FB_LOG")"
+			return 1
+		fi
+		if recovered_settles; then
+			ok "$ph: what the ring buffers held is read (io.fast_recovered settles)"
+		else
+			not_ok "$ph: io.fast_recovered settles" "$(io fast_recovered)"
+		fi
+		rec=$(io fast_recovered)
+		fbn_log "$ph: io.fast_recovered $rec; log: $(grep -h 'fast path' "$FBN_FB_LOG" | tr '\n' '|')"
+		# (0 is possible: the reader had given back every record at the kill.)
+		check_ge "$ph: the frames missing after the kill ($lost) are among those recovered" \
+		    "$lost" "$rec"
+		if [ "$again" = no ]; then
+			check_eq "$ph: fast_path = no: the pins are read, then removed while it runs" \
+			    gone "$(gone "$pins")"
+			check_eq "$ph: status io.fast_path false" false "$(io fast_path)"
+		else
+			check_eq "$ph: the ring buffers adopted are pinned again, in the same place" \
+			    "$pins" "$(pins_of "$FBN_FB_LOG")"
+		fi
+		if [ "$rec" -gt 0 ]; then
+			check_eq "$ph: the log says bytes were left and are read first" 1 \
+			    "$(grep -c 'left in the ring buffers by a fishbowl that did not stop cleanly; they are read first' "$FBN_FB_LOG")"
+		fi
+		stop "$ph"
+		check_eq "$ph: the clean stop leaves no pins" gone "$(gone "$pins")"
+	fi
 	# shellcheck disable=SC2046
 	read -r n miss < <($C missing $FBN_ATTACKER "$port" "$W/$ph-h0.pcap" $(fbn_pcaps))
-	if [ "$how" = term ]; then
-		check_eq "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
-	else
-		fbn_log "K: $miss of the $n frames the honeypot received are not in the pcap (the ring buffer at the kill: not promised)"
-	fi
+	check_eq "$ph: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
 }
 phase S && t_end S term 9400
-phase K && t_end K kill 9500
+phase K && t_end K kill 9500 yes
+phase K && t_end K2 kill 9600 no
+if phase S || phase K; then
+	check_eq "no pins of this test's fishbowls are left" "" \
+	    "$(for d in $(fbn_pins); do [ -e "$d" ] && echo "$d"; done)"
+fi
 
 done_testing

@@ -82,12 +82,30 @@ fbn_down() {
 
 fbn_cleanup() {
 	fbn_down
+	fbn_unpin
 	if [ -n "$FBN_WORK" ] && [ "${FBN_KEEP:-0}" != 1 ]; then
 		rm -rf "$FBN_WORK"
 	elif [ -n "$FBN_WORK" ]; then
 		echo "# work files kept in $FBN_WORK" >&2
 	fi
 	FBN_WORK=
+}
+
+# fbn_pins: the directories where this test's fishbowls pinned the fast
+# path's ring buffers (src/fastpath.h "Killed"), from their logs.
+# fbn_unpin: removes them (a killed fishbowl leaves its pins; a clean stop
+# removes them itself).
+fbn_pins() {
+	[ -n "$FBN_WORK" ] || return 0
+	cat "$FBN_WORK"/fishbowl-*.log 2>/dev/null |
+	    grep -o '/sys/fs/bpf/fishbowl/[0-9a-f]*-[0-9a-f]*-[0-9a-f]*' | sort -u
+}
+fbn_unpin() {
+	local d
+	for d in $(fbn_pins); do
+		[ -d "$d" ] && rm -rf "$d"
+	done
+	return 0
 }
 
 # fbn_up: namespaces, veth pairs, addresses, routes.  Returns non-zero on error.
@@ -154,8 +172,12 @@ fbn_start() {
 	local conf=${1:-$FBN_CONF} i
 	_fbn_starts=$((_fbn_starts + 1))
 	FBN_FB_LOG=$FBN_WORK/fishbowl-$_fbn_starts.log
-	# directly, not through inG: $! must be fishbowl itself, not a subshell
-	ip netns exec "$FBN_GW" "$FBN_FISHBOWL" run -c "$conf" -v >"$FBN_FB_LOG" 2>&1 &
+	# directly, not through inG: $! must be fishbowl itself, not a subshell.
+	# nsenter, not ip netns exec: that makes a mount namespace of fishbowl's
+	# own, where the bpffs holding the fast path's pins would die with it
+	# (fishbowl then refuses the fast path); here it is the caller's.
+	nsenter --net="/var/run/netns/$FBN_GW" "$FBN_FISHBOWL" run -c "$conf" -v \
+	    >"$FBN_FB_LOG" 2>&1 &
 	FBN_FB_PID=$!
 	for i in $(seq 1 100); do
 		if ! kill -0 "$FBN_FB_PID" 2>/dev/null; then
