@@ -5,7 +5,7 @@
  * the note), then fastpath.h's tc program (it records the frame in the
  * leg's ring buffer, then redirects it; or drops it, counted).  Skipped
  * where bpf() or tcx are not allowed; a program the verifier refuses is a
- * failure.
+ * failure.  Last, the ring buffers pinned, a "kill" and an adoption.
  */
 #include <errno.h>
 #include <sched.h>
@@ -14,7 +14,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -688,6 +690,95 @@ test_malformed_judged_first(void **st)
 	assert_false(known_set_networks(&kt, NULL, 0));
 }
 
+/*
+ * Killed, then started again (fastpath.h "Killed"): the ring buffers are
+ * pinned; a process that dies leaves them, records and consumer position
+ * with them; the next adopts them and reads on from where the dead one
+ * gave back, counting those frames recovered; once empty, closing unpins.
+ * In a mount namespace of this test's own, with a bpffs of its own.
+ */
+static void
+test_pinned_survive_and_adopted(void **st)
+{
+	struct frame f = tcp(9, 40009, ACK, 100);
+	struct fb_flowkey k = key_of(&f);
+	struct fastpath b, other;
+	struct fb_frame fr;
+	char dir[] = "/tmp/fb-test-pins.XXXXXX", dir2[] = "/tmp/fb-test-pins.XXXXXX";
+	char why[512], pin_dir[128], path[256];
+	fb_ns ts;
+
+	(void)st;
+	NEED_BPF();
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+	    mount("bpf", FAST_PIN_ROOT, "bpf", 0, NULL) == -1) {
+		print_message("skipped: no mount namespace with a bpffs: %s\n",
+		    strerror(errno));
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(mkdtemp(dir2));
+	/* The fixture's ring buffers, pinned as fishbowl pins them. */
+	assert_int_equal(fastpath_pins(&fp, dir, true, 0, 0, why, sizeof(why)), 0);
+	assert_int_equal(fastpath_adopt(&fp, why, sizeof(why)), 0);
+	assert_int_equal(fastpath_pin(&fp, why, sizeof(why)), 0);
+	snprintf(pin_dir, sizeof(pin_dir), "%s", fp.pin_dir);
+	snprintf(path, sizeof(path), "%s/rb-outside-known", pin_dir);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/rb-inside-new", pin_dir);
+	assert_int_equal(access(path, F_OK), 0);
+	/* Three frames cross; the first is read and given back; then the
+	 * process "dies" (closes everything, unpins nothing: not empty). */
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(meet(0, &f).tc, TC_ACT_REDIRECT);
+	assert_true(fastpath_peek(&fp, 0, FAST_KNOWN, &ts));
+	fastpath_take(&fp, 0, FAST_KNOWN, &fr);
+	fastpath_release(&fp);
+	assert_int_equal(fastpath_recovered(&fp, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		close(tc_prog[i]);	/* (they hold the maps too) */
+		tc_prog[i] = -1;
+	}
+	fastpath_close(&fp);
+	snprintf(path, sizeof(path), "%s/rb-outside-known", pin_dir);
+	assert_int_equal(access(path, F_OK), 0);
+	/* Another instance (another capture directory) finds none of them. */
+	fastpath_init(&other);
+	assert_int_equal(fastpath_pins(&other, dir2, false, 0, 0, why, sizeof(why)), 0);
+	assert_int_equal(fastpath_adopt(&other, why, sizeof(why)), 0);
+	fastpath_close(&other);
+	/* The next start on this one: the two frames not given back. */
+	fastpath_init(&b);
+	assert_int_equal(fastpath_pins(&b, dir, false, 0, 0, why, sizeof(why)), 0);
+	assert_string_equal(b.pin_dir, pin_dir);
+	assert_int_equal(fastpath_adopt(&b, why, sizeof(why)), 2 * FAST_NKIND);
+	assert_string_equal(why, "");
+	assert_true(fastpath_pending(&b) > 0);
+	for (int i = 0; i < 2; i++) {
+		assert_true(fastpath_peek(&b, 0, FAST_KNOWN, &ts));
+		fastpath_take(&b, 0, FAST_KNOWN, &fr);
+		assert_true(fr.forwarded);	/* crossed: never sent again */
+		assert_int_equal(fr.leg, 0);
+		assert_int_equal(fr.caplen, f.len);
+		assert_memory_equal(fr.data, f.b, f.len);
+	}
+	assert_false(fastpath_peek(&b, 0, FAST_KNOWN, &ts));
+	assert_int_equal(fastpath_recovered(&b, 0), 2);
+	assert_int_equal(fastpath_recovered(&b, 1), 0);
+	fastpath_release(&b);
+	assert_int_equal(fastpath_pending(&b), 0);
+	/* Empty: closing unpins, and removes the instance's directory. */
+	fastpath_close(&b);
+	assert_int_equal(access(pin_dir, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	rmdir(dir);
+	rmdir(dir2);
+	forget(&f);
+}
+
 int
 main(void)
 {
@@ -704,6 +795,8 @@ main(void)
 		cmocka_unit_test(test_reused_ports_syn),
 		cmocka_unit_test(test_half_full_ring_diverts),
 		cmocka_unit_test(test_malformed_judged_first),
+		/* Last: it closes the fixture's programs and maps. */
+		cmocka_unit_test(test_pinned_survive_and_adopted),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
