@@ -41,6 +41,9 @@
 #      gate opens, a ping crosses, the transfer ends whole; every frame the
 #      honeypot received is in the pcap (ring_mb 4: the reserve fits the
 #      48 MiB tmpfs).
+#   N  fishbowl run under ip netns exec (a mount namespace of its own,
+#      where the bpffs it would mount, and its pins, die with it): no fast
+#      path (io.fast_path false), the log says it cannot pin.
 #   S  SIGTERM during a fast transfer: exit 0; no tcx program is left on
 #      either leg (BPF_PROG_QUERY, as `bpftool net` does); pings and a new
 #      TCP connection from outside fail, the transfer no longer crosses;
@@ -74,7 +77,7 @@
 #      the meantime crossed and were in no pcap; engine.c drain_fast).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
-# FP_PHASES (default "D P C R G S K"; R includes R2): the phases to run.
+# FP_PHASES (default "D P C R G N S K"; R includes R2, K K2): the phases to run.
 . "$(dirname "$0")/../lib.sh"
 cd "$FB_ROOT" || exit 1
 
@@ -231,7 +234,7 @@ head -c $((4 << 20)) /dev/urandom >"$W/blob4"
 SHA20=$(sha256sum <"$W/blob20" | cut -d' ' -f1)
 SHA4=$(sha256sum <"$W/blob4" | cut -d' ' -f1)
 
-FP_PHASES=${FP_PHASES:-D P C R G S K}
+FP_PHASES=${FP_PHASES:-D P C R G N S K}
 phase() { case " $FP_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 J() { fbn_json "$1"; }
 io() { J "g(s, \"totals.io.$1\", -1)"; }
@@ -674,6 +677,29 @@ EOF
 	fi
 else
 	not_ok "G: tmpfs for the data directory"
+fi
+
+# --- N: ip netns exec, a mount namespace of fishbowl's own ---------------------------
+# There a bpffs fishbowl mounts dies with it, and the pins in it: no fast path.
+if phase N; then
+	fbn_conf ns-own <<EOF
+[control]
+tcp = allow
+rate = allow
+
+$FAST_ENGINE
+EOF
+	FBN_FB_LOG=$W/fishbowl-ns-own.log
+	ip netns exec "$FBN_GW" "$FISHBOWL" run -c "$FBN_CONF" -v >"$FBN_FB_LOG" 2>&1 &
+	FBN_FB_PID=$!
+	for _ in $(seq 1 100); do
+		fbn_status --json >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	check_eq "N: under ip netns exec: no fast path, it cannot pin (status io.fast_path)" false \
+	    "$(io fast_path)"
+	check_eq "N: the log says why" 1 "$(grep -c 'no fast path: cannot pin its ring buffers in /sys/fs/bpf/fishbowl/: bpffs is not mounted there, and mounted by fishbowl in a mount namespace of its own' "$FBN_FB_LOG")"
+	stop N
 fi
 
 # --- S, K: fishbowl stops or dies during a fast transfer ---------------------------
