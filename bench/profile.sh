@@ -6,7 +6,7 @@
 # and fishbowl's top symbols.  For finding levers, not for figures: those
 # come from bench/live.sh.
 #
-#   BENCH_LOAD=tcp|udp|conn BENCH_OFFLOADS=off BENCH_LAYERS=yes \
+#   BENCH_LOAD=tcp|udp|conn BENCH_OFFLOADS=off BENCH_LAYERS=yes BENCH_FAST=no \
 #   BENCH_T=10 FB_BUILD=build bench/profile.sh [PERF_DATA]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -16,6 +16,7 @@ case $FB_BUILD in /*) ;; *) FB_BUILD=$ROOT/$FB_BUILD ;; esac
 LOAD=${BENCH_LOAD:-tcp}
 OFF=${BENCH_OFFLOADS:-off}
 LAYERS=${BENCH_LAYERS:-yes}
+FAST=${BENCH_FAST:-no}
 T=${BENCH_T:-10}
 DATA=${1:-$ROOT/build/bench/perf-$LOAD-$OFF.data}
 die() { echo "bench/profile.sh: $*" >&2; exit 1; }
@@ -48,6 +49,7 @@ rate = allow
 
 [engine]
 ring_mb = ${BENCH_RING_MB:-16}
+fast_path = $FAST
 
 [layers]
 enable = $LAYERS
@@ -75,7 +77,7 @@ echo "== fishbowl CPU: $(( (C1 - C0) * 10 )) ms for $((F1 - F0)) frames:" \
     "$(awk -v c=$((C1 - C0)) -v f=$((F1 - F0)) -v hz=$(getconf CLK_TCK) 'BEGIN { printf("%.2f", f ? c / hz * 1e6 / f : 0) }') us per frame"
 echo "== fishbowl CPU by thread (ms): $(echo "$T0
 $T1" | awk -v hz=$(getconf CLK_TCK) '{ if ($1 in a) printf("%s%s %d", n++ ? ", " : "", $1 == main ? "main" : "thread " $1, ($2 - a[$1]) * 1000 / hz); else { a[$1] = $2; if (!main) main = $1 } }')"
-echo "== load ($LOAD, offloads $OFF, layers $LAYERS)"
+echo "== load ($LOAD, offloads $OFF, layers $LAYERS, fast path $FAST)"
 tail -4 "$FBN_WORK/load.out"
 echo "== fishbowl status"
 fbn_status | sed -n '1,40p'

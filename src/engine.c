@@ -103,6 +103,11 @@ struct engine {
 	bool			 capture_failing;	/* fail-closed episode */
 	bool			 low_space;
 	bool			 fast_gate_closed;	/* fastpath_gate */
+	/* Flows marked fast in this batch: the kernel's bits are set once
+	 * the batch is sent (fast_mark). */
+	struct fb_flow		*fast_due[BATCH_MAX];
+	struct fb_flowkey	 fast_due_key[BATCH_MAX];
+	int			 n_fast_due;
 	uint64_t		 kernel_drops_seen;
 	uint64_t		 kernel_drops_openers_seen;
 
@@ -767,15 +772,14 @@ fast_may(const struct fb_flow *f)
 	return f->dir == DIR_INBOUND || f->verdict == VERDICT_FORWARD;
 }
 
-/* Mark flow f fast on each direction that may be; k's source side is
- * the honeypot's for a connection out, the outside's for one in. */
+/* Set flow f's bits in the kernel on each direction that may be fast;
+ * k's source side is the honeypot's for a connection out, the outside's
+ * for one in. */
 static void
-fast_mark(struct engine *e, struct fb_flow *f)
+fast_set_bits(struct engine *e, struct fb_flow *f)
 {
 	bool src_inside = f->dir == DIR_OUTBOUND;
 
-	if (!fast_may(f))
-		return;
 	for (int back = 0; back < 2; back++) {
 		bool from_inside = src_inside != (back != 0);
 
@@ -784,8 +788,51 @@ fast_mark(struct engine *e, struct fb_flow *f)
 		known_set_fast(e->io->known, &f->key, back != 0,
 		    from_inside ? LEG_INSIDE : LEG_OUTSIDE, true);
 	}
+}
+
+/*
+ * Mark flow f fast.  The kernel learns it only once this batch is sent
+ * (fast_mark_due): a frame of f that crossed fast now would overtake
+ * those of f still in the batch, and TCP takes a reordering for a loss
+ * (known.c divert()).
+ */
+static void
+fast_mark(struct engine *e, struct fb_flow *f)
+{
+	if (!fast_may(f))
+		return;
+	if (!f->fast || e->n_fast_due == 0 ||
+	    e->fast_due[e->n_fast_due - 1] != f) {
+		if (e->n_fast_due == BATCH_MAX)
+			return;		/* marked again by a later frame */
+		e->fast_due[e->n_fast_due] = f;
+		e->fast_due_key[e->n_fast_due++] = f->key;
+	}
 	f->fast = true;
 	e->c.fast_marks++;
+}
+
+/*
+ * Once the frames fishbowl forwarded have left (none still with the
+ * sending thread) and the ring buffers have room again (at most a quarter
+ * full, or the kernel would divert the flows at once): the flows marked
+ * since that are still fast (not unmarked later, not ended and reused:
+ * the table's entries stay put, so the key tells).
+ */
+static void
+fast_mark_due(struct engine *e)
+{
+	if (e->n_fast_due == 0 ||
+	    (e->io->ops->all_sent != NULL && !e->io->ops->all_sent(e->io)) ||
+	    !fastpath_roomy(e->io->fast))
+		return;
+	for (int i = 0; i < e->n_fast_due; i++) {
+		struct fb_flow *f = e->fast_due[i];
+
+		if (f->fast && memcmp(&f->key, &e->fast_due_key[i], sizeof(f->key)) == 0)
+			fast_set_bits(e, f);
+	}
+	e->n_fast_due = 0;
 }
 
 /* Flow f's frames are judged before they cross again. */
@@ -836,8 +883,8 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 		/* Another flow took one of its slots: mark it again.  (Later
 		 * fragments always come that way: they carry no ports.) */
 		if (fr->unknown && !p->is_fragment) {
-			known_mark(e->io->known, &f->key);
-			e->c.known_remarks++;
+			if (known_remark(e->io->known, &f->key) > 0)
+				e->c.known_remarks++;
 			remarked = true;
 		}
 		/* A known flow's frame through the rings, or marked again:
@@ -940,6 +987,7 @@ process_batch(struct engine *e, int n)
 				    (enum fb_reason)e->reason[i]);
 			}
 		}
+		fast_mark_due(e);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -951,6 +999,7 @@ process_batch(struct engine *e, int n)
 			    fr->leg == LEG_INSIDE ? LEG_OUTSIDE : LEG_INSIDE);
 	}
 	e->io->ops->flush(e->io);
+	fast_mark_due(e);
 }
 
 /* Life cycle */

@@ -898,3 +898,17 @@ fastpath_frames(const struct fastpath *f, int leg)
 {
 	return f->rb[leg][FAST_KNOWN].frames + f->rb[leg][FAST_NEW].frames;
 }
+
+bool
+fastpath_roomy(const struct fastpath *f)
+{
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++) {
+			const struct fast_rb *l = &f->rb[i][k];
+
+			if (l->fd != -1 && __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE) -
+			    l->pos > l->size / 4)
+				return false;
+		}
+	return true;
+}

@@ -164,6 +164,10 @@ struct fast_prog_opts {
 	int	leg, out_ifindex;
 };
 
+/* Every ring buffer at most a quarter full: room to take flows back
+ * (engine.c fast_mark_due, known.c divert()). */
+bool	fastpath_roomy(const struct fastpath *);
+
 /* Build leg's tc program into prog; returns the count (unit tests). */
 size_t	fastpath_prog_build(struct bpf_insn *prog, const struct fast_prog_opts *);
 /* Load a built program (unit tests use it with BPF_PROG_TEST_RUN). */

@@ -78,6 +78,9 @@ struct fb_io_ops {
 	int	(*forward)(struct fb_io *, const struct fb_frame *, enum fb_leg out);
 	/* Send what was queued. */
 	int	(*flush)(struct fb_io *);
+	/* Optional (NULL: always): every frame flushed so far has left, none
+	 * is still with a sending thread. */
+	bool	(*all_sent)(struct fb_io *);
 	void	(*stats)(struct fb_io *, struct io_stats *);
 	int	(*linktype)(struct fb_io *);
 	void	(*close)(struct fb_io *);

@@ -753,6 +753,22 @@ sender_wait(struct io_af *a, int max, int li)
 	pthread_mutex_unlock(&t->mu);
 }
 
+/* The sender holds nothing: every frame flushed has been sent. */
+static bool
+af_all_sent(struct fb_io *io)
+{
+	struct io_af *a = (struct io_af *)io;
+	struct sender *t = &a->tx;
+	bool idle;
+
+	if (!t->started)
+		return true;
+	pthread_mutex_lock(&t->mu);
+	idle = t->n == 0;
+	pthread_mutex_unlock(&t->mu);
+	return idle;
+}
+
 /*
  * At the start of a batch (before a->batch counts it): the oldest batch
  * whose frames the sender still holds, or the new batch's number if none.
@@ -994,6 +1010,7 @@ static const struct fb_io_ops af_ops = {
 	.next_batch = af_next_batch,
 	.forward = af_forward,
 	.flush = af_flush,
+	.all_sent = af_all_sent,
 	.stats = af_stats,
 	.linktype = af_linktype,
 	.close = af_close,

@@ -105,6 +105,25 @@ known_mark(struct known_table *t, const struct fb_flowkey *k)
 	t->marks++;
 }
 
+int
+known_remark(struct known_table *t, const struct fb_flowkey *k)
+{
+	int taken = 0;
+
+	for (int back = 0; back < 2; back++) {
+		uint64_t h = hash_dir(t, k, back);
+		uint64_t *slot = &t->slots[h & t->mask];
+
+		if ((__atomic_load_n(slot, __ATOMIC_RELAXED) & KNOWN_TAG_MASK) != tag_of(h)) {
+			__atomic_store_n(slot, tag_of(h), __ATOMIC_RELAXED);
+			taken++;
+		}
+	}
+	if (taken > 0)
+		t->marks++;
+	return taken;
+}
+
 /* Replace slot's value by what(value) if it still holds tag. */
 static void
 slot_update(uint64_t *slot, uint64_t tag, uint64_t clear, uint64_t set)
@@ -136,8 +155,11 @@ known_set_fast(struct known_table *t, const struct fb_flowkey *k, bool back,
     int leg, bool fast)
 {
 	uint64_t h = hash_dir(t, k, back), bit = KNOWN_FAST_BIT(leg);
+	uint64_t hold = KNOWN_HOLD_BIT(leg);
 
-	slot_update(&t->slots[h & t->mask], tag_of(h), fast ? 0 : bit, fast ? bit : 0);
+	/* Fast or not, no longer held. */
+	slot_update(&t->slots[h & t->mask], tag_of(h), fast ? hold : bit | hold,
+	    fast ? bit : 0);
 }
 
 bool
@@ -153,7 +175,8 @@ known_is_fast(const struct known_table *t, const struct fb_flowkey *k, bool back
 void
 known_unfast_all(struct known_table *t)
 {
-	uint64_t fast = KNOWN_FAST_BIT(0) | KNOWN_FAST_BIT(1);
+	uint64_t fast = KNOWN_FAST_BIT(0) | KNOWN_FAST_BIT(1) |
+	    KNOWN_HOLD_BIT(0) | KNOWN_HOLD_BIT(1);
 
 	for (uint64_t i = 0; i <= t->mask; i++) {
 		uint64_t v = __atomic_load_n(&t->slots[i], __ATOMIC_RELAXED);
@@ -179,7 +202,8 @@ known_slots_for(uint32_t max_flows)
 enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
 	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_OUTNOTE, L_REV6, L_REVFIN, L_SYNACK,
-	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_DIVERT, L_ISFAST, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+_Static_assert(NLABELS <= BPFASM_LABELS, "known.c: more labels than bpfasm holds");
 
 #define emit		bpfasm_emit
 #define label		bpfasm_label
@@ -344,10 +368,42 @@ well_formed(struct bpfasm *a)
 }
 
 /*
+ * A known flow's frame for a ring buffer more than half full goes the old
+ * way, and so do its flow's next frames on this leg: its fast bit here is
+ * cleared and its hold bit set (atomic: fishbowl may be changing the
+ * slot's other bits; held, an outsider's frame of it does not take the
+ * newcomers' fast way either),
+ * and fishbowl sets it again only once it has sent what it holds of the
+ * flow (engine.c fast_mark).  Otherwise the flow's frames would alternate
+ * between the two ways while the fill hovers at half, the later ones
+ * overtaking those in fishbowl, and TCP would take every such reordering
+ * for a loss (a third of a bulk transfer's segments sent twice).
+ * FP_KEY still holds the flow's slot.
+ */
+static void
+divert(struct bpfasm *a, const struct known_prog_opts *o)
+{
+	label(a, L_DIVERT);
+	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->map_fd);
+	MOV_REG(BPF_REG_2, BPF_REG_10);
+	ALU_IMM(BPF_ADD, BPF_REG_2, FP_KEY);
+	CALL(BPF_FUNC_map_lookup_elem);
+	jump(a, BPF_JEQ, BPF_REG_0, 0, L_FALLBACK);
+	/* Held first: a frame on another CPU that finds it not fast must
+	 * find it held. */
+	bpfasm_ld_imm64(a, BPF_REG_1, 0, KNOWN_HOLD_BIT(o->leg));
+	bpfasm_emit(a, BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_OR);
+	bpfasm_ld_imm64(a, BPF_REG_1, 0, ~KNOWN_FAST_BIT(o->leg));
+	bpfasm_emit(a, BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_AND);
+	jump(a, BPF_JA, 0, 0, L_FALLBACK);
+}
+
+/*
  * Leave the note for the tc program (kind: 0 a known flow's frame, its
  * main ring buffer; KNOWN_NOTE_NEW an outsider's frame of a flow not
  * known, the newcomers' one) and file the frame in the sink; a frame too
- * long, or no note to write, goes where FP_FALLBACK says.
+ * long, or no note to write, goes where FP_FALLBACK says; a known flow's
+ * frame for a ring buffer more than half full, see divert().
  */
 static void
 note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
@@ -363,7 +419,8 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->ring_fd[k]);
 		MOV_IMM(BPF_REG_2, BPF_RB_AVAIL_DATA);
 		CALL(BPF_FUNC_ringbuf_query);
-		jump(a, BPF_JGT, BPF_REG_0, (int32_t)(o->ring_size[k] / 2), L_FALLBACK);
+		jump(a, BPF_JGT, BPF_REG_0, (int32_t)(o->ring_size[k] / 2),
+		    k == 0 ? L_DIVERT : L_FALLBACK);
 	}
 	ST_IMM(BPF_W, BPF_REG_10, FP_KEY, 0);
 	bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->note_fd);
@@ -379,6 +436,8 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 	STX(BPF_DW, BPF_REG_0, BPF_REG_1, 8);
 	MOV_IMM(BPF_REG_0, KNOWN_SINK);
 	EXIT();
+	if (k == 0 && o->ring_fd[k] >= 0)
+		divert(a, o);
 }
 
 /* r1 = the TCP flags of the frame (FP_L4 set by ports()); to fail if the
@@ -543,12 +602,19 @@ inbound(struct bpfasm *a, const struct known_prog_opts *o)
 static void
 fast_check(struct bpfasm *a, const struct known_prog_opts *o)
 {
+	MOV_REG(BPF_REG_3, BPF_REG_1);			/* the slot's value */
 	ALU_IMM(BPF_RSH, BPF_REG_1, 32 + o->leg);
 	ALU_IMM(BPF_AND, BPF_REG_1, 1);
 	if (o->inbound) {
-		/* Known, not fast from here: maybe an outsider's frame. */
+		/* Known, not fast from here: maybe an outsider's frame, unless
+		 * the flow is held (divert()). */
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);
-		jump(a, BPF_JEQ, BPF_REG_1, 0, L_INBOUND);
+		jump(a, BPF_JNE, BPF_REG_1, 0, L_ISFAST);
+		ALU_IMM(BPF_RSH, BPF_REG_3, 34 + o->leg);
+		ALU_IMM(BPF_AND, BPF_REG_3, 1);
+		jump(a, BPF_JNE, BPF_REG_3, 0, L_MAIN);
+		jump(a, BPF_JA, 0, 0, L_INBOUND);
+		label(a, L_ISFAST);
 	} else if (o->nets_fd >= 0 && o->pend_fd >= 0) {
 		/* Or the answer to an outsider's SYN on reused ports. */
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_MAIN);

@@ -63,6 +63,11 @@
 
 #define KNOWN_TAG_MASK	0xffffffffULL
 #define KNOWN_FAST_BIT(leg) (1ULL << (32 + (leg)))
+/* Held on leg: the kernel sent one of the flow's frames the old way (its
+ * ring buffer was more than half full); the flow's next frames there go
+ * the old way too, not the newcomers' fast way, until the engine marks it
+ * fast again (known.c divert()). */
+#define KNOWN_HOLD_BIT(leg) (1ULL << (34 + (leg)))
 #define KNOWN_NOTE_MARK	0x100		/* note = protocol << 16 | MARK | kind | leg */
 #define KNOWN_NOTE_NEW	0x200		/* kind: an outsider's, flow not known */
 #define KNOWN_NOTE_SYN	0x400		/* ... its opener: the tc program writes
@@ -155,6 +160,12 @@ uint64_t known_key_hash(uint64_t seed, const struct fb_addr *src,
  * this flow's tag. */
 void	 known_mark(struct known_table *, const struct fb_flowkey *k);
 void	 known_forget(struct known_table *, const struct fb_flowkey *k);
+/* A known flow's frame came the newcomers' way: take back the slots
+ * another flow took; a slot still this flow's keeps its fast bits (a leg
+ * without one sends the flow's frames there, and clearing the other's
+ * would send its frames the slow way: known.c divert()).  Returns how
+ * many slots were taken back. */
+int	 known_remark(struct known_table *, const struct fb_flowkey *k);
 
 /* The fast bit of leg on the slot of k's direction (back: dst to src),
  * if the slot is still k's; all fast bits off (a reload, the gate). */

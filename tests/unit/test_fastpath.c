@@ -448,6 +448,8 @@ test_unfast_all(void **st)
 	forget(&f);
 }
 
+static void honeynet(void);
+
 /* With the ring buffers' fill read: a fast frame for one more than half
  * full goes the old way (the main ring), with no note. */
 static void
@@ -486,7 +488,19 @@ test_half_full_ring_diverts(void **st)
 	assert_int_equal(run(tc_prog[0], &f), TC_ACT_REDIRECT);
 	assert_int_equal(run(fd, &f), KNOWN_MAIN);
 	assert_int_equal(run(tc_prog[0], &f), TC_ACT_OK);
+	/* Diverted, the flow is held on this leg: its next frames go the
+	 * old way (not the newcomers' fast way) although there is room
+	 * again, until the engine marks it fast again; the other leg's bit
+	 * stays as it was. */
+	assert_false(known_is_fast(&kt, &k, false, 0));
 	assert_int_equal(drain(0, &f), 1);
+	assert_int_equal(run(fd, &f), KNOWN_MAIN);
+	honeynet();	/* an outsider's frame: held all the same */
+	assert_int_equal(run(fd, &f), KNOWN_MAIN);
+	known_set_fast(&kt, &k, true, 1, true);
+	assert_int_equal(run(fd, &f), KNOWN_MAIN);
+	assert_true(known_is_fast(&kt, &k, true, 1));
+	known_set_fast(&kt, &k, false, 0, true);
 	assert_int_equal(run(fd, &f), KNOWN_SINK);
 	assert_int_equal(run(tc_prog[0], &f), TC_ACT_REDIRECT);
 	assert_int_equal(drain(0, &f), 1);
