@@ -797,6 +797,8 @@ EOF
 		if [ "$rec" -gt 0 ]; then
 			check_eq "$ph: the log says bytes were left and are read first" 1 \
 			    "$(grep -c 'left in the ring buffers by a fishbowl that did not stop cleanly; they are read first' "$FBN_FB_LOG")"
+			check_eq "$ph: the text status says how many frames were recovered" 1 \
+			    "$(fbn_status | grep -c "^fast path: $rec frames recovered from the ring buffers")"
 		fi
 		stop "$ph"
 		check_eq "$ph: the clean stop leaves no pins" gone "$(gone "$pins")"
