@@ -782,7 +782,7 @@ EOF
 			not_ok "$ph: io.fast_recovered settles" "$(io fast_recovered)"
 		fi
 		rec=$(io fast_recovered)
-		fbn_log "$ph: io.fast_recovered $rec; log: $(grep -h 'fast path' "$FBN_FB_LOG" | tr '\n' '|')"
+		fbn_log "$ph: io.fast_recovered $rec, fast_judged_drop $(io fast_judged_drop); log: $(grep -h 'fast path' "$FBN_FB_LOG" | tr '\n' '|')"
 		# (0 is possible: the reader had given back every record at the kill.)
 		check_ge "$ph: the frames missing after the kill ($lost) are among those recovered" \
 		    "$lost" "$rec"
