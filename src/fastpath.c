@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -311,7 +312,7 @@ void
 fastpath_init(struct fastpath *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->ctl_fd = f->pin_parent = -1;
+	f->ctl_fd = f->pin_parent = f->pin_lock = -1;
 	for (int i = 0; i < 2; i++) {
 		f->prog_fd[i] = f->link_fd[i] = -1;
 		for (int k = 0; k < FAST_NKIND; k++)
@@ -440,6 +441,8 @@ fastpath_close(struct fastpath *f)
 		close(f->ctl_fd);
 	if (f->pin_parent != -1)
 		close(f->pin_parent);
+	if (f->pin_lock != -1)
+		close(f->pin_lock);
 	fastpath_init(f);
 }
 
@@ -529,8 +532,13 @@ fastpath_pins(struct fastpath *f, const char *capture_dir, bool create,
 
 	f->pin_uid = uid;
 	f->pin_gid = gid;
-	if (statx(AT_FDCWD, capture_dir, 0, STATX_INO | STATX_BTIME, &sx) == -1) {
-		snprintf(why, whylen, "%s: %s", capture_dir, strerror(errno));
+	/* One fishbowl per capture directory: a second would read the first's
+	 * ring buffers under its feet. */
+	if ((f->pin_lock = open(capture_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    flock(f->pin_lock, LOCK_EX | LOCK_NB) == -1 ||
+	    statx(f->pin_lock, "", AT_EMPTY_PATH, STATX_INO | STATX_BTIME, &sx) == -1) {
+		snprintf(why, whylen, "%s: %s", capture_dir, errno == EWOULDBLOCK ?
+		    "another fishbowl runs on it" : strerror(errno));
 		return -1;
 	}
 	if (sx.stx_mask & STATX_BTIME)

@@ -107,6 +107,7 @@ struct fastpath {
 	char		 pin_key[64];		/* the instance's directory */
 	char		 pin_dir[128];		/* its path */
 	unsigned	 pin_uid, pin_gid;	/* who unpins (fishbowl's user) */
+	int		 pin_lock;		/* the capture directory, locked */
 };
 
 #define FAST_PIN_ROOT	"/sys/fs/bpf"
@@ -120,8 +121,10 @@ struct fastpath {
  * process: a mount namespace of its own, as `ip netns exec` makes) and
  * FAST_PIN_ROOT/fishbowl made; without, only pins already there are
  * found.  uid and gid (the user fishbowl runs as) will own KEY, so the
- * clean stop can unpin after root is dropped.  -1 with why: no pins (for
- * create: no fast path).  Call after fastpath_init.
+ * clean stop can unpin after root is dropped.  The capture directory
+ * stays locked (flock) until fastpath_close: a second fishbowl on it gets
+ * -1 and never reads the first's.  -1 with why: no pins (for create: no
+ * fast path).  Call after fastpath_init.
  */
 int	fastpath_pins(struct fastpath *, const char *capture_dir, bool create,
 	    unsigned uid, unsigned gid, char *why, size_t whylen);

@@ -738,6 +738,12 @@ test_pinned_survive_and_adopted(void **st)
 	assert_int_equal(fastpath_adopt(&fp, why, sizeof(why)), 0);
 	assert_int_equal(fastpath_pin(&fp, why, sizeof(why)), 0);
 	snprintf(pin_dir, sizeof(pin_dir), "%s", fp.pin_dir);
+	/* A second fishbowl on this capture directory, while this one runs,
+	 * never gets at its ring buffers. */
+	fastpath_init(&other);
+	assert_int_equal(fastpath_pins(&other, dir, false, 0, 0, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "another fishbowl runs on it"));
+	fastpath_close(&other);
 	snprintf(path, sizeof(path), "%s/rb-outside-known", pin_dir);
 	assert_int_equal(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/rb-inside-new", pin_dir);
