@@ -6,7 +6,9 @@
 # offload) and with them off (ethtool -K on the two endpoints only).
 #
 # Measures, traffic from outside to the honeypot (inbound, never limited):
-#   tcp    TCP throughput, iperf3 -t BENCH_T, median of BENCH_RUNS runs
+#   tcp    TCP throughput, iperf3 -t BENCH_T, median of BENCH_RUNS runs; and
+#          the segments the sender retransmitted (median): losses, or
+#          reorderings it took for losses
 #   udp    64-byte frames (iperf3 -u -l 18 -b 0) delivered per second: what
 #          the honeypot's iperf3 received
 #   conn   new TCP connections per second: one python3 client, connect and
@@ -183,21 +185,26 @@ lossrec() {	# lossrec MODE OFF TEST
 }
 
 measure() {	# measure MODE OFF
-	local mode=$1 off=$2 i v vals="" j
+	local mode=$1 off=$2 i v vals="" rvals="" j
 	has() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
 	has tcp && for i in $(seq 1 "$RUNS"); do
 		gw_start "$mode"
 		j=$(inO iperf3 -c $HP -p 5201 -t "$T" -J 2>/dev/null)
 		v=$(echo "$j" | python3 -c 'import json,sys
 try:
-    e = json.load(sys.stdin)["end"]; print("%.1f" % (e["sum_received"]["bits_per_second"] / 1e6))
-except Exception: print("nan")')
+    e = json.load(sys.stdin)["end"]
+    print("%.1f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"]["retransmits"]))
+except Exception: print("nan nan")')
 		gw_stop "$mode"
-		log "   $mode offloads $off tcp run $i: $v Mbit/s"
-		vals="$vals $v"
+		log "   $mode offloads $off tcp run $i: ${v% *} Mbit/s, ${v#* } segments retransmitted"
+		vals="$vals ${v% *}"
+		rvals="$rvals ${v#* }"
 		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" tcp
 	done
 	has tcp && record "tcp.$mode.$off" "$(echo "$vals" | median)"
+	# Segments the sender sent again: losses, or a reordering it took
+	# for one (a gateway must keep a flow's frames in order).
+	has tcp && record "retr.$mode.$off" "$(echo "$rvals" | median)"
 
 	if has udp; then
 	gw_start "$mode"
@@ -258,6 +265,8 @@ ratio() {
 			b=${R[$k.bridge.$off]:-nan} f=${R[$k.fishbowl.$off]:-nan}
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "${m#*:}" "$b" "$f" "$(ratio "$b" "$f")"
 		done
+		printf '%-9s %-38s %22s %22s %8s\n' "$off" "TCP segments retransmitted (median)" \
+		    "${R[retr.bridge.$off]:--}" "${R[retr.fishbowl.$off]:--}" ""
 		for k in tcp udp conn; do
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "lost/rx frames, $k (kdrops)" \
 			    "${R[loss.bridge.$off.$k]:--}" "${R[loss.fishbowl.$off.$k]:--}" ""

@@ -951,7 +951,7 @@ config_defaults(struct fb_config *cfg)
 	cfg->ring_mb = 64;
 	cfg->openers_ring_mb = 8;	/* ring_mb / 8 unless set (check_whole) */
 	cfg->known_flows = true;
-	cfg->fast_path = false;
+	cfg->fast_path = true;
 	cfg->fast_path_mb = 64;
 	cfg->malformed = MALFORMED_DROP;
 	cfg->timeout_tcp_embryonic = 30 * FB_NS_PER_SEC;

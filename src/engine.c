@@ -103,6 +103,7 @@ struct engine {
 	bool			 capture_failing;	/* fail-closed episode */
 	bool			 low_space;
 	bool			 fast_gate_closed;	/* fastpath_gate */
+	bool			 fast_suspended;	/* no disk reserve for it */
 	/* Flows marked fast in this batch: the kernel's bits are set once
 	 * the batch is sent (fast_mark). */
 	struct fb_flow		*fast_due[BATCH_MAX];
@@ -762,6 +763,13 @@ fast_from_inside_ok(const struct engine *e)
 	return e->cfg->rate_bps == 0;
 }
 
+/* The fast path runs: attached, and not suspended (open_outputs). */
+static bool
+fast_live(const struct engine *e)
+{
+	return e->io->fast != NULL && !e->fast_suspended;
+}
+
 /* A flow data control still forwards whole: open (no RST, not FIN both
  * ways), and allowed if it is one out. */
 static bool
@@ -863,7 +871,7 @@ fast_check_flow(struct engine *e, struct fb_flow *f, enum fb_verdict v)
 static void
 fast_networks(struct engine *e)
 {
-	if (e->io->fast == NULL || e->io->known == NULL)
+	if (!fast_live(e) || e->io->known == NULL)
 		return;
 	known_set_inside_ok(e->io->known, fast_from_inside_ok(e));
 	if (!known_set_networks(e->io->known, e->cfg->networks, e->cfg->n_networks))
@@ -890,7 +898,7 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 		/* A known flow's frame through the rings, or marked again:
 		 * fast again if its mark went (marked again, a reload, a
 		 * disagreement) and may be. */
-		if (e->io->fast != NULL && (remarked || !fr->forwarded) &&
+		if (fast_live(e) && (remarked || !fr->forwarded) &&
 		    !p->is_fragment &&
 		    !(p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02))
 			fast_mark(e, f);
@@ -899,7 +907,7 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 	if (known_wanted(f)) {
 		known_mark(e->io->known, &f->key);
 		f->known = true;
-		if (e->io->fast != NULL)
+		if (fast_live(e))
 			fast_mark(e, f);
 	}
 }
@@ -950,7 +958,7 @@ process_batch(struct engine *e, int n)
 		if (fr->forwarded && v != VERDICT_FORWARD) {
 			fast_disagree(e, e->pkt_flow);
 			v = VERDICT_FORWARD;	/* it crossed */
-		} else if (e->io->fast != NULL && e->pkt_flow != NULL) {
+		} else if (fast_live(e) && e->pkt_flow != NULL) {
 			fast_check_flow(e, e->pkt_flow, v);
 		}
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
@@ -1025,6 +1033,28 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/*
+ * What crosses the fast path must find room on a full disk: without the
+ * reserve (a disk too full at start) the fast path is suspended, and
+ * every frame is judged and written before it crosses, as without it.
+ * (Records already in the ring buffers are read as always.)
+ */
+static void
+fast_need_reserve(struct engine *e)
+{
+	struct capture_stats cs;
+
+	if (e->io->fast == NULL || e->io->known == NULL)
+		return;
+	capture_stats(e->capture, &cs);
+	if (cs.reserve)
+		return;
+	known_fast_suspend(e->io->known);
+	e->fast_suspended = true;
+	log_warnx("fast path suspended: no disk in reserve for what crosses it; "
+	    "every frame is judged and written before it crosses");
+}
+
 static int
 open_outputs(struct engine *e, char *err, size_t errlen)
 {
@@ -1061,6 +1091,7 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		    e->data_dir, strerror(errno));
 		return -1;
 	}
+	fast_need_reserve(e);
 	if (e->opts.persist) {
 		state_dir = path_join(e->data_dir, "state");
 		if (mkdir_p(state_dir, 0750) == -1) {
@@ -1287,7 +1318,7 @@ engine_reload(struct engine *e, char *err, size_t errlen)
 	control_reload(e->control, e->cfg);
 	/* The rate cap may be back: every flow is judged again before it is
 	 * fast again (known_note). */
-	if (e->io->fast != NULL)
+	if (fast_live(e))
 		known_unfast_all(e->io->known);
 	fast_networks(e);
 	track_listed(e);
@@ -1412,7 +1443,8 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "known_marks", e->io->known != NULL ? e->io->known->marks : 0);
 	jb_u64(jb, "known_remarks", e->c.known_remarks);
 	/* The fast path: frames the kernel recorded and forwarded itself. */
-	jb_bool(jb, "fast_path", is.fast_path);
+	jb_bool(jb, "fast_path", is.fast_path && !e->fast_suspended);
+	jb_bool(jb, "fast_suspended", e->fast_suspended);
 	jb_u64(jb, "fast_frames", is.fast_frames[0] + is.fast_frames[1]);
 	jb_u64(jb, "fast_drops", is.fast_drops[0] + is.fast_drops[1]);
 	/* Of fast_frames: read from ring buffers a killed fishbowl left. */
@@ -1531,7 +1563,9 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 		    (unsigned long long)(e->io->known != NULL ? e->io->known->marks : 0));
 	else
 		jb_printf(jb, "rings:     one per leg (no openers' ring)\n");
-	if (is.fast_path)
+	if (is.fast_path && e->fast_suspended)
+		jb_printf(jb, "fast path: suspended (no disk in reserve for it)\n");
+	else if (is.fast_path)
 		jb_printf(jb, "fast path: %llu frames recorded and forwarded by the "
 		    "kernel, %llu dropped there (no room, or gateway closed), "
 		    "%llu that policy would drop\n",

@@ -42,7 +42,10 @@
  * path: a kill would lose frames that crossed.  A record the dead process
  * had read but not yet given back may be written twice (its last batch).
  *
- * Not promised, and why the fast path is off by default: a frame is judged
+ * On by default ([engine] fast_path); suspended for the run when the
+ * capture cannot hold its disk reserve (engine.c fast_need_reserve).
+ *
+ * Not promised: a frame is judged
  * after it crossed (known.h lets only well-formed frames take the fast
  * path; one the engine would still drop is counted, and its flow leaves
  * the fast path, but it has crossed); after a kill, its frames are in the

@@ -901,6 +901,15 @@ net4_of(const struct fb_prefix *p, uint32_t *a4, uint32_t *m4)
 }
 
 void
+known_fast_suspend(struct known_table *t)
+{
+	known_unfast_all(t);
+	if (t->nets != NULL)
+		nets_guard(t->nets, true);
+	known_set_inside_ok(t, false);
+}
+
+void
 known_set_inside_ok(struct known_table *t, bool ok)
 {
 	if (t->nets != NULL)

@@ -160,6 +160,10 @@ uint64_t known_key_hash(uint64_t seed, const struct fb_addr *src,
  * this flow's tag. */
 void	 known_mark(struct known_table *, const struct fb_flowkey *k);
 void	 known_forget(struct known_table *, const struct fb_flowkey *k);
+/* The fast path suspended: no flow fast, no outsider's frame taken (the
+ * networks guard: every source the honeynet's), no honeypot's answer; the
+ * kernel sends every frame to the rings again. */
+void	 known_fast_suspend(struct known_table *);
 /* A known flow's frame came the newcomers' way: take back the slots
  * another flow took; a slot still this flow's keeps its fast bits (a leg
  * without one sends the flow's frames there, and clearing the other's

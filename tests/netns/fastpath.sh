@@ -6,8 +6,15 @@
 # widen); only that flows marked fast do go that way (fast_frames) and that
 # nothing crosses unrecorded.
 #
-#   D  the default (no fast_path): status io.fast_path false, fast_frames 0,
-#      no "fast path:" line in the text status; a 20 MiB transfer in crosses.
+#   D  the default (fast_path on): status io.fast_path true, a 20 MiB
+#      transfer in crosses whole, fast_frames > 0, a "fast path:" line in
+#      the text status.  D0: fast_path = no: io.fast_path false, fast_frames
+#      0, no such line, the transfer crosses whole.
+#   V  a data directory too small for the disk reserve (a 8 MiB tmpfs): the
+#      fast path suspended (logged, io.fast_path false, io.fast_suspended,
+#      "fast path: suspended" in the text status), fast_frames 0: every
+#      frame judged and written before it crosses; a 2 MiB transfer in
+#      crosses whole.
 #   P  fast_path = yes, rate = allow: the log says so, io.fast_path true; a
 #      20 MiB transfer from outside to the honeypot arrives whole (sha256);
 #      fast_frames >= half the flow's frames at the honeypot; every frame the
@@ -234,7 +241,7 @@ head -c $((4 << 20)) /dev/urandom >"$W/blob4"
 SHA20=$(sha256sum <"$W/blob20" | cut -d' ' -f1)
 SHA4=$(sha256sum <"$W/blob4" | cut -d' ' -f1)
 
-FP_PHASES=${FP_PHASES:-D P C R G N S K}
+FP_PHASES=${FP_PHASES:-D P C R G V N S K}
 phase() { case " $FP_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 J() { fbn_json "$1"; }
 io() { J "g(s, \"totals.io.$1\", -1)"; }
@@ -351,7 +358,7 @@ else
 	done_testing; exit 1
 fi
 
-# --- D: the default, no fast path -----------------------------------------------
+# --- D: the default, the fast path; D0: fast_path = no ---------------------------
 if phase D && start D default <<'EOF'
 [control]
 tcp = allow
@@ -359,15 +366,34 @@ icmp = allow
 rate = allow
 EOF
 then
-	check_eq "D: status io.fast_path false" false "$(io fast_path)"
+	check_eq "D: status io.fast_path true (the default)" true "$(io fast_path)"
 	xfer in d 9000 "$W/blob20" 0 || not_ok "D: the transfer connects"
 	xfer_wait d 60
 	check_eq "D: a 20 MiB transfer from outside arrives whole" "20971520 $SHA20" "$(cat "$W/d.rx" 2>/dev/null)"
-	check_eq "D: status io.fast_frames, fast_marks, fast_drops 0" "0 0 0" \
-	    "$(io fast_frames) $(io fast_marks) $(io fast_drops)"
-	check_eq "D: the text status has no fast path line" 0 "$(fbn_status | grep -c '^fast path:')"
+	check_ge "D: status io.fast_frames" 1 "$(io fast_frames)"
+	check_eq "D: the text status has a fast path line" 1 "$(fbn_status | grep -c '^fast path: [0-9]')"
 	xfer_kill
 	stop D
+fi
+if phase D && start D0 no-fast <<'EOF'
+[control]
+tcp = allow
+icmp = allow
+rate = allow
+
+[engine]
+fast_path = no
+EOF
+then
+	check_eq "D0: status io.fast_path false" false "$(io fast_path)"
+	xfer in d0 9000 "$W/blob20" 0 || not_ok "D0: the transfer connects"
+	xfer_wait d0 60
+	check_eq "D0: a 20 MiB transfer from outside arrives whole" "20971520 $SHA20" "$(cat "$W/d0.rx" 2>/dev/null)"
+	check_eq "D0: status io.fast_frames, fast_marks, fast_drops 0" "0 0 0" \
+	    "$(io fast_frames) $(io fast_marks) $(io fast_drops)"
+	check_eq "D0: the text status has no fast path line" 0 "$(fbn_status | grep -c '^fast path:')"
+	xfer_kill
+	stop D0
 fi
 
 # --- P: the fast path, rate = allow ---------------------------------------------
@@ -677,6 +703,43 @@ EOF
 	fi
 else
 	not_ok "G: tmpfs for the data directory"
+fi
+
+# --- V: no room for the disk reserve: the fast path suspended -------------------------
+if ! phase V; then
+	:
+elif tmpfs tiny 8m; then
+	head -c $((2 << 20)) /dev/urandom >"$W/blob2"
+	SHA2=$(sha256sum <"$W/blob2" | cut -d' ' -f1)
+	if start V tiny <<EOF
+[control]
+tcp = allow
+icmp = allow
+rate = allow
+
+[engine]
+ring_mb = 16
+
+[capture]
+min_free_mb = 0
+EOF
+	then
+		check "V: the log says the fast path is suspended" \
+		    grep -q "fast path suspended: no disk in reserve" "$FBN_FB_LOG"
+		check_eq "V: status io.fast_path false, io.fast_suspended true" "false true" \
+		    "$(io fast_path) $(io fast_suspended)"
+		check_eq "V: the text status says suspended" 1 \
+		    "$(fbn_status | grep -c '^fast path: suspended')"
+		xfer in v 9000 "$W/blob2" 0 || not_ok "V: the transfer connects"
+		xfer_wait v 60
+		check_eq "V: a 2 MiB transfer from outside arrives whole" "2097152 $SHA2" "$(cat "$W/v.rx" 2>/dev/null)"
+		check_eq "V: no frame took the fast path (io.fast_frames, fast_marks)" "0 0" \
+		    "$(io fast_frames) $(io fast_marks)"
+		xfer_kill
+		stop V
+	fi
+else
+	not_ok "V: tmpfs for the data directory"
 fi
 
 # --- N: ip netns exec, a mount namespace of fishbowl's own ---------------------------

@@ -229,12 +229,15 @@ test_fast_path(void **state)
 
 	(void)state;
 	ok(NET "[engine]\nring_mb = 16\n", &c);
-	assert_false(c.fast_path);
+	assert_true(c.fast_path);		/* the default */
 	assert_int_equal(c.fast_path_mb, 16);
 	config_free(&c);
 	ok(NET "[engine]\nfast_path = yes\nfast_path_mb = 128\nring_mb = 16\n", &c);
 	assert_true(c.fast_path);
 	assert_int_equal(c.fast_path_mb, 128);
+	config_free(&c);
+	ok(NET "[engine]\nfast_path = no\n", &c);
+	assert_false(c.fast_path);
 	config_free(&c);
 	bad(NET "[engine]\nfast_path = maybe\n",
 	    "t.conf:4: [engine] fast_path = maybe: must be yes or no");
