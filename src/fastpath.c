@@ -563,7 +563,7 @@ fastpath_pins(struct fastpath *f, const char *capture_dir, bool create,
 		return -1;
 	}
 	fd = open(PIN_PARENT, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1 || fstat(fd, &st) == -1 || (create && fchmod(fd, 01733) == -1)) {
+	if (fd == -1 || fstat(fd, &st) == -1) {
 		snprintf(why, whylen, "%s: %s", PIN_PARENT, strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -572,6 +572,11 @@ fastpath_pins(struct fastpath *f, const char *capture_dir, bool create,
 	if (st.st_uid != geteuid()) {
 		snprintf(why, whylen, "%s: not ours (uid %u)", PIN_PARENT,
 		    (unsigned)st.st_uid);
+		close(fd);
+		return -1;
+	}
+	if (create && (st.st_mode & 07777) != 01733 && fchmod(fd, 01733) == -1) {
+		snprintf(why, whylen, "chmod %s: %s", PIN_PARENT, strerror(errno));
 		close(fd);
 		return -1;
 	}
