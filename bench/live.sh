@@ -29,7 +29,7 @@
 #   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 BENCH_LAYERS=yes FB_BUILD=build bench/live.sh
 #   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"  BENCH_TESTS="tcp udp conn"
 #   BENCH_KNOWN=yes|no ([engine] known_flows: the openers' ring filed by known flows or openers only)
-#   BENCH_FAST=yes|no ([engine] fast_path: the kernel forwards proven flows, recording each frame first)
+#   BENCH_FAST=yes|no ([engine] fast_path, default yes as in fishbowl: the kernel forwards proven flows, recording each frame first)
 #
 # Prints a final table (also saved to build/bench/live-results.txt) with
 # the ratio fishbowl / bridge+tcpdump (higher is better for rates; 1.0 means
@@ -45,7 +45,7 @@ RUNS=${BENCH_RUNS:-3}
 RING=${BENCH_RING_MB:-16}
 LAYERS=${BENCH_LAYERS:-yes}
 KNOWN=${BENCH_KNOWN:-yes}
-FAST=${BENCH_FAST:-no}
+FAST=${BENCH_FAST:-yes}
 OFFLOADS=${BENCH_OFFLOADS:-on off}
 MODES=${BENCH_MODES:-bridge fishbowl}
 TESTS=${BENCH_TESTS:-tcp udp conn}

@@ -6,7 +6,7 @@
 # and fishbowl's top symbols.  For finding levers, not for figures: those
 # come from bench/live.sh.
 #
-#   BENCH_LOAD=tcp|udp|conn BENCH_OFFLOADS=off BENCH_LAYERS=yes BENCH_FAST=no \
+#   BENCH_LOAD=tcp|udp|conn BENCH_OFFLOADS=off BENCH_LAYERS=yes BENCH_FAST=yes \
 #   BENCH_T=10 FB_BUILD=build bench/profile.sh [PERF_DATA]
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -16,7 +16,7 @@ case $FB_BUILD in /*) ;; *) FB_BUILD=$ROOT/$FB_BUILD ;; esac
 LOAD=${BENCH_LOAD:-tcp}
 OFF=${BENCH_OFFLOADS:-off}
 LAYERS=${BENCH_LAYERS:-yes}
-FAST=${BENCH_FAST:-no}
+FAST=${BENCH_FAST:-yes}
 T=${BENCH_T:-10}
 DATA=${1:-$ROOT/build/bench/perf-$LOAD-$OFF.data}
 die() { echo "bench/profile.sh: $*" >&2; exit 1; }
