@@ -807,7 +807,7 @@ fast_set_bits(struct engine *e, struct fb_flow *f)
 static void
 fast_mark(struct engine *e, struct fb_flow *f)
 {
-	if (!fast_may(f))
+	if (!fast_may(f) || f->no_fast)
 		return;
 	if (!f->fast || e->n_fast_due == 0 ||
 	    e->fast_due[e->n_fast_due - 1] != f) {
@@ -817,7 +817,6 @@ fast_mark(struct engine *e, struct fb_flow *f)
 		e->fast_due_key[e->n_fast_due++] = f->key;
 	}
 	f->fast = true;
-	e->c.fast_marks++;
 }
 
 /*
@@ -837,8 +836,10 @@ fast_mark_due(struct engine *e)
 	for (int i = 0; i < e->n_fast_due; i++) {
 		struct fb_flow *f = e->fast_due[i];
 
-		if (f->fast && memcmp(&f->key, &e->fast_due_key[i], sizeof(f->key)) == 0)
+		if (f->fast && memcmp(&f->key, &e->fast_due_key[i], sizeof(f->key)) == 0) {
 			fast_set_bits(e, f);
+			e->c.fast_marks++;
+		}
 	}
 	e->n_fast_due = 0;
 }
@@ -961,6 +962,10 @@ process_batch(struct engine *e, int n)
 		} else if (fast_live(e) && e->pkt_flow != NULL) {
 			fast_check_flow(e, e->pkt_flow, v);
 		}
+		/* A GSO super-frame: the kernel held its flow (known.c
+		 * divert()); it stays off the fast path. */
+		if (e->pkt_flow != NULL && p.l3_len > KNOWN_FAST_MAXLEN)
+			e->pkt_flow->no_fast = true;
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
 			known_note(e, fr, &p, e->pkt_flow);
 		e->verdict[i] = (uint8_t)v;

@@ -413,7 +413,9 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 	LDX(BPF_DW, BPF_REG_1, BPF_REG_10, FP_WF);
 	jump(a, BPF_JEQ, BPF_REG_1, 0, L_FALLBACK);
 	LDX(BPF_W, BPF_REG_1, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, len));
-	jump(a, BPF_JGT, BPF_REG_1, KNOWN_FAST_MAXLEN, L_FALLBACK);
+	jump(a, BPF_JGT, BPF_REG_1,
+	    o->fast_maxlen != 0 ? (int32_t)o->fast_maxlen : KNOWN_FAST_MAXLEN,
+	    k == 0 && o->ring_fd[k] >= 0 ? L_DIVERT : L_FALLBACK);
 	if (o->ring_fd[k] >= 0) {
 		/* The capture falls behind: the old way paces the sender. */
 		bpfasm_ld_imm64(a, BPF_REG_1, BPF_PSEUDO_MAP_FD, (uint32_t)o->ring_fd[k]);
@@ -437,7 +439,7 @@ note(struct bpfasm *a, const struct known_prog_opts *o, int kind)
 	MOV_IMM(BPF_REG_0, KNOWN_SINK);
 	EXIT();
 	if (k == 0 && o->ring_fd[k] >= 0)
-		divert(a, o);
+		divert(a, o);	/* after a frame too long, or no room */
 }
 
 /* r1 = the TCP flags of the frame (FP_L4 set by ports()); to fail if the

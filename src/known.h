@@ -73,9 +73,14 @@
 #define KNOWN_NOTE_SYN	0x400		/* ... its opener: the tc program writes
 					   the answer's tag in the pending table */
 #define KNOWN_PENDING	65536		/* slots of the pending answers' table */
-#define KNOWN_FAST_MAXLEN 65536		/* longest frame (as the tap sees it,
+#define KNOWN_FAST_MAXLEN 16384		/* longest frame (as the tap sees it,
 					   from the network header) given to
-					   the fast path */
+					   the fast path; a longer one is a
+					   GSO super-frame (offloads on): its
+					   flow is held there for good (the
+					   engine's no_fast), as the page
+					   cache bounds such a stream anyway
+					   and switching ways reorders it */
 
 #define KNOWN_PROG_MAX	1024	/* instructions, with room */
 
@@ -141,6 +146,8 @@ struct known_prog_opts {
 	int		 ring_fd[2];	/* this leg's ring buffers (known_rings) */
 	uint64_t	 ring_size[2];
 	int		 leg;		/* the leg the program files for */
+	uint32_t	 fast_maxlen;	/* 0: KNOWN_FAST_MAXLEN (the unit
+					   tests' frames are shorter) */
 };
 
 /*

@@ -10,6 +10,12 @@
 #      transfer in crosses whole, fast_frames > 0, a "fast path:" line in
 #      the text status.  D0: fast_path = no: io.fast_path false, fast_frames
 #      0, no such line, the transfer crosses whole.
+#   O  the endpoints' offloads on (their default): a 20 MiB transfer in
+#      comes as GSO super-frames, which hold its flow off the fast path
+#      (known.c divert()): it arrives whole, every frame in the pcap, the
+#      sender retransmits (nstat) at most 10 segments (thousands before:
+#      frames of the flow switching ways overtook each other).  P runs
+#      with the offloads off (wire-size frames: the fast path's case).
 #   V  a data directory too small for the disk reserve (a 8 MiB tmpfs): the
 #      fast path suspended (logged, io.fast_path false, io.fast_suspended,
 #      "fast path: suspended" in the text status), fast_frames 0: every
@@ -241,7 +247,7 @@ head -c $((4 << 20)) /dev/urandom >"$W/blob4"
 SHA20=$(sha256sum <"$W/blob20" | cut -d' ' -f1)
 SHA4=$(sha256sum <"$W/blob4" | cut -d' ' -f1)
 
-FP_PHASES=${FP_PHASES:-D P C R G V N S K}
+FP_PHASES=${FP_PHASES:-D O P C R G V N S K}
 phase() { case " $FP_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 J() { fbn_json "$1"; }
 io() { J "g(s, \"totals.io.$1\", -1)"; }
@@ -396,6 +402,65 @@ then
 	stop D0
 fi
 
+# offloads on|off: the endpoints' TSO, GSO and checksum offloads
+offloads() {
+	inO ethtool -K o0 tso "$1" gso "$1" tx "$1" rx "$1" >/dev/null 2>&1
+	inH ethtool -K h0 tso "$1" gso "$1" tx "$1" rx "$1" >/dev/null 2>&1
+}
+
+# --- O: offloads on: GSO super-frames hold their flow, in order ----------------
+if phase O && start O offloads <<EOF
+[control]
+tcp = allow
+icmp = allow
+rate = allow
+
+$FAST_ENGINE
+ring_mb = 4
+EOF
+then
+	# bench/live.sh's "offloads on": GRO too (veth's default is off)
+	offloads on
+	inO ethtool -K o0 gro on >/dev/null 2>&1
+	inH ethtool -K h0 gro on >/dev/null 2>&1
+	hp_dump o 9000 || not_ok "O: tcpdump on the honeypot"
+	inO nstat -n
+	xfer in o 9000 "$W/blob20" 0 || not_ok "O: the transfer connects"
+	xfer_wait o 60
+	sleep 0.3
+	fbn_tcpdump_stop
+	retr=$(inO nstat -z TcpRetransSegs | awk '$1 == "TcpRetransSegs" {print $2}')
+	check_eq "O: a 20 MiB transfer from outside arrives whole" "20971520 $SHA20" "$(cat "$W/o.rx" 2>/dev/null)"
+	big=$(fbn_count "$W/o-h0.pcap" -- "tcp and src host $FBN_ATTACKER and greater 16500")
+	fbn_log "O: $big super-frames at the honeypot, the sender retransmitted ${retr:-?} segments, fast_frames $(io fast_frames)"
+	check_ge "O: the transfer came in GSO super-frames (> 16 KiB)" 1 "$big"
+	# Frames of one flow switching between the kernel's way and
+	# fishbowl's overtake each other, and TCP sends again what it takes
+	# for lost (thousands of segments a transfer before the hold).
+	check_ge "O: the sender retransmitted at most 10 segments (the stream kept in order)" \
+	    "${retr:-99999}" 10
+	# As fast as TCP goes for 3 s (iperf3): the capture falls behind, the
+	# ring buffers fill, and a flow that switched ways would be reordered.
+	inH timeout 20 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	XPIDS+=($!)
+	fbn_wait_port "$FBN_HP" 5201
+	read -r mbit retr < <(inO timeout 20 iperf3 -c $HP -p 5201 -t 3 -J 2>/dev/null | python3 -c 'import json,sys
+try:
+    e = json.load(sys.stdin)["end"]
+    print("%.0f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"]["retransmits"]))
+except Exception: print("0 99999")')
+	fbn_log "O: iperf3 for 3 s: $mbit Mbit/s, $retr segments retransmitted; fast_frames $(io fast_frames)"
+	check_ge "O: iperf3 for 3 s: the sender retransmitted at most 10 segments" "$retr" 10
+	xfer_kill
+	inO ethtool -K o0 gro off >/dev/null 2>&1
+	inH ethtool -K h0 gro off >/dev/null 2>&1
+	stop O
+	pcaps=$(fbn_pcaps)
+	# shellcheck disable=SC2086
+	read -r n miss < <($C missing $FBN_ATTACKER 9000 "$W/o-h0.pcap" $pcaps)
+	check_eq "O: every one of the $n frames the honeypot received is in the pcap" 0 "$miss"
+fi
+
 # --- P: the fast path, rate = allow ---------------------------------------------
 if phase P && start P fast <<EOF
 [control]
@@ -410,6 +475,9 @@ then
 	    grep -q "fast path: the kernel forwards proven flows' frames" "$FBN_FB_LOG"
 	check_eq "P: status io.fast_path true, gate open" "true false" "$(io fast_path) $(io fast_gate_closed)"
 	check_eq "P: tcx ingress: one program on each leg" "1 1" "$(tcx)"
+	# Wire-size frames: a GSO super-frame holds its flow off the fast
+	# path (phase O).
+	offloads off
 	hp_dump p 9000 || not_ok "P: tcpdump on the honeypot"
 	xfer in p 9000 "$W/blob20" 0 || not_ok "P: the transfer connects"
 	xfer_wait p 60
@@ -444,6 +512,7 @@ then
 	sleep 0.5
 	fbn_tcpdump_stop
 	xfer_kill
+	offloads on
 	stop P
 	pcaps=$(fbn_pcaps)
 	# shellcheck disable=SC2086

@@ -450,20 +450,16 @@ test_unfast_all(void **st)
 
 static void honeynet(void);
 
-/* With the ring buffers' fill read: a fast frame for one more than half
- * full goes the old way (the main ring), with no note. */
-static void
-test_half_full_ring_diverts(void **st)
+/* Leg 0's fanout program as fishbowl loads it: reading the ring buffers'
+ * fill, so it can hold a flow (known.c divert()). */
+static int
+known_prog_with_rings(uint32_t maxlen)
 {
 	static struct bpf_insn prog[KNOWN_PROG_MAX];
-	struct frame f = tcp(50, 40050, ACK, 1500);	/* a 2 KiB record */
-	struct fb_flowkey k = key_of(&f);
 	struct known_prog_opts o;
 	char why[512];
 	int fd;
 
-	(void)st;
-	NEED_BPF();
 	memset(&o, 0, sizeof(o));
 	o.map_fd = kt.map_fd;
 	o.mask = kt.mask;
@@ -473,6 +469,7 @@ test_half_full_ring_diverts(void **st)
 	o.pend_fd = kt.pend_fd;
 	o.inbound = true;
 	o.leg = 0;
+	o.fast_maxlen = maxlen;
 	for (int i = 0; i < FAST_NKIND; i++) {
 		o.ring_fd[i] = fp.rb[0][i].fd;
 		o.ring_size[i] = fp.rb[0][i].size;
@@ -481,6 +478,54 @@ test_half_full_ring_diverts(void **st)
 	    "t_known", why, sizeof(why));
 	if (fd == -1)
 		fail_msg("%s", why);
+	return fd;
+}
+
+/* A GSO super-frame (longer than KNOWN_FAST_MAXLEN; here, as the kernel
+ * runs test frames of a page at most, longer than 1000 bytes) of a fast
+ * flow goes the old way and holds its flow on that leg: the flow's next
+ * frames, short ones too, go the old way (in order behind it); the other
+ * leg's bit stays. */
+static void
+test_long_frame_holds_flow(void **st)
+{
+	struct frame big = tcp(8, 40008, ACK, 1200);
+	struct frame small = tcp(8, 40008, ACK, 100);
+	struct fb_flowkey k = key_of(&small);
+	int fd;
+
+	(void)st;
+	NEED_BPF();
+	fd = known_prog_with_rings(1000);
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	known_set_fast(&kt, &k, true, 1, true);
+	assert_int_equal(run(fd, &small), KNOWN_SINK);
+	assert_int_equal(run(tc_prog[0], &small), TC_ACT_REDIRECT);
+	assert_int_equal(drain(0, &small), 1);
+	assert_int_equal(run(fd, &big), KNOWN_MAIN);
+	assert_int_equal(run(tc_prog[0], &big), TC_ACT_OK);
+	assert_false(known_is_fast(&kt, &k, false, 0));
+	assert_true(known_is_fast(&kt, &k, true, 1));
+	assert_int_equal(run(fd, &small), KNOWN_MAIN);
+	assert_int_equal(run(tc_prog[0], &small), TC_ACT_OK);
+	assert_int_equal(drain(0, &small), 0);
+	close(fd);
+	forget(&small);
+}
+
+/* With the ring buffers' fill read: a fast frame for one more than half
+ * full goes the old way (the main ring), with no note. */
+static void
+test_half_full_ring_diverts(void **st)
+{
+	struct frame f = tcp(50, 40050, ACK, 1500);	/* a 2 KiB record */
+	struct fb_flowkey k = key_of(&f);
+	int fd;
+
+	(void)st;
+	NEED_BPF();
+	fd = known_prog_with_rings(0);
 	known_mark(&kt, &k);
 	known_set_fast(&kt, &k, false, 0, true);
 	/* A page of ring buffer: one record of 2 KiB fills half of it. */
@@ -814,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_synack_follows_syn),
 		cmocka_unit_test(test_reused_ports_syn),
 		cmocka_unit_test(test_half_full_ring_diverts),
+		cmocka_unit_test(test_long_frame_holds_flow),
 		cmocka_unit_test(test_malformed_judged_first),
 		/* Last: it closes the fixture's programs and maps. */
 		cmocka_unit_test(test_pinned_survive_and_adopted),
