@@ -44,7 +44,10 @@
  * leg's tc program, which runs next for the same frame on the same CPU:
  * the note names the leg and the frame's protocol, and the tc program
  * clears it.  Never for a TCP opener (SYN without ACK), nor a frame longer
- * than KNOWN_FAST_MAXLEN.
+ * than KNOWN_FAST_MAXLEN.  A fast flow's frame that goes the old way for
+ * want of room, or for being that long, *holds* its flow on that leg (a
+ * second bit per leg, KNOWN_HOLD_BIT): its next frames go the old way too
+ * until the engine marks it fast again, so they never overtake it.
  */
 #ifndef FB_KNOWN_H
 #define FB_KNOWN_H
