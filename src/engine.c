@@ -799,16 +799,23 @@ fast_set_bits(struct engine *e, struct fb_flow *f)
 }
 
 /*
- * Mark flow f fast.  The kernel learns it only once this batch is sent
- * (fast_mark_due): a frame of f that crossed fast now would overtake
- * those of f still in the batch, and TCP takes a reordering for a loss
- * (known.c divert()).
+ * Mark flow f fast.  A new flow (first) at once, as its frames came the
+ * old way only while it was being proven.  A flow marked again (it was
+ * held, or its mark went) only once this batch is sent (fast_mark_due):
+ * a frame of f that crossed fast now would overtake those of f still in
+ * fishbowl, and TCP takes a reordering for a loss (known.c divert()).
  */
 static void
-fast_mark(struct engine *e, struct fb_flow *f)
+fast_mark(struct engine *e, struct fb_flow *f, bool first)
 {
 	if (!fast_may(f) || f->no_fast)
 		return;
+	if (first) {
+		fast_set_bits(e, f);
+		f->fast = true;
+		e->c.fast_marks++;
+		return;
+	}
 	if (!f->fast || e->n_fast_due == 0 ||
 	    e->fast_due[e->n_fast_due - 1] != f) {
 		if (e->n_fast_due == BATCH_MAX)
@@ -902,14 +909,14 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 		if (fast_live(e) && (remarked || !fr->forwarded) &&
 		    !p->is_fragment &&
 		    !(p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02))
-			fast_mark(e, f);
+			fast_mark(e, f, false);
 		return;
 	}
 	if (known_wanted(f)) {
 		known_mark(e->io->known, &f->key);
 		f->known = true;
 		if (fast_live(e))
-			fast_mark(e, f);
+			fast_mark(e, f, true);
 	}
 }
 

@@ -409,6 +409,13 @@ offloads() {
 }
 
 # --- O: offloads on: GSO super-frames hold their flow, in order ----------------
+# bench/live.sh's "offloads on", GRO too (veth's default is off), set
+# before fishbowl starts, as there
+if phase O; then
+	offloads on
+	inO ethtool -K o0 gro on >/dev/null 2>&1
+	inH ethtool -K h0 gro on >/dev/null 2>&1
+fi
 if phase O && start O offloads <<EOF
 [control]
 tcp = allow
@@ -419,10 +426,6 @@ $FAST_ENGINE
 ring_mb = 4
 EOF
 then
-	# bench/live.sh's "offloads on": GRO too (veth's default is off)
-	offloads on
-	inO ethtool -K o0 gro on >/dev/null 2>&1
-	inH ethtool -K h0 gro on >/dev/null 2>&1
 	hp_dump o 9000 || not_ok "O: tcpdump on the honeypot"
 	inO nstat -n
 	xfer in o 9000 "$W/blob20" 0 || not_ok "O: the transfer connects"
