@@ -79,7 +79,25 @@
 # Known bugs are checked as expected failures with known_bug (printed "ok
 # ... # SKIP expected failure, known bug ID: ..."; once fixed they print
 # "ok ... (known bug ID did not show this time)": then make them plain
-# checks).  None now.
+# checks).  Now:
+#   FASTPATH-GAP: P, since it runs with the endpoints' offloads off
+#      (15 000 wire-size frames instead of 330 super-frames): in about one
+#      run in ten the transfer's or the upload's reassembly in
+#      sessions.jsonl has a gap of 29-45 segments (41 992, 65 160 bytes),
+#      although every frame is in the pcap, in order of the honeypot's
+#      capture (the "every frame ... in the pcap" checks pass), and in the
+#      failing CI run every frame of the flow had taken the fast path.
+#      One failing run kept (FBN_KEEP=1): 14 gaps in the upload; the
+#      pcap shows the honeypot's TCP resending 3858265..3893017 (24
+#      segments) interleaved with new data, and the first copies of those
+#      segments are in neither the pcap nor the outside's capture: lost
+#      before the gateway's taps (no fast-path or ring drop, no alert),
+#      so the stream's gaps follow a loss fishbowl never saw.  Why the
+#      stream does not fill the holes with the resent copies, and why the
+#      loss, is not found yet (stream.c's rules for giving up a hole; the
+#      veth backlog).  Seen 4 times in about 35 runs of this session's
+#      build, 0 in 14 of the build before it (it may be older and only
+#      exposed).
 # Fixed, now plain checks: FASTPATH-GATE (frames recorded in a ring buffer,
 #      so forwarded, when the capture write failed were lost: the capture
 #      now holds a reserve of disk for them, capture.h reserve_bytes),
@@ -550,16 +568,25 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r.get("dport") == 9000: print(r.get("transcript") or "")' "$sj" 2>/dev/null)
 	check "P: its transcript exists ($tr)" test -n "$tr" -a -s "$FBN_DATA/$tr"
-	check_eq "P: sessions.jsonl: the transfer's 20971520 bytes reassembled, no gap" \
-	    "20971520 0" "$(python3 -c 'import json,sys
+	for port in 9000 9100; do
+		got=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    if r.get("dport") == 9000: print(r.get("bytes_orig"), r.get("gap_bytes"))' "$sj")"
-	check_eq "P: sessions.jsonl: the upload's 20971520 bytes reassembled, no gap" \
-	    "20971520 0" "$(python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    r = json.loads(l)
-    if r.get("dport") == 9100: print(r.get("bytes_orig"), r.get("gap_bytes"))' "$sj")"
+    if r.get("dport") == int(sys.argv[2]): print(r.get("bytes_orig"), r.get("gap_bytes"))' "$sj" "$port")
+		what="the transfer's"; [ "$port" = 9100 ] && what="the upload's"
+		# Every byte must be there; a gap that with the bytes makes the
+		# whole is the known bug, anything else fails.
+		read -r b g <<<"$got"
+		if [ "$got" = "20971520 0" ]; then
+			ok "P: sessions.jsonl: $what 20971520 bytes reassembled, no gap"
+		elif [[ "$b" =~ ^[0-9]+$ && "$g" =~ ^[0-9]+$ ]] && [ "$g" -gt 0 ] &&
+		    [ $((b + g)) -eq 20971520 ]; then
+			known_bug FASTPATH-GAP "P: sessions.jsonl: $what 20971520 bytes reassembled, no gap" \
+			    "20971520 0" "$got"
+		else
+			not_ok "P: sessions.jsonl: $what 20971520 bytes reassembled, no gap" "got '$got'"
+		fi
+	done
 fi
 
 # --- C: containment with the fast path --------------------------------------------
