@@ -90,14 +90,16 @@
 #      One failing run kept (FBN_KEEP=1): 14 gaps in the upload; the
 #      pcap shows the honeypot's TCP resending 3858265..3893017 (24
 #      segments) interleaved with new data, and the first copies of those
-#      segments are in neither the pcap nor the outside's capture: lost
-#      before the gateway's taps (no fast-path or ring drop, no alert),
-#      so the stream's gaps follow a loss fishbowl never saw.  Why the
-#      stream does not fill the holes with the resent copies, and why the
-#      loss, is not found yet (stream.c's rules for giving up a hole; the
-#      veth backlog).  Seen 4 times in about 35 runs of this session's
-#      build, 0 in 14 of the build before it (it may be older and only
-#      exposed).
+#      segments are in neither the pcap nor the outside's capture, with
+#      no fast-path or ring drop alerted, and no backlog drop in
+#      /proc/net/softnet_stat during another failing run.  So the frames
+#      were neither recorded nor forwarded, and nothing counted them:
+#      suspect first a fast-path frame whose tc program found no note (the
+#      fanout sent it to the sink, which copies nothing; TC_ACT_OK then
+#      drops it in the gateway's stack), then stream.c's 1 MiB limit that
+#      gives up a hole before TCP's resent copy comes.  Seen 5 times in
+#      about 40 runs of this session's build, 0 in 14 of the build before
+#      it (it may be older and only exposed).
 # Fixed, now plain checks: FASTPATH-GATE (frames recorded in a ring buffer,
 #      so forwarded, when the capture write failed were lost: the capture
 #      now holds a reserve of disk for them, capture.h reserve_bytes),
