@@ -87,19 +87,20 @@
 #      although every frame is in the pcap, in order of the honeypot's
 #      capture (the "every frame ... in the pcap" checks pass), and in the
 #      failing CI run every frame of the flow had taken the fast path.
-#      One failing run kept (FBN_KEEP=1): 14 gaps in the upload; the
-#      pcap shows the honeypot's TCP resending 3858265..3893017 (24
-#      segments) interleaved with new data, and the first copies of those
-#      segments are in neither the pcap nor the outside's capture, with
-#      no fast-path or ring drop alerted, and no backlog drop in
-#      /proc/net/softnet_stat during another failing run.  So the frames
-#      were neither recorded nor forwarded, and nothing counted them:
-#      suspect first a fast-path frame whose tc program found no note (the
-#      fanout sent it to the sink, which copies nothing; TC_ACT_OK then
-#      drops it in the gateway's stack), then stream.c's 1 MiB limit that
-#      gives up a hole before TCP's resent copy comes.  Seen 5 times in
-#      about 40 runs of this session's build, 0 in 14 of the build before
-#      it (it may be older and only exposed).
+#      A second failing run, kept, settles what it is not: the honeypot's
+#      capture (p-h0.pcap) and fishbowl's pcap hold exactly the same data
+#      segments (same multiset, one retransmission), so nothing was lost
+#      or crossed unrecorded.  The frames came reordered on the wire
+#      (two runs of the sender's segments interleaved, 3307401.. and
+#      3340705.., as when two CPUs process one flow's frames), every one
+#      of them is in fishbowl's pcap, yet the transcript shows 22 gaps of
+#      1448 bytes at 3307400 ("[1448 bytes missing]", alternating with
+#      delivered segments) although no acknowledgement passed the hole:
+#      a stream.c bug with interleaved in-window segments, to look at
+#      first (insert() and its limits).  (An earlier reading of the first
+#      kept run, "first copies lost before the taps", compared only
+#      fishbowl's pcap with itself and was wrong.)  Seen 6 times in about
+#      45 runs of this session's build, 0 in 14 of the build before it.
 # Fixed, now plain checks: FASTPATH-GATE (frames recorded in a ring buffer,
 #      so forwarded, when the capture write failed were lost: the capture
 #      now holds a reserve of disk for them, capture.h reserve_bytes),
