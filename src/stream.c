@@ -74,7 +74,11 @@ struct half {
 	bool		 est;		/* it sent an ACK without SYN: past SYN_SENT */
 	bool		 ts_syn;	/* this side's SYN had a timestamp */
 	bool		 ts_valid;
-	uint32_t	 ts_recent;	/* latest TSval of this side */
+	uint32_t	 ts_recent;	/* TSval of the last segment at the left edge */
+	/* The peer's highest acknowledgement of this side (offset): the
+	 * receiver's Last.ACK.sent, as far as we saw it. */
+	bool		 have_acked;
+	uint64_t	 acked;
 	/* Urgent bytes not yet delivered (offsets, ascending): the receiving
 	 * application does not see them in the stream (no SO_OOBINLINE). */
 	uint64_t	 urg[STREAM_URG_MAX];
@@ -664,14 +668,30 @@ tcp_tsval(const struct fb_packet *p, uint32_t *tsval)
 	return false;
 }
 
+/* Does a segment starting at seq start at or before what the receiver
+ * acknowledged (or, with no acknowledgement seen, the next byte)? */
+static bool
+at_left_edge(const struct half *h, uint32_t seq)
+{
+	if (!h->have_base)
+		return true;
+	return rel(h, seq) <= (int64_t)(h->have_acked ? FB_MAX(h->acked, h->next) :
+	    h->next);
+}
+
 /*
  * PAWS (RFC 7323): once both SYNs negotiated timestamps, a segment whose
- * TSval is older than the latest one of its side is stale and the
- * receiver discards it; a forged RST or FIN with an old timestamp must
- * not end the session (suricata-verify bug-3286).
+ * TSval is older than TS.Recent of its side is stale and the receiver
+ * discards it; a forged RST or FIN with an old timestamp must not end the
+ * session (suricata-verify bug-3286).  TS.Recent moves only with a
+ * segment that starts at or before the receiver's last acknowledgement
+ * (RFC 7323 4.3, Linux tcp_replace_ts_recent): a segment that arrives
+ * ahead of a hole, with a newer TSval, must not make the hole's own
+ * segments, sent earlier with older TSvals, stale.  Reordered on the wire,
+ * they are what the receiver takes next.
  */
 static bool
-paws_ok(struct stream *s, int dir, const struct fb_packet *p)
+paws_ok(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq)
 {
 	struct half *h = &s->h[dir];
 	uint32_t tsval;
@@ -689,7 +709,8 @@ paws_ok(struct stream *s, int dir, const struct fb_packet *p)
 		return true;
 	if ((int32_t)(tsval - h->ts_recent) < 0)
 		return false;
-	h->ts_recent = tsval;
+	if (at_left_edge(h, data_seq))
+		h->ts_recent = tsval;
 	return true;
 }
 
@@ -749,6 +770,11 @@ on_ack(struct stream *s, int dir, uint32_t ack, fb_ns ts)
 	if (!h->have_base || h->ended)
 		return;
 	off = rel(h, ack);
+	if (off >= 0 && (uint64_t)off <= FB_MAX(h->hi, h->next) + 1 &&
+	    (!h->have_acked || (uint64_t)off > h->acked)) {
+		h->have_acked = true;
+		h->acked = (uint64_t)off;
+	}
 	if (off <= (int64_t)h->next || (uint64_t)off > h->next + STREAM_WINDOW)
 		return;
 	upto = (uint64_t)off;
@@ -836,7 +862,7 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 	if (s == NULL || s->reset || (dir != STREAM_ORIG && dir != STREAM_RESP))
 		return;
 	h = &s->h[dir];
-	if (!paws_ok(s, dir, p)) {
+	if (!paws_ok(s, dir, p, data_seq)) {
 		s->pool->st.out_of_window++;
 		return;
 	}
