@@ -110,6 +110,7 @@ struct engine {
 	struct fb_flowkey	 fast_due_key[BATCH_MAX];
 	int			 n_fast_due;
 	uint64_t		 kernel_drops_seen;
+	uint64_t		 fast_pins_seen;	/* unreadable, alerted */
 	uint64_t		 kernel_drops_openers_seen;
 
 	struct fb_frame		 batch[BATCH_MAX];
@@ -639,6 +640,30 @@ check_kernel_drops(struct engine *e)
 	e->kernel_drops_openers_seen = openers;
 }
 
+/*
+ * Ring buffers a killed fishbowl left pinned that this one cannot read
+ * (fastpath_adopt: not ours, not a ring buffer): the frames in them
+ * crossed and are not in the capture.  How many is unknown; that there
+ * are is alerted.
+ */
+static void
+check_fast_pins(struct engine *e)
+{
+	struct io_stats st;
+	char msg[200];
+
+	memset(&st, 0, sizeof(st));
+	e->io->ops->stats(e->io, &st);
+	if (st.fast_pins_unreadable <= e->fast_pins_seen)
+		return;
+	snprintf(msg, sizeof(msg), "fast path: %llu ring buffers a fishbowl that "
+	    "did not stop cleanly left pinned cannot be read: the frames in "
+	    "them are not in the capture",
+	    (unsigned long long)(st.fast_pins_unreadable - e->fast_pins_seen));
+	emit(e, PRIO_CRITICAL, "capture", msg, NULL, NULL, NULL, NULL);
+	e->fast_pins_seen = st.fast_pins_unreadable;
+}
+
 static void
 tick(struct engine *e)
 {
@@ -667,6 +692,7 @@ tick(struct engine *e)
 	}
 	e->low_space = low;
 	check_kernel_drops(e);
+	check_fast_pins(e);
 }
 
 /* Capture failure: fail closed (or open, if configured), alerting once. */
@@ -733,14 +759,14 @@ replay_clock(struct engine *e, fb_ns ts)
  * (the honeypot is ours, its address checked against the leg); a TCP
  * connection in whose client acknowledged the honeypot's SYN or its next
  * sequence number (flow.c tcp_prove: a spoofed source never sees those
- * numbers); a UDP or other exchange in that the honeypot answered and the
- * client then used again.  ICMP goes to the main ring anyway.
+ * numbers); a UDP, ICMP echo or other exchange in that the honeypot
+ * answered and the client then used again (a ping from outside: at its
+ * second request).  The kernel looks ICMP up only for echoes; errors and
+ * neighbour discovery go to the main ring whatever is marked.
  */
 static bool
 known_wanted(const struct fb_flow *f)
 {
-	if (f->key.proto == IPPROTO_ICMP || f->key.proto == IPPROTO_ICMPV6)
-		return false;
 	if (f->dir == DIR_OUTBOUND)
 		return f->verdict == VERDICT_FORWARD;
 	if (f->dir != DIR_INBOUND)
@@ -775,6 +801,8 @@ fast_live(const struct engine *e)
 static bool
 fast_may(const struct fb_flow *f)
 {
+	if (f->key.proto == IPPROTO_ICMP || f->key.proto == IPPROTO_ICMPV6)
+		return false;		/* known.c: never the fast way */
 	if (f->tcp_state == TCP_RESET || f->tcp_state == TCP_CLOSED)
 		return false;
 	return f->dir == DIR_INBOUND || f->verdict == VERDICT_FORWARD;
@@ -1461,6 +1489,8 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "fast_drops", is.fast_drops[0] + is.fast_drops[1]);
 	/* Of fast_frames: read from ring buffers a killed fishbowl left. */
 	jb_u64(jb, "fast_recovered", is.fast_recovered[0] + is.fast_recovered[1]);
+	/* Pinned ring buffers found that could not be read: frames lost. */
+	jb_u64(jb, "fast_pins_unreadable", is.fast_pins_unreadable);
 	jb_u64(jb, "fast_marks", e->c.fast_marks);
 	jb_u64(jb, "fast_judged_drop", e->c.fast_judged_drop);
 	jb_bool(jb, "fast_gate_closed", e->fast_gate_closed);
@@ -1588,6 +1618,10 @@ engine_status_text(struct engine *e, struct jbuf *jb)
 		jb_printf(jb, "fast path: %llu frames recovered from the ring buffers "
 		    "a fishbowl killed before left (pinned)\n",
 		    (unsigned long long)(is.fast_recovered[0] + is.fast_recovered[1]));
+	if (is.fast_pins_unreadable > 0)
+		jb_printf(jb, "fast path: %llu pinned ring buffers a fishbowl "
+		    "killed before left cannot be read: their frames are lost\n",
+		    (unsigned long long)is.fast_pins_unreadable);
 }
 
 /* Control socket: one request line per connection, answer, close. */

@@ -657,13 +657,16 @@ fastpath_adopt(struct fastpath *f, char *why, size_t whylen)
 			pin_name(name, sizeof(name), i, k);
 			e[0] = '\0';
 			if ((fd = adopt_one(f, name, &bytes, e, sizeof(e))) == -1) {
-				if (e[0] != '\0')
+				if (e[0] != '\0') {
 					snprintf(why, whylen, "%s", e);
+					f->unreadable++;
+				}
 				continue;
 			}
 			if (rb_map(l, fd, bytes, e, sizeof(e)) == -1) {
 				snprintf(why, whylen, "%s: %s", name, e);
 				rb_close(l);
+				f->unreadable++;
 				continue;
 			}
 			l->pinned = true;

@@ -39,7 +39,9 @@
  * before and along with new frames (counted: fastpath_recovered); with the
  * fast path off that time it still reads them, then unpins them.  A clean
  * stop unpins them once they are empty (fastpath_close).  No pins, no fast
- * path: a kill would lose frames that crossed.  A record the dead process
+ * path: a kill would lose frames that crossed.  A pin found that cannot be
+ * read (not ours, not a ring buffer) is counted, logged and alerted: what
+ * it holds is lost; it stays, so this run has no fast path.  A record the dead process
  * had read but not yet given back may be written twice (its last batch).
  *
  * On by default ([engine] fast_path); suspended for the run when the
@@ -111,6 +113,9 @@ struct fastpath {
 	char		 pin_dir[128];		/* its path */
 	unsigned	 pin_uid, pin_gid;	/* who unpins (fishbowl's user) */
 	int		 pin_lock;		/* the capture directory, locked */
+	unsigned	 unreadable;		/* pins found that cannot be read
+						   (fastpath_adopt): their
+						   frames are lost */
 };
 
 #define FAST_PIN_ROOT	"/sys/fs/bpf"
@@ -133,8 +138,10 @@ int	fastpath_pins(struct fastpath *, const char *capture_dir, bool create,
 	    unsigned uid, unsigned gid, char *why, size_t whylen);
 /* Open the pinned ring buffers found (a fishbowl that did not stop
  * cleanly left them) as this run's, reading from where it stopped.  How
- * many were found; -1 with why if one is there but is not ours to use
- * (those that are, are adopted). */
+ * many were adopted; why says what was wrong with a pin that is there but
+ * cannot be read (not ours, not a ring buffer, cannot be mapped), and
+ * f->unreadable counts those: the frames in them are not in the capture
+ * (io.fast_pins_unreadable, alerted). */
 int	fastpath_adopt(struct fastpath *, char *why, size_t whylen);
 /* Pin every ring buffer not pinned yet.  -1 with why. */
 int	fastpath_pin(struct fastpath *, char *why, size_t whylen);

@@ -4,11 +4,13 @@
  * Owns every struct fb_flow of the run.  Promises (see flow.h): memory is
  * fixed at creation; lookup finds a flow from either direction; each flow
  * has a timeout by state; when full, the stalest closed flow is evicted
- * first, then the stalest embryonic one, then an embryonic one a honeypot
- * was allowed to open (counted), and only then an established one, so a
- * flood of new sources never pushes out a real session, nor a honeypot's
- * allowed connection waiting for its answer, while there is anything
- * cheaper to drop; every flow that leaves is handed to on_end
+ * first, then the stalest embryonic one, then a UDP, ICMP or other
+ * exchange (its reply proves nothing: the honeypot answers spoofed sources
+ * too), then an embryonic connection a honeypot was allowed to open
+ * (counted), and only then an established TCP connection, so a flood of
+ * new sources never pushes out a real session, nor a honeypot's allowed
+ * connection waiting for its answer, while there is anything cheaper to
+ * drop; every flow that leaves is handed to on_end
  * exactly once.
  *
  * Layout: one array of max_flows entries, a free list threaded through
@@ -42,11 +44,18 @@
 #include "flow.h"
 
 /*
- * The LRU lists.  Eviction tiers: closed, then embryonic, then the
- * embryonic connections a honeypot was allowed to open (counted against its
- * limit: few by construction), then established.  Without the third tier an
+ * The LRU lists.  Eviction tiers: closed, then embryonic, then UDP, ICMP
+ * and other exchanges with traffic both ways, then the embryonic
+ * connections a honeypot was allowed to open (counted against its limit:
+ * few by construction), then established TCP.  Without the counted tier an
  * inbound flood evicts the honeypot's own half-open connection before its
- * SYN-ACK is read: the slot is spent and the connection lost.
+ * SYN-ACK is read: the slot is spent and the connection lost.  UDP and
+ * ICMP go below it because their "both ways" proves nothing: the honeypot
+ * answers a spoofed ping or datagram as readily as a real one, so a ping
+ * flood from random sources is a table of established flows (measured:
+ * tests/netns/openers.sh I, 1 of 3 allowed connections before); losing
+ * one costs its flow record an early end, no frame, and a ping sent again
+ * makes a new flow.
  */
 enum {
 	L_CLOSED,		/* TCP CLOSED or RESET: tcp_closed */
@@ -67,8 +76,9 @@ static const struct {
 } tiers[] = {
 	{ L_CLOSED, L_CLOSED },
 	{ L_EMB_TCP, L_EMB_OTHER },
+	{ L_EST_UDP, L_EST_OTHER },
 	{ L_CNT_TCP, L_CNT_OTHER },
-	{ L_EST_TCP, L_EST_OTHER },
+	{ L_EST_TCP, L_EST_TCP },
 };
 
 struct lru {

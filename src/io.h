@@ -61,6 +61,8 @@ struct io_stats {
 	uint64_t	fast_drops[2];	/* of kernel_drops, the fast path's */
 	uint64_t	fast_recovered[2];/* of fast_frames, left in pinned ring
 					 * buffers by a fishbowl killed before */
+	uint64_t	fast_pins_unreadable;/* such ring buffers found that
+					 * cannot be read: their frames lost */
 };
 
 struct fb_io;

@@ -936,6 +936,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->fast_recovered[i] = fastpath_recovered(&a->fast, i) +
 		    a->fast_gone[i][2];
 		st->fast_drops[i] = a->st.fast_drops[i];
+		st->fast_pins_unreadable = a->fast.unreadable;
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
 		st->tx_bytes[i] = __atomic_load_n(&a->st.tx_bytes[i], __ATOMIC_RELAXED);

@@ -82,11 +82,13 @@ tag_of(uint64_t h)
 	return h >> 32 | 1;	/* never 0, the empty slot */
 }
 
-/* Ports as the program reads them: only TCP and UDP have them. */
+/* Ports as the program reads them: TCP's and UDP's, and an ICMP echo's
+ * identifier in both (flow.c). */
 static uint64_t
 hash_dir(const struct known_table *t, const struct fb_flowkey *k, bool back)
 {
-	bool ports = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP;
+	bool ports = k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP ||
+	    k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6;
 	uint16_t sp = ports ? k->sport : 0, dp = ports ? k->dport : 0;
 
 	if (back)
@@ -202,7 +204,8 @@ known_slots_for(uint32_t max_flows)
 enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
 	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_OUTNOTE, L_REV6, L_REVFIN, L_SYNACK,
-	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_DIVERT, L_ISFAST, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_DIVERT, L_ISFAST,
+	L_V4NOTICMP, L_V6NOTICMP, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
 _Static_assert(NLABELS <= BPFASM_LABELS, "known.c: more labels than bpfasm holds");
 
 #define emit		bpfasm_emit
@@ -280,6 +283,37 @@ ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32
 	}
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_W, BPF_REG_9, BPF_REG_10, FP_PORTS);
+}
+
+/*
+ * r9 = an ICMP echo's identifier, twice (the flow key's two ports, as
+ * flow.c makes them: a request and its reply have one key).  Any other
+ * ICMP type (errors, neighbour discovery) goes to the main ring, as the
+ * engine needs them whatever flow they name; one cut short before its
+ * identifier to the newcomers'.  FP_PORTS takes the first 8 bytes.
+ */
+static void
+icmp_echo_id(struct bpfasm *a, int off_is_ihl, int32_t off, int req, int rep)
+{
+	if (off_is_ihl) {
+		LDX(BPF_B, BPF_REG_2, BPF_REG_10, FP_HDR);
+		ALU_IMM(BPF_AND, BPF_REG_2, 0xf);
+		ALU_IMM(BPF_LSH, BPF_REG_2, 2);
+		STX(BPF_DW, BPF_REG_10, BPF_REG_2, FP_L4);
+		load_net(a, BPF_REG_2, 0, FP_PORTS, 8);
+	} else {
+		ST_IMM(BPF_DW, BPF_REG_10, FP_L4, off);
+		load_net(a, -1, off, FP_PORTS, 8);
+	}
+	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
+	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_PORTS);		/* the type */
+	emit(a, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 1, rep);
+	MOV_IMM(BPF_REG_1, req);
+	jump(a, BPF_JNE, BPF_REG_1, req, L_MAIN);
+	LDX(BPF_H, BPF_REG_9, BPF_REG_10, FP_PORTS + 4);
+	MOV_REG(BPF_REG_1, BPF_REG_9);
+	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
+	ALU_REG(BPF_OR, BPF_REG_9, BPF_REG_1);
 }
 
 /*
@@ -664,11 +698,14 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	load_net(a, -1, 0, FP_HDR, 20);
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 9);
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMP, L_MAIN);
 	LDX(BPF_H, BPF_REG_1, BPF_REG_10, FP_HDR + 6);
 	emit(a, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_1, 0, 0, 16);
 	ALU_IMM(BPF_AND, BPF_REG_1, 0x1fff);
 	jump(a, BPF_JNE, BPF_REG_1, 0, L_NEW);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_ICMP, L_V4NOTICMP);
+	icmp_echo_id(a, 1, 0, 8, 0);
+	jump(a, BPF_JA, 0, 0, L_V4HASH);
+	label(a, L_V4NOTICMP);
 	ports(a, L_V4PORTS, L_V4HASH, 1, 0);
 	label(a, L_V4HASH);
 	bpfasm_ld_imm64(a, BPF_REG_7, 0, o->seed);
@@ -687,7 +724,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	load_net(a, -1, 0, FP_HDR, 40);
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 6);
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_MAIN);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_ICMPV6, L_V6NOTICMP);
+	icmp_echo_id(a, 0, 40, 128, 129);
+	jump(a, BPF_JA, 0, 0, L_V6HASH);
+	label(a, L_V6NOTICMP);
 	ports(a, L_V6PORTS, L_V6HASH, 0, 40);
 	label(a, L_V6HASH);
 	bpfasm_ld_imm64(a, BPF_REG_7, 0, o->seed);
@@ -721,6 +761,9 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	MOV32_REG(BPF_REG_2, BPF_REG_1);		/* the tag, without the fast bits */
 	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_2, BPF_REG_7, L_FOUND);
 	label(a, L_MISS);
+	/* An echo of no known flow: a newcomer, never the fast way. */
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMP, L_NEW);
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_NEW);
 	if (o->note_fd >= 0 && o->nets_fd >= 0 && o->inbound) {
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 		jump(a, BPF_JA, 0, 0, L_INBOUND);
@@ -735,6 +778,9 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 		jump(a, BPF_JA, 0, 0, L_MAIN);
 		return bpfasm_finish(a);
 	}
+	/* A known echo: the main ring; ICMP never takes the fast path. */
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMP, L_MAIN);
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_MAIN);
 	fast_check(a, o);
 	label(a, L_FALLBACK);
 	LDX(BPF_DW, BPF_REG_0, BPF_REG_10, FP_FALLBACK);

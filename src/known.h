@@ -6,7 +6,7 @@
  * newcomers' ring (the "openers' ring" of the configuration and status).
  *
  * Why: a flood of frames of no flow the gateway carries (SYNs, ACKs, UDP
- * from random ports, fragments, from random or spoofed sources) then fills
+ * from random ports, pings, fragments, from random or spoofed sources) fills
  * only the newcomers' ring; the intruder's sessions, the honeypots'
  * allowed connections out and the transfers in progress keep their ring.
  * The classic BPF program of openers.h (connection openers only) is the
@@ -24,7 +24,9 @@
  *
  * What the program sends where (returns KNOWN_MAIN or KNOWN_NEW):
  *   not IPv4 or IPv6 (ARP ...)             main
- *   ICMP, ICMPv6 (neighbour discovery too)  main
+ *   ICMP, ICMPv6 but echo request/reply    main (errors, neighbour
+ *                                           discovery ...)
+ *   ICMP echo, cut short before its id     newcomers'
  *   still VLAN-tagged (QinQ's inner tag:    newcomers'
  *    the kernel took the outer one)
  *   IPv4 later fragment, header cut short  newcomers'
@@ -32,6 +34,9 @@
  *                                           first extension header, which
  *                                           no flow is marked with)
  *   otherwise                              main if the slot holds the tag
+ *                                           (an echo's key: addresses and
+ *                                           its identifier as both ports);
+ *                                           never the fast path for ICMP
  *
  * Which flows are marked is the engine's choice (engine.c, known_wanted):
  * only flows whose other end has answered in a way a spoofer cannot, so a

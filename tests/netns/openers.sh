@@ -10,15 +10,18 @@
 #      sent onto the outside leg (IPv4 SYNs with and without IP options, a
 #      first fragment, IPv6 SYNs, 802.1Q-tagged SYNs; and SYN-ACKs, ACKs,
 #      UDP, a later fragment, IPv6 behind a hop-by-hop header, QinQ-tagged
-#      SYNs, ARP, ICMP and ICMPv6 echo requests); the log says "for
+#      SYNs, ARP, ICMP and ICMPv6 echo requests, an ICMP error and an
+#      ICMPv6 neighbour solicitation); the log says "for
 #      connection openers", status io.known_filter false, and
 #      io.rx_frames_openers grows by exactly the openers among them.
 #   K2 the default, the known filter: the same frames, group by group.  The
 #      log says "for newcomers", status io.known_filter true; none of them
 #      belongs to a known flow, so every IPv4/IPv6 group and QinQ (the
 #      kernel untags the outer tag only; the program reads skb->protocol
-#      0x8100 as not known) goes whole to the openers' ring and ARP, ICMP
-#      and ICMPv6 whole to the main ring; the total is exact;
+#      0x8100 as not known) goes whole to the openers' ring, ICMP and
+#      ICMPv6 echo requests (each of its own identifier) too, and ARP, the
+#      ICMP error and the neighbour solicitation whole to the main ring;
+#      the total is exact;
 #      io.known_marks stays 0.
 #   R  fallback: with setsockopt(PACKET_FANOUT) or (PACKET_FANOUT_DATA, the
 #      program) failing (an LD_PRELOAD shim, as on a kernel without fanout
@@ -26,11 +29,13 @@
 #      log line, status io.openers_ring false; pings and a TCP connection
 #      cross, no loop, nothing through an openers' ring, no flow marked
 #      known; with the known filter and with known_flows = no.
-#   F, A, U inbound floods with the known filter, from random sources
+#   F, A, U, I inbound floods with the known filter, from random sources
 #      towards the honeypot: F hping3 --flood -S (SYNs), A -A (ACKs), U -2
-#      (UDP).  Small rings (ring_mb 2, openers_ring_mb 1), tcp = 3/hour.
+#      (UDP), I -1 (ICMP echo requests, which the honeypot answers).  Small
+#      rings (ring_mb 2, openers_ring_mb 1), tcp = 3/hour.
 #      During each: a TCP transfer from outside to the honeypot on a
-#      connection opened before the flood, 20 marker pings from outside,
+#      connection opened before the flood, 24 marker pings from outside
+#      (one identifier, begun 0.2 s before the flood: known by then),
 #      and the honeypot's client opening connections to an outside listener
 #      until 3 succeed, then 3 more.  Checked: (a) the flood came to the
 #      openers' ring (frames read there + its drops >= 1000) and the kernel
@@ -49,13 +54,17 @@
 #   A0, U0 (KNOWN_BEFORE=1, the default; 0 skips them) the A and U floods
 #      with known_flows = no, as before the known filter: ACKs and UDP land
 #      in the main rings.  The same figures are reported; (a) and (b) are
-#      not asserted, (c) and (d) are.
+#      not asserted, (c) and (d) are.  I0 (ICMP_BEFORE=1; off by default,
+#      as its honeypot client may not get its 3 connections through, so
+#      (d)'s "exactly 3" fails) the same for pings, which before this
+#      filtered ICMP echoes landed in the main rings whatever the setting.
 #   B  (OPENERS_BEFORE=1) F with openers_ring_mb = 0 (one ring, as before
 #      the openers' ring), reported the same way (docs/performance.md
 #      "Floods: a ring for connection openers").
-#   FF, AF, UF (OPENERS_FAST=1, the default) F, A and U with fast_path =
-#      yes: the same checks; the flood's frames come to the outside leg's
-#      newcomers' ring buffer, which status counts with the openers' rings.
+#   FF, AF, UF, IF (OPENERS_FAST=1, the default) F, A, U and I with
+#      fast_path = yes: the same checks; the flood's frames come to the
+#      outside leg's newcomers' ring buffer, which status counts with the
+#      openers' rings (ICMP: to the openers' ring, never the fast way).
 #   M  a transfer connects, fishbowl restarts, the transfer runs: the new
 #      fishbowl picks the connection up mid-stream and marks it known once
 #      the client acknowledges the honeypot's sequence number; the
@@ -65,6 +74,7 @@
 # known_marks |).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/openers.sh
+# OPENERS_FLOODS="U I" runs only the floods named (the other phases all).
 # FLOOD_S (default 2): seconds the flood goes on after the traffic.
 . "$(dirname "$0")/../lib.sh"
 cd "$FB_ROOT" || exit 1
@@ -103,12 +113,12 @@ ok "test bed: outside, gateway and honeypot namespaces"
 # [GROUP...] sends the groups named (all without one) and prints how many
 # frames it sent, how many of them are connection openers (the classic
 # program's choice) and how many are newcomers (the known filter's: none of
-# them belongs to a known flow, so every IPv4/IPv6 frame but ICMP and those
-# behind two VLAN tags).
+# them belongs to a known flow, so every IPv4/IPv6 frame but ICMP errors
+# and neighbour discovery, and those behind two VLAN tags).
 # frames.py list prints the group names.
 cat >"$W/frames.py" <<'EOF_PY'
 import socket, struct, sys
-SRC, DST = bytes([203, 0, 113, 77]), bytes([10, 99, 0, 130])
+SRC, DST, NOBODY = bytes([203, 0, 113, 77]), bytes([10, 99, 0, 130]), bytes([10, 99, 0, 177])
 SYN, ACK = 0x02, 0x10
 def csum(b):
     if len(b) % 2: b += b"\0"
@@ -117,10 +127,10 @@ def csum(b):
     return ~s & 0xffff
 def tcp(flags, sport=40000):
     return struct.pack("!HHIIBBHHH", sport, 9, 1, 0, 0x50, flags, 8192, 0, 0)
-def v4(proto, payload, opts=b"", frag=0):
+def v4(proto, payload, opts=b"", frag=0, dst=DST):
     ihl = 5 + len(opts) // 4
     h = struct.pack("!BBHHHBB", 0x40 | ihl, 0, ihl * 4 + len(payload), 1, frag, 64, proto)
-    h += b"\0\0" + SRC + DST + opts
+    h += b"\0\0" + SRC + dst + opts
     h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
     return b"\x08\x00" + h + payload
 def v6(nh, payload):
@@ -129,9 +139,16 @@ def v6(nh, payload):
     return b"\x86\xdd" + struct.pack("!IHBB", 0x60000000, len(payload), nh, 64) + s6 + d6 + payload
 def tag(tpid, vid, rest):
     return struct.pack("!HH", tpid, vid) + rest
-def echo(i, typ=8):
-    e = struct.pack("!BBHHH", typ, 0, 0, 0x4242, i) + b"fishbowl"
+def echo(i, typ=8):   # an identifier of its own: never a flow answered twice
+    e = struct.pack("!BBHHH", typ, 0, 0, 0x4200 + i, i) + b"fishbowl"
     return e[:2] + struct.pack("!H", csum(e)) + e[4:]
+def unreach(i):     # port unreachable, quoting a UDP datagram
+    q = struct.pack("!BBHHHBBH", 0x45, 0, 28, 1, 0, 64, 17, 0) + DST + SRC + \
+        struct.pack("!HHHH", 9, 40000 + i, 8, 0)
+    e = struct.pack("!BBHI", 3, 3, 0, 0) + q
+    return e[:2] + struct.pack("!H", csum(e)) + e[4:]
+def nsol(i):        # ICMPv6 neighbour solicitation (checksum not checked here)
+    return struct.pack("!BBHI", 135, 0, 0, 0) + b"\x20\x01\x0d\xb8" + b"\0" * 11 + bytes([0x10 + i])
 def arp(i):     # who has 10.99.0.20x, tell the router: nobody answers
     return b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + smac + \
         bytes([10, 99, 0, 1]) + b"\0" * 6 + bytes([10, 99, 0, 200 + i])
@@ -154,8 +171,11 @@ G = {
     # as not known (the openers' ring)
     "qinq-syn4":  (lambda: [tag(0x88a8, 200, tag(0x8100, 100, v4(6, tcp(SYN)))) for _ in range(2)], False, True),
     "arp":        (lambda: [arp(i) for i in range(3)], False, False),
-    "icmp4":      (lambda: [v4(1, echo(i)) for i in range(3)], False, False),
-    "icmp6":      (lambda: [v6(58, echo(i, 128)) for i in range(2)], False, False),
+    # to an address nobody has: no reply (a newcomer of its own) to count
+    "icmp4":      (lambda: [v4(1, echo(i), dst=NOBODY) for i in range(3)], False, True),
+    "icmp6":      (lambda: [v6(58, echo(i, 128)) for i in range(2)], False, True),
+    "icmp4-err":  (lambda: [v4(1, unreach(i)) for i in range(2)], False, False),
+    "icmp6-ns":   (lambda: [v6(58, nsol(i)) for i in range(2)], False, False),
 }
 if sys.argv[1] == "list":
     print(" ".join(G)); sys.exit(0)
@@ -342,9 +362,9 @@ if classify K no; then
 fi
 
 # K2: the default, the known filter: the same frames, group by group; none
-# belongs to a known flow, so every IPv4/IPv6 frame is a newcomer, and so
-# is QinQ (skb->protocol 0x8100 to the program); ARP and ICMP/ICMPv6 stay
-# in the main ring.
+# belongs to a known flow, so every IPv4/IPv6 frame is a newcomer, echo
+# requests included, and so is QinQ (skb->protocol 0x8100 to the program);
+# ARP, ICMP errors and neighbour discovery stay in the main ring.
 if classify K2 yes; then
 	check "K2: the log says the openers' ring takes newcomers" \
 	    grep -q "for newcomers (frames of flows not yet known)" "$FBN_FB_LOG"
@@ -367,7 +387,7 @@ if classify K2 yes; then
 		fi
 	done
 	check_ge "K2: fishbowl read the $tf crafted frames" "$tf" "$(( $(outside_rx) - r0 ))"
-	check_eq "K2: exactly the $tnew IPv4/IPv6 and QinQ frames among them came through the openers' ring" \
+	check_eq "K2: exactly the $tnew IPv4/IPv6 (echoes too) and QinQ frames among them came through the openers' ring" \
 	    "$tnew" "$(( $(openers_rx) - o0 ))"
 	check_eq "K2: no crafted frame made its flow known (status io.known_marks)" 0 \
 	    "$(fbn_json 'g(s, "totals.io.known_marks", -1)')"
@@ -456,11 +476,14 @@ fbn_wait_port "$FBN_OUT" 8080 || not_ok "outside listener started"
 # U (UDP), from random sources towards the honeypot.
 flood() {
 	local name=$1 omb=$2 ph=$3 kind=$4 known=$5 fast=${6:-no} sent psent pgot good extra got xsent syns lc marks remarks orx mrx
+	# OPENERS_FLOODS="U I": only those floods (for looking at one)
+	case " ${OPENERS_FLOODS:-$ph} " in *" $ph "*) ;; *) return 0 ;; esac
 	local what hargs
 	case $kind in
 	S) what=SYNs hargs="-S -p 80" ;;
 	A) what=ACKs hargs="-A -p 80" ;;
 	U) what="UDP datagrams" hargs="-2 -p 5999" ;;
+	I) what="ICMP echo requests" hargs="-1" ;;
 	esac
 	fbn_conf "$name" <<EOF
 [control]
@@ -505,13 +528,17 @@ EOF
 		grep -q connected "$W/$name-xfer-out" && break
 		sleep 0.05
 	done
+	# The marker pings are one flow (one identifier), begun before the
+	# flood as the transfer is: answered twice, it is known (a ping begun
+	# during a flood is a newcomer like the flood's own frames).
+	inO $T ping $HP 24 0.05 1.0 >"$W/$name-ping.out" &
+	local pp=$!
+	sleep 0.2
 	# shellcheck disable=SC2086
 	ip netns exec "$FBN_OUT" timeout -s INT 20 hping3 --flood $hargs --rand-source $HP \
 	    >"$W/$name-hping.log" 2>&1 &
 	local hp=$!
-	sleep 0.3
-	inO $T ping $HP 20 0.05 1.0 >"$W/$name-ping.out" &
-	local pp=$!
+	sleep 0.1
 	touch "$W/go"
 	read -r good extra < <(inH python3 "$W/client.py" $LISTENER 8080 3 3)
 	wait $pp
@@ -565,7 +592,7 @@ EOF
 		# (b) everything else keeps its ring
 		check_eq "$ph: no kernel drops on the main rings" 0 "${KDR:-1}"
 		check_eq "$ph: the transfer arrived whole" "$XFER_BYTES" "${got:-0}"
-		check_eq "$ph: every marker ping answered" "20 20" "$psent $pgot"
+		check_eq "$ph: every marker ping answered" "24 24" "$psent $pgot"
 		check_eq "$ph: the honeypot's 3 allowed connections completed" 3 "${good:-0}"
 		check_eq "$ph: the listener saw the 3" 3 "$lc"
 		if [ "${KDO:-0}" -ge 1 ]; then
@@ -588,9 +615,11 @@ print(sum(a.get("lost_main", -1) for a in A), "yes" if A and sum(a.get("lost_ope
 	local pcaps req rep
 	pcaps=$(fbn_pcaps)
 	# shellcheck disable=SC2086
-	req=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 8 and dst host $HP")
+	# (the marker pings' source: the flood's are random; counting them all
+	# would print millions of lines)
+	req=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 8 and src host $FBN_ATTACKER and dst host $HP")
 	# shellcheck disable=SC2086
-	rep=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 0 and src host $HP")
+	rep=$(fbn_count $pcaps -- "icmp and icmp[icmptype] = 0 and src host $HP and dst host $FBN_ATTACKER")
 	if [ "$req" -ge "$pgot" ] && [ "$rep" -ge "$pgot" ]; then
 		ok "$ph: the $pgot answered marker pings are in the pcap ($req requests, $rep replies)"
 	else
@@ -611,6 +640,10 @@ if [ "${KNOWN_BEFORE:-1}" = 1 ]; then
 	flood udp-before 1 "U0" U no
 fi
 flood udp 1 "U" U yes
+if [ "${ICMP_BEFORE:-0}" = 1 ]; then
+	flood icmp-before 1 "I0" I no
+fi
+flood icmp 1 "I" I yes
 # The same floods with the fast path (docs/io.md "The fast path"): the
 # flood's frames are outsiders', recorded into the outside leg's
 # newcomers' ring buffer (counted with the openers' ring) and forwarded by
@@ -619,6 +652,7 @@ if [ "${OPENERS_FAST:-1}" = 1 ]; then
 	flood fast-syn 1 "FF" S yes yes
 	flood fast-ack 1 "AF" A yes yes
 	flood fast-udp 1 "UF" U yes yes
+	flood fast-icmp 1 "IF" I yes yes
 fi
 
 # --- M: a connection picked up mid-stream is marked known too ------------------

@@ -633,6 +633,51 @@ test_flood_spares_counted(void **state)
 	flow_table_free(t);
 }
 
+/*
+ * A ping flood from random sources that the honeypot answers (every flow
+ * has traffic both ways) and a honeypot's allowed (counted) connection
+ * waiting for its SYN-ACK: the flood's answered pings go first, and an
+ * established TCP session stays too.
+ */
+static void
+test_ping_flood_spares_counted(void **state)
+{
+	enum { N = 100000, MAX = 1024 };
+	struct ended e = { 0 };
+	struct flow_table *t = flow_table_new(MAX, &tmo, on_end, &e);
+	struct fb_flow *out, *ping;
+	struct fb_flowkey k;
+	fb_ns now = T0;
+	bool rev;
+
+	(void)state;
+	feed(t, PK(IPPROTO_TCP, EXT, 2000, HP, 22, TH_SYN, 0), now);
+	feed(t, PK(IPPROTO_TCP, HP, 22, EXT, 2000, TH_SYN | TH_ACK, 0), now);
+	feed(t, PK(IPPROTO_TCP, EXT, 2000, HP, 22, TH_ACK, 0), now);
+	out = feed(t, PK(IPPROTO_TCP, HP, 40000, EXT, 443, TH_SYN, 0), now);
+	out->dir = DIR_OUTBOUND;
+	out->counted = true;
+	feed(t, PK(IPPROTO_TCP, HP, 40000, EXT, 443, TH_SYN, 0), now);	/* re-listed */
+	for (uint32_t i = 0; i < N; i++) {
+		struct fb_packet rq = pkt(IPPROTO_ICMP, 0x50000000u + i, 7, HP, 7, 0, 56);
+		struct fb_packet rp = pkt(IPPROTO_ICMP, HP, 7, 0x50000000u + i, 7, 0, 56);
+
+		rq.icmp_request = true;
+		rp.icmp_reply = true;
+		now += 1000;
+		ping = feed(t, &rq, now);
+		assert_true(feed(t, &rp, now) == ping);
+	}
+	assert_int_equal(e.by[END_EVICTED], N + 2 - MAX);
+	out = feed(t, PK(IPPROTO_TCP, EXT, 443, HP, 40000, TH_SYN | TH_ACK, 0), now);
+	assert_true(out->counted);
+	assert_int_equal(out->pkts[0], 2);
+	assert_int_equal(out->pkts[1], 1);
+	assert_true(flow_key_of(PK(IPPROTO_TCP, HP, 22, EXT, 2000, 0, 0), &k));
+	assert_non_null(flow_lookup(t, &k, &rev));
+	flow_table_free(t);
+}
+
 /* Churn with expiry, eviction and flush mixed: still exactly once each. */
 static void
 test_churn_exactly_once(void **state)
@@ -704,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_expiry_per_state),
 		cmocka_unit_test(test_expiry_refresh),
 		cmocka_unit_test(test_eviction_order),
+		cmocka_unit_test(test_ping_flood_spares_counted),
 		cmocka_unit_test(test_syn_flood),
 		cmocka_unit_test(test_flood_spares_counted),
 		cmocka_unit_test(test_churn_exactly_once),

@@ -336,6 +336,39 @@ test_kernel_v6(void **st)
 	check_flow(&f, reply_v6(&f));
 }
 
+/* An ICMP echo request from 10.1.0.s (IPv4) or 2001:db8::s (IPv6, 40 +
+ * 20 bytes), identifier id; echo_reply() is its answer. */
+static struct frame
+echo4(uint8_t s, uint16_t id)
+{
+	struct frame f = v4(5, 1, s, 130, 0x0800, 0x1234, 0);
+
+	put16(f.b + 14 + 20 + 4, id);
+	return f;
+}
+
+static struct frame
+echo6(uint8_t s, uint16_t id)
+{
+	struct frame f = v6(58, s, 0x8000, 0x1234);
+
+	put16(f.b + 14 + 40 + 4, id);
+	return f;
+}
+
+static struct frame
+echo_reply(const struct frame *f)
+{
+	bool is6 = f->b[12] == 0x86;
+	struct frame r = is6 ? reply_v6(f) : reply_v4(f, 5);
+	uint8_t *l4 = r.b + 14 + (is6 ? 40 : 20);
+
+	/* reply_v*() swapped the first 4 bytes as ports: put them back */
+	memcpy(l4, f->b + (l4 - r.b), 4);
+	l4[0] = is6 ? 129 : 0;
+	return r;
+}
+
 static void
 test_kernel_always_main(void **st)
 {
@@ -347,10 +380,46 @@ test_kernel_always_main(void **st)
 	memset(f.b + 14, 0, 28);
 	f.len = 14 + 28;
 	assert_int_equal(run(&f), KNOWN_MAIN);
-	f = v4(5, 1, 5, 130, 0x0800, 0x1234, 0);	/* ICMP echo */
+	f = v4(5, 1, 5, 130, 0x0303, 0x1234, 0);	/* ICMP port unreachable */
 	assert_int_equal(run(&f), KNOWN_MAIN);
-	f = v6(58, 5, 0x8000, 0);		/* ICMPv6 (ND, echo, errors) */
+	f = v4(5, 1, 5, 130, 0x0b00, 0x1234, 0);	/* time exceeded */
 	assert_int_equal(run(&f), KNOWN_MAIN);
+	f = v6(58, 5, 0x8700, 0);		/* ICMPv6 neighbour solicitation */
+	assert_int_equal(run(&f), KNOWN_MAIN);
+	f = v6(58, 5, 0x0100, 0);		/* destination unreachable */
+	assert_int_equal(run(&f), KNOWN_MAIN);
+}
+
+/* ICMP echoes are flows of their identifier: newcomers until marked (a
+ * flood of pings from random sources fills the newcomers' ring), then
+ * main, request and reply alike. */
+static void
+test_kernel_icmp_echo(void **st)
+{
+	struct frame f, cut;
+
+	(void)st;
+	NEED_BPF();
+	f = echo4(5, 0x4242);
+	check_flow(&f, echo_reply(&f));
+	f = echo6(7, 0x0001);
+	check_flow(&f, echo_reply(&f));
+	/* another identifier is another flow */
+	f = echo4(5, 0x4242);
+	{
+		struct fb_flowkey k = key_of(&f);
+		struct frame g = echo4(5, 0x4243);
+
+		known_mark(&kt, &k);
+		assert_int_equal(run(&f), KNOWN_MAIN);
+		assert_int_equal(run(&g), KNOWN_NEW);
+		known_forget(&kt, &k);
+	}
+	/* cut short before its identifier: a newcomer */
+	cut = echo4(6, 0x4242);
+	cut.len = 14 + 20 + 4;
+	put16(cut.b + 14 + 2, 24);
+	assert_int_equal(run(&cut), KNOWN_NEW);
 }
 
 static void
@@ -437,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_kernel_v4_tcp_udp_other),
 		cmocka_unit_test(test_kernel_v6),
 		cmocka_unit_test(test_kernel_always_main),
+		cmocka_unit_test(test_kernel_icmp_echo),
 		cmocka_unit_test(test_kernel_newcomers),
 		cmocka_unit_test(test_kernel_many_flows),
 	};
