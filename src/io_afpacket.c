@@ -187,6 +187,8 @@ struct io_af {
 	uint64_t		 fast_gone[2][3];/* counts of ring buffers closed:
 						   frames, newcomers', recovered */
 	uint64_t		 busy_until;	/* (CLOCK_MONOTONIC ns) poll, not sleep */
+	uint64_t		 pins_unreadable;/* fastpath_adopt's, kept past
+						   fastpath_close */
 	bool			 fast_wakes;	/* records wake us (we sleep) */
 };
 
@@ -936,7 +938,7 @@ af_stats(struct fb_io *io, struct io_stats *st)
 		st->fast_recovered[i] = fastpath_recovered(&a->fast, i) +
 		    a->fast_gone[i][2];
 		st->fast_drops[i] = a->st.fast_drops[i];
-		st->fast_pins_unreadable = a->fast.unreadable;
+		st->fast_pins_unreadable = a->pins_unreadable;
 		/* (the sender counts these as it goes) */
 		st->tx_frames[i] = __atomic_load_n(&a->st.tx_frames[i], __ATOMIC_RELAXED);
 		st->tx_bytes[i] = __atomic_load_n(&a->st.tx_bytes[i], __ATOMIC_RELAXED);
@@ -1442,6 +1444,7 @@ fast_adopt(struct io_af *a, const struct fb_fast_pins *pins, bool fast)
 	    a->pin_why, sizeof(a->pin_why)) == -1)
 		return;
 	n = fastpath_adopt(&a->fast, why, sizeof(why));
+	a->pins_unreadable += a->fast.unreadable;
 	if (why[0] != '\0')
 		log_warnx("fast path: a ring buffer pinned in %s cannot be read, "
 		    "its frames are not in the capture: %s", a->fast.pin_dir, why);

@@ -70,6 +70,11 @@
 #      and every frame the honeypot received is in the pcaps of both runs
 #      (before the pins 2-5 were missing).  K2: the same, restarted with
 #      fast_path = no: the pins are read, then removed while it runs.
+#   U  kill -9, then one pin made another user's: the next start does not
+#      read it and says its frames are lost (log, status
+#      io.fast_pins_unreadable 1 and a text line, a critical capture
+#      alert); the pin stays, so that run has no fast path, and pings
+#      still cross.
 #   Last: no pins of this test's fishbowls are left.
 #
 # Skipped whole (SKIP, never a failure) when fishbowl asked for the fast
@@ -254,7 +259,7 @@ head -c $((4 << 20)) /dev/urandom >"$W/blob4"
 SHA20=$(sha256sum <"$W/blob20" | cut -d' ' -f1)
 SHA4=$(sha256sum <"$W/blob4" | cut -d' ' -f1)
 
-FP_PHASES=${FP_PHASES:-D O P C R G V N S K}
+FP_PHASES=${FP_PHASES:-D O P C R G V N S K U}
 phase() { case " $FP_PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 J() { fbn_json "$1"; }
 io() { J "g(s, \"totals.io.$1\", -1)"; }
@@ -951,7 +956,51 @@ EOF
 phase S && t_end S term 9400
 phase K && t_end K kill 9500 yes
 phase K && t_end K2 kill 9600 no
-if phase S || phase K; then
+# --- U: a pin left behind that cannot be read -------------------------------------
+# fishbowl is killed; one of its pins is made another user's (as one planted
+# by someone else would be).  The next start must not read it (not ours)
+# and must say that frames are lost: log, status, alert.  The pin stays, so
+# that run has no fast path.
+if phase U && start U unreadable <<EOF
+[control]
+tcp = allow
+icmp = allow
+rate = allow
+
+$FAST_ENGINE
+EOF
+then
+	pins=$(pins_of "$FBN_FB_LOG")
+	check_eq "U: the ring buffers are pinned (${pins:-no log line})" "$PINS" "$(pins_in "$pins")"
+	fbn_kill9
+	chown 12345 "$pins/rb-outside-known"
+	if fbn_start; then
+		ok "U: fishbowl starts again with a pin it cannot read"
+		check "U: the log says the pin cannot be read and its frames are not in the capture" \
+		    grep -q "cannot be read, its frames are not in the capture: $pins/rb-outside-known: not pinned by us (uid 12345)" "$FBN_FB_LOG"
+		check_eq "U: status io.fast_pins_unreadable" 1 "$(io fast_pins_unreadable)"
+		check_eq "U: the text status says frames are lost" 1 \
+		    "$(fbn_status | grep -c '^fast path: 1 pinned ring buffers a fishbowl killed before left cannot be read: their frames are lost')"
+		for _ in $(seq 1 30); do
+			grep -qs 'ring buffers a fishbowl that did not stop cleanly left pinned cannot be read' $(fbn_files alerts.jsonl) && break
+			sleep 0.1
+		done
+		# shellcheck disable=SC2046
+		check_eq "U: one critical capture alert says so" 1 "$(cat $(fbn_files alerts.jsonl) | python3 -c 'import json, sys
+A = [json.loads(l) for l in sys.stdin]
+print(sum(1 for a in A if a.get("type") == "capture" and a.get("prio") == "critical" and
+    "1 ring buffers a fishbowl that did not stop cleanly left pinned cannot be read" in a.get("msg", "")))')"
+		check_eq "U: no fast path this run (the pin is in its place)" false "$(io fast_path)"
+		check_eq "U: pings from outside still cross (judged by fishbowl)" "3 3" "$(ping_out 3)"
+		stop U
+	else
+		not_ok "U: fishbowl starts again with a pin it cannot read" "$(tail -5 "$FBN_FB_LOG")"
+	fi
+	check_eq "U: the pin not ours is left where it was" "rb-outside-known" "$(pins_in "$pins")"
+	rm -rf "$pins"
+fi
+
+if phase S || phase K || phase U; then
 	check_eq "no pins of this test's fishbowls are left" "" \
 	    "$(for d in $(fbn_pins); do [ -e "$d" ] && echo "$d"; done)"
 fi
