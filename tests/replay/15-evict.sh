@@ -2,7 +2,8 @@
 # Eviction never lets a honeypot's traffic pass as part of an old connection
 # (flow.h): with max_flows = 16, three established outbound connections
 # (TCP, UDP, ICMP) survive a flood of half-open inbound SYNs, then are pushed
-# out by inbound connections that complete their handshakes.  After that the
+# out by inbound connections that complete their handshakes (the ICMP and
+# UDP exchanges first, then the TCP connection).  After that the
 # honeypot's next mid-stream TCP segment is dropped (no state), and its next
 # UDP datagram and echo request are new connections, counted again:
 # udp = 2/hour lets the datagram out as the 2nd, icmp = 1/hour refuses the
@@ -39,8 +40,10 @@ EOF_
 	check_eq "v$v: the 3 were still there after the half-open flood (last packet at 11 s)" \
 	    "08:00:11.000000 08:00:11.100000" \
 	    "$(q ev$v '" ".join(c["end"][11:26] for c in sorted(sel(C, dir="outbound", end_reason="evicted", counted=True)[:3], key=lambda c: c["ts"]) if c["class"] != "icmp")')"
-	check_eq "v$v: evicted in LRU order (icmp, tcp, udp), right after all 40 half-open flows" \
-	    "40:icmp 41:tcp 42:udp" \
+	# Answered UDP and ICMP exchanges go before established TCP (flow.c:
+	# the honeypot answers spoofed sources too), each tier in LRU order.
+	check_eq "v$v: evicted right after all 40 half-open flows: the echo, the UDP exchange, then the TCP connection" \
+	    "40:icmp 41:udp 42:tcp" \
 	    "$(q ev$v '" ".join("%d:%s" % (i, c["class"]) for i, c in enumerate(C) if c.get("dir") == "outbound" and c["ts"] < "2026-11-26T08:00:03")')"
 	check_eq "v$v: 40 half-open inbound records, all evicted" "40 40" \
 	    "$(q ev$v '"%d %d" % (n(C, dir="inbound", dport=22, sport=50000), n(C, dir="inbound", sport=50000, end_reason="evicted", tcp_state="syn_sent"))')"
