@@ -35,7 +35,8 @@
 #      rings (ring_mb 2, openers_ring_mb 1), tcp = 3/hour.
 #      During each: a TCP transfer from outside to the honeypot on a
 #      connection opened before the flood, 24 marker pings from outside
-#      (one identifier, begun 0.2 s before the flood: known by then),
+#      (one identifier, begun before the flood, which waits until they are
+#      known: io.known_marks grows),
 #      and the honeypot's client opening connections to an outside listener
 #      until 3 succeed, then 3 more.  Checked: (a) the flood came to the
 #      openers' ring (frames read there + its drops >= 1000) and the kernel
@@ -518,6 +519,7 @@ EOF
 	fbn_tcpdump "$FBN_OUT" o0 "$W/$name-syn.pcap" "tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn and src host $HP and dst port 8080" ||
 	    fbn_log "tcpdump on o0 did not start"
 	local rt0; rt0=$(retrans)
+	local m0; m0=$(fbn_json 'g(s, "totals.io.known_marks", 0)')
 	ip netns exec "$FBN_HP" timeout 60 python3 "$W/xfer.py" serve 9000 >"$W/$name-xfer-in" 2>&1 &
 	local srv=$!
 	fbn_wait_port "$FBN_HP" 9000
@@ -530,10 +532,22 @@ EOF
 	done
 	# The marker pings are one flow (one identifier), begun before the
 	# flood as the transfer is: answered twice, it is known (a ping begun
-	# during a flood is a newcomer like the flood's own frames).
+	# during a flood is a newcomer like the flood's own frames).  With the
+	# known filter the flood waits for that mark (io.known_marks grows by
+	# two: the transfer's connection and the pings), not for a fixed time:
+	# python's start-up alone can take longer under load.
 	inO $T ping $HP 24 0.05 1.0 >"$W/$name-ping.out" &
 	local pp=$!
-	sleep 0.2
+	sleep 0.1
+	if [ $kf = true ]; then
+		for _ in $(seq 1 40); do
+			[ "$(fbn_json 'g(s, "totals.io.known_marks", 0)')" -ge $((m0 + 2)) ] && break
+			sleep 0.05
+		done
+		fbn_log "$ph: known_marks before the flood $(fbn_json 'g(s, "totals.io.known_marks", 0)') (from $m0: the transfer and the pings)"
+	else
+		sleep 0.1
+	fi
 	# shellcheck disable=SC2086
 	ip netns exec "$FBN_OUT" timeout -s INT 20 hping3 --flood $hargs --rand-source $HP \
 	    >"$W/$name-hping.log" 2>&1 &
