@@ -624,6 +624,45 @@ test_outsiders_frames(void **st)
 
 /* The honeypot's SYN-ACK to an outsider's SYN that crossed fast: fast
  * too, once, and only without a rate cap. */
+/* An ICMP echo from outside (10.1.0.s, identifier id) to 10.99.0.9. */
+static struct frame
+echo(uint8_t s, uint16_t id)
+{
+	struct frame f = tcp(s, 0, 0, 0);
+	uint8_t *ip = f.b + 14, *l4 = ip + 20;
+
+	ip[9] = 1;
+	memset(l4, 0, 20);
+	l4[0] = 8;				/* echo request */
+	put16(l4 + 4, id);
+	return f;
+}
+
+/* ICMP never takes the fast way: an outsider's echo is a newcomer, and a
+ * known echo flow goes to the main ring even with its fast bit set. */
+static void
+test_icmp_never_fast(void **st)
+{
+	struct frame f = echo(30, 0x7777);
+	struct fb_flowkey k = key_of(&f);
+	struct met m;
+
+	(void)st;
+	NEED_BPF();
+	honeynet();
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_NEW);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	known_mark(&kt, &k);
+	known_set_fast(&kt, &k, false, 0, true);
+	m = meet(0, &f);
+	assert_int_equal(m.fanout, KNOWN_MAIN);
+	assert_int_equal(m.tc, TC_ACT_OK);
+	assert_int_equal(drain_kind(0, FAST_NEW, &f), 0);
+	assert_int_equal(drain_kind(0, FAST_KNOWN, &f), 0);
+	forget(&f);
+}
+
 static void
 test_synack_follows_syn(void **st)
 {
@@ -856,6 +895,7 @@ main(void)
 		cmocka_unit_test(test_full_ring_never_forwards_unrecorded),
 		cmocka_unit_test(test_unfast_all),
 		cmocka_unit_test(test_outsiders_frames),
+		cmocka_unit_test(test_icmp_never_fast),
 		cmocka_unit_test(test_synack_follows_syn),
 		cmocka_unit_test(test_reused_ports_syn),
 		cmocka_unit_test(test_half_full_ring_diverts),
