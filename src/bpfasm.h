@@ -13,8 +13,8 @@
 #include <stdint.h>
 #include <linux/bpf.h>
 
-#define BPFASM_LABELS	48
-#define BPFASM_FIXES	256
+#define BPFASM_LABELS	64
+#define BPFASM_FIXES	384
 
 struct bpfasm {
 	struct bpf_insn	*p;

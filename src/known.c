@@ -205,7 +205,7 @@ enum klabel { L_MAIN, L_NEW, L_V4, L_V6, L_V4PORTS, L_V4HASH, L_V6PORTS,
 	L_V6HASH, L_LOOKUP, L_FOUND, L_FASTLEN, L_MISS, L_INBOUND, L_FALLBACK,
 	L_NOTE_FAIL, L_V6NETS, L_OUTSIDER, L_OUTNOTE, L_REV6, L_REVFIN, L_SYNACK,
 	L_WF6, L_WFL4, L_WFTCP, L_WFUDP, L_WFOK, L_WFDONE, L_DIVERT, L_ISFAST,
-	L_V4NOTICMP, L_V6NOTICMP, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
+	L_V4NOTICMP, L_V6NOTICMP, L_V4ERR, L_V4ERRP, L_V6ERR, L_V6ERRP, L_NET6_0, NLABELS = L_NET6_0 + KNOWN_NETS6 };
 _Static_assert(NLABELS <= BPFASM_LABELS, "known.c: more labels than bpfasm holds");
 
 #define emit		bpfasm_emit
@@ -227,6 +227,7 @@ _Static_assert(NLABELS <= BPFASM_LABELS, "known.c: more labels than bpfasm holds
 #define FP_WF		(-128)		/* 1: well formed, may take the fast path */
 #define FP_TMP		(-120)		/* a few bytes of the L4 header */
 #define FP_KEY		(-4)
+#define FP_ISICMP	(-8)		/* 1: an ICMP echo or error (W) */
 
 /* r0 = skb_load_bytes_relative(skb = r6, off, fp + to, len, network header) */
 static void
@@ -287,14 +288,21 @@ ports(struct bpfasm *a, enum klabel has, enum klabel hash, int off_is_ihl, int32
 
 /*
  * r9 = an ICMP echo's identifier, twice (the flow key's two ports, as
- * flow.c makes them: a request and its reply have one key).  Any other
- * ICMP type (errors, neighbour discovery) goes to the main ring, as the
- * engine needs them whatever flow they name; one cut short before its
- * identifier to the newcomers'.  FP_PORTS takes the first 8 bytes.
+ * flow.c makes them: a request and its reply have one key).  An error
+ * (v6: types 1-4; v4: 3, 4, 5, 11, 12) goes to err, to be filed by the
+ * packet it quotes (icmp_error_quoted); any other type (neighbour
+ * discovery, router advertisements ...) to the main ring; one cut short
+ * before its identifier to the newcomers'.  FP_PORTS takes the first 8
+ * bytes.
  */
 static void
-icmp_echo_id(struct bpfasm *a, int off_is_ihl, int32_t off, int req, int rep)
+icmp_echo_id(struct bpfasm *a, int off_is_ihl, int32_t off, int req, int rep,
+    enum klabel err)
 {
+	static const int32_t errs4[] = { 3, 4, 5, 11, 12 }, errs6[] = { 1, 2, 3, 4 };
+	const int32_t *errs = off_is_ihl ? errs4 : errs6;
+	size_t nerrs = off_is_ihl ? nitems(errs4) : nitems(errs6);
+
 	if (off_is_ihl) {
 		LDX(BPF_B, BPF_REG_2, BPF_REG_10, FP_HDR);
 		ALU_IMM(BPF_AND, BPF_REG_2, 0xf);
@@ -305,8 +313,11 @@ icmp_echo_id(struct bpfasm *a, int off_is_ihl, int32_t off, int req, int rep)
 		ST_IMM(BPF_DW, BPF_REG_10, FP_L4, off);
 		load_net(a, -1, off, FP_PORTS, 8);
 	}
+	ST_IMM(BPF_W, BPF_REG_10, FP_ISICMP, 1);
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_PORTS);		/* the type */
+	for (size_t i = 0; i < nerrs; i++)
+		jump(a, BPF_JEQ, BPF_REG_1, errs[i], err);
 	emit(a, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 1, rep);
 	MOV_IMM(BPF_REG_1, req);
 	jump(a, BPF_JNE, BPF_REG_1, req, L_MAIN);
@@ -314,6 +325,54 @@ icmp_echo_id(struct bpfasm *a, int off_is_ihl, int32_t off, int req, int rep)
 	MOV_REG(BPF_REG_1, BPF_REG_9);
 	ALU_IMM(BPF_LSH, BPF_REG_1, 16);
 	ALU_REG(BPF_OR, BPF_REG_9, BPF_REG_1);
+}
+
+/*
+ * An ICMP error is filed by the packet it quotes (after its 8-byte
+ * header): that packet's addresses, protocol (r8) and, for TCP and UDP,
+ * ports (r9) hash as that packet itself would, so an error about a known
+ * flow (a port unreachable for the honeypot's datagram out, a time
+ * exceeded for its connection) goes to the main ring, and one about no
+ * known flow (a flood of forged errors) to the newcomers'.  The quoted
+ * header replaces the frame's at FP_HDR; then on to the family's hash
+ * (hash).  Cut short, or not the family it should be: the newcomers'.
+ */
+static void
+icmp_error_quoted(struct bpfasm *a, bool v6, enum klabel ports, enum klabel hash)
+{
+	if (v6) {
+		load_net(a, -1, 40 + 8, FP_HDR, 40);
+		jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
+		LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_HDR);
+		ALU_IMM(BPF_RSH, BPF_REG_1, 4);
+		jump(a, BPF_JNE, BPF_REG_1, 6, L_NEW);
+		LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 6);
+		MOV_IMM(BPF_REG_2, 40 + 8 + 40);
+	} else {
+		LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+		ALU_IMM(BPF_ADD, BPF_REG_2, 8);
+		load_net(a, BPF_REG_2, 0, FP_HDR, 20);
+		jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
+		LDX(BPF_B, BPF_REG_1, BPF_REG_10, FP_HDR);
+		MOV_REG(BPF_REG_3, BPF_REG_1);
+		ALU_IMM(BPF_RSH, BPF_REG_3, 4);
+		jump(a, BPF_JNE, BPF_REG_3, 4, L_NEW);
+		ALU_IMM(BPF_AND, BPF_REG_1, 0xf);
+		jump(a, BPF_JLT, BPF_REG_1, 5, L_NEW);
+		ALU_IMM(BPF_LSH, BPF_REG_1, 2);
+		LDX(BPF_DW, BPF_REG_2, BPF_REG_10, FP_L4);
+		ALU_IMM(BPF_ADD, BPF_REG_2, 8);
+		ALU_REG(BPF_ADD, BPF_REG_2, BPF_REG_1);
+		LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 9);
+	}
+	MOV_IMM(BPF_REG_9, 0);
+	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_TCP, ports);
+	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_UDP, hash);
+	label(a, ports);
+	load_net(a, BPF_REG_2, 0, FP_PORTS, 4);
+	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
+	LDX(BPF_W, BPF_REG_9, BPF_REG_10, FP_PORTS);
+	jump(a, BPF_JA, 0, 0, hash);
 }
 
 /*
@@ -678,6 +737,7 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 
 	MOV_REG(BPF_REG_6, BPF_REG_1);
 	ST_IMM(BPF_DW, BPF_REG_10, FP_REV, 0);
+	ST_IMM(BPF_W, BPF_REG_10, FP_ISICMP, 0);
 	LDX(BPF_W, BPF_REG_7, BPF_REG_6, (int16_t)offsetof(struct __sk_buff, protocol));
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IP), L_V4);
 	jump(a, BPF_JEQ, BPF_REG_7, htons(ETH_P_IPV6), L_V6);
@@ -703,8 +763,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	ALU_IMM(BPF_AND, BPF_REG_1, 0x1fff);
 	jump(a, BPF_JNE, BPF_REG_1, 0, L_NEW);
 	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_ICMP, L_V4NOTICMP);
-	icmp_echo_id(a, 1, 0, 8, 0);
+	icmp_echo_id(a, 1, 0, 8, 0, L_V4ERR);
 	jump(a, BPF_JA, 0, 0, L_V4HASH);
+	label(a, L_V4ERR);
+	icmp_error_quoted(a, false, L_V4ERRP, L_V4HASH);
 	label(a, L_V4NOTICMP);
 	ports(a, L_V4PORTS, L_V4HASH, 1, 0);
 	label(a, L_V4HASH);
@@ -725,8 +787,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	jump(a, BPF_JNE, BPF_REG_0, 0, L_NEW);
 	LDX(BPF_B, BPF_REG_8, BPF_REG_10, FP_HDR + 6);
 	jump(a, BPF_JNE, BPF_REG_8, IPPROTO_ICMPV6, L_V6NOTICMP);
-	icmp_echo_id(a, 0, 40, 128, 129);
+	icmp_echo_id(a, 0, 40, 128, 129, L_V6ERR);
 	jump(a, BPF_JA, 0, 0, L_V6HASH);
+	label(a, L_V6ERR);
+	icmp_error_quoted(a, true, L_V6ERRP, L_V6HASH);
 	label(a, L_V6NOTICMP);
 	ports(a, L_V6PORTS, L_V6HASH, 0, 40);
 	label(a, L_V6HASH);
@@ -761,9 +825,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 	MOV32_REG(BPF_REG_2, BPF_REG_1);		/* the tag, without the fast bits */
 	bpfasm_jump_reg(a, BPF_JEQ, BPF_REG_2, BPF_REG_7, L_FOUND);
 	label(a, L_MISS);
-	/* An echo of no known flow: a newcomer, never the fast way. */
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMP, L_NEW);
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_NEW);
+	/* An echo of no known flow, or an error about none: a newcomer,
+	 * never the fast way. */
+	LDX(BPF_W, BPF_REG_2, BPF_REG_10, FP_ISICMP);
+	jump(a, BPF_JNE, BPF_REG_2, 0, L_NEW);
 	if (o->note_fd >= 0 && o->nets_fd >= 0 && o->inbound) {
 		ST_IMM(BPF_DW, BPF_REG_10, FP_FALLBACK, KNOWN_NEW);
 		jump(a, BPF_JA, 0, 0, L_INBOUND);
@@ -778,9 +843,10 @@ known_prog_build(struct bpf_insn *prog, const struct known_prog_opts *o)
 		jump(a, BPF_JA, 0, 0, L_MAIN);
 		return bpfasm_finish(a);
 	}
-	/* A known echo: the main ring; ICMP never takes the fast path. */
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMP, L_MAIN);
-	jump(a, BPF_JEQ, BPF_REG_8, IPPROTO_ICMPV6, L_MAIN);
+	/* A known echo, or an error about a known flow: the main ring; ICMP
+	 * never takes the fast path. */
+	LDX(BPF_W, BPF_REG_2, BPF_REG_10, FP_ISICMP);	/* r1: the slot */
+	jump(a, BPF_JNE, BPF_REG_2, 0, L_MAIN);
 	fast_check(a, o);
 	label(a, L_FALLBACK);
 	LDX(BPF_DW, BPF_REG_0, BPF_REG_10, FP_FALLBACK);

@@ -24,8 +24,12 @@
  *
  * What the program sends where (returns KNOWN_MAIN or KNOWN_NEW):
  *   not IPv4 or IPv6 (ARP ...)             main
- *   ICMP, ICMPv6 but echo request/reply    main (errors, neighbour
- *                                           discovery ...)
+ *   ICMP, ICMPv6 but echo and errors       main (neighbour discovery,
+ *                                           router advertisements ...)
+ *   ICMP error                             as the packet it quotes would
+ *                                           be (its addresses, protocol,
+ *                                           TCP/UDP ports); newcomers' if
+ *                                           cut short or not IP
  *   ICMP echo, cut short before its id     newcomers'
  *   still VLAN-tagged (QinQ's inner tag:    newcomers'
  *    the kernel took the outer one)

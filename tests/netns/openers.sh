@@ -19,9 +19,9 @@
 #      belongs to a known flow, so every IPv4/IPv6 group and QinQ (the
 #      kernel untags the outer tag only; the program reads skb->protocol
 #      0x8100 as not known) goes whole to the openers' ring, ICMP and
-#      ICMPv6 echo requests (each of its own identifier) too, and ARP, the
-#      ICMP error and the neighbour solicitation whole to the main ring;
-#      the total is exact;
+#      ICMPv6 echo requests (each of its own identifier) and the ICMP
+#      error (quoting a datagram of no known flow) too, and ARP and the
+#      neighbour solicitation whole to the main ring; the total is exact;
 #      io.known_marks stays 0.
 #   R  fallback: with setsockopt(PACKET_FANOUT) or (PACKET_FANOUT_DATA, the
 #      program) failing (an LD_PRELOAD shim, as on a kernel without fanout
@@ -29,9 +29,10 @@
 #      log line, status io.openers_ring false; pings and a TCP connection
 #      cross, no loop, nothing through an openers' ring, no flow marked
 #      known; with the known filter and with known_flows = no.
-#   F, A, U, I inbound floods with the known filter, from random sources
+#   F, A, U, I, E inbound floods with the known filter, from random sources
 #      towards the honeypot: F hping3 --flood -S (SYNs), A -A (ACKs), U -2
-#      (UDP), I -1 (ICMP echo requests, which the honeypot answers).  Small
+#      (UDP), I -1 (ICMP echo requests, which the honeypot answers), E -1
+#      -C 3 -K 3 (ICMP port unreachables, quoting no known flow).  Small
 #      rings (ring_mb 2, openers_ring_mb 1), tcp = 3/hour.
 #      During each: a TCP transfer from outside to the honeypot on a
 #      connection opened before the flood, 24 marker pings from outside
@@ -114,8 +115,8 @@ ok "test bed: outside, gateway and honeypot namespaces"
 # [GROUP...] sends the groups named (all without one) and prints how many
 # frames it sent, how many of them are connection openers (the classic
 # program's choice) and how many are newcomers (the known filter's: none of
-# them belongs to a known flow, so every IPv4/IPv6 frame but ICMP errors
-# and neighbour discovery, and those behind two VLAN tags).
+# them belongs to a known flow, so every IPv4/IPv6 frame but neighbour
+# discovery, and those behind two VLAN tags).
 # frames.py list prints the group names.
 cat >"$W/frames.py" <<'EOF_PY'
 import socket, struct, sys
@@ -160,7 +161,8 @@ G = {
     "syn4-opts":  (lambda: [v4(6, tcp(SYN, 40100 + i), opts) for i in range(3)], True, True),
     "synack4":    (lambda: [v4(6, tcp(SYN | ACK)) for _ in range(3)], False, True),
     "ack4":       (lambda: [v4(6, tcp(ACK)) for _ in range(3)], False, True),
-    "udp4":       (lambda: [v4(17, struct.pack("!HHHH", 40000, 9, 8 + 20, 0) + tcp(SYN)) for _ in range(3)], False, True),
+    # to nobody: the honeypot's port unreachable would be a newcomer too
+    "udp4":       (lambda: [v4(17, struct.pack("!HHHH", 40000, 9, 8 + 20, 0) + tcp(SYN), dst=NOBODY) for _ in range(3)], False, True),
     "later-frag": (lambda: [v4(6, tcp(SYN), frag=0x0005) for _ in range(2)], False, True),
     "first-frag": (lambda: [v4(6, tcp(SYN, 40200 + i), frag=0x2000) for i in range(2)], True, True),
     "syn6":       (lambda: [v6(6, tcp(SYN, 40300 + i)) for i in range(3)], True, True),
@@ -175,7 +177,8 @@ G = {
     # to an address nobody has: no reply (a newcomer of its own) to count
     "icmp4":      (lambda: [v4(1, echo(i), dst=NOBODY) for i in range(3)], False, True),
     "icmp6":      (lambda: [v6(58, echo(i, 128)) for i in range(2)], False, True),
-    "icmp4-err":  (lambda: [v4(1, unreach(i)) for i in range(2)], False, False),
+    # filed by the datagram it quotes, of no known flow: a newcomer
+    "icmp4-err":  (lambda: [v4(1, unreach(i)) for i in range(2)], False, True),
     "icmp6-ns":   (lambda: [v6(58, nsol(i)) for i in range(2)], False, False),
 }
 if sys.argv[1] == "list":
@@ -364,8 +367,8 @@ fi
 
 # K2: the default, the known filter: the same frames, group by group; none
 # belongs to a known flow, so every IPv4/IPv6 frame is a newcomer, echo
-# requests included, and so is QinQ (skb->protocol 0x8100 to the program);
-# ARP, ICMP errors and neighbour discovery stay in the main ring.
+# requests and errors included, and so is QinQ (skb->protocol 0x8100 to
+# the program); ARP and neighbour discovery stay in the main ring.
 if classify K2 yes; then
 	check "K2: the log says the openers' ring takes newcomers" \
 	    grep -q "for newcomers (frames of flows not yet known)" "$FBN_FB_LOG"
@@ -388,7 +391,7 @@ if classify K2 yes; then
 		fi
 	done
 	check_ge "K2: fishbowl read the $tf crafted frames" "$tf" "$(( $(outside_rx) - r0 ))"
-	check_eq "K2: exactly the $tnew IPv4/IPv6 (echoes too) and QinQ frames among them came through the openers' ring" \
+	check_eq "K2: exactly the $tnew IPv4/IPv6 (echoes and errors too) and QinQ frames among them came through the openers' ring" \
 	    "$tnew" "$(( $(openers_rx) - o0 ))"
 	check_eq "K2: no crafted frame made its flow known (status io.known_marks)" 0 \
 	    "$(fbn_json 'g(s, "totals.io.known_marks", -1)')"
@@ -485,6 +488,7 @@ flood() {
 	A) what=ACKs hargs="-A -p 80" ;;
 	U) what="UDP datagrams" hargs="-2 -p 5999" ;;
 	I) what="ICMP echo requests" hargs="-1" ;;
+	E) what="ICMP port unreachables" hargs="-1 -C 3 -K 3" ;;
 	esac
 	fbn_conf "$name" <<EOF
 [control]
@@ -658,6 +662,7 @@ if [ "${ICMP_BEFORE:-0}" = 1 ]; then
 	flood icmp-before 1 "I0" I no
 fi
 flood icmp 1 "I" I yes
+flood icmp-err 1 "E" E yes
 # The same floods with the fast path (docs/io.md "The fast path"): the
 # flood's frames are outsiders', recorded into the outside leg's
 # newcomers' ring buffer (counted with the openers' ring) and forwarded by

@@ -369,6 +369,28 @@ echo_reply(const struct frame *f)
 	return r;
 }
 
+/* An ICMP error of type t quoting the first bytes of frame q (its network
+ * header and 8 bytes after), as a router or the honeypot sends it. */
+static struct frame
+icmp_err(const struct frame *q, uint8_t t)
+{
+	bool is6 = q->b[12] == 0x86;
+	uint32_t qlen = is6 ? 48 : 28;
+	struct frame f = is6 ? v6(58, 1, 0, 0) : v4(5, 1, 1, 130, 0, 0, 0);
+	uint8_t *ip = f.b + 14, *l4 = ip + (is6 ? 40 : 20);
+
+	memset(l4, 0, 8);
+	l4[0] = t;
+	l4[1] = 3;
+	memcpy(l4 + 8, q->b + 14, qlen);
+	if (is6)
+		put16(ip + 4, (uint16_t)(8 + qlen));
+	else
+		put16(ip + 2, (uint16_t)(20 + 8 + qlen));
+	f.len = 14 + (is6 ? 40u : 20u) + 8 + qlen;
+	return f;
+}
+
 static void
 test_kernel_always_main(void **st)
 {
@@ -380,14 +402,57 @@ test_kernel_always_main(void **st)
 	memset(f.b + 14, 0, 28);
 	f.len = 14 + 28;
 	assert_int_equal(run(&f), KNOWN_MAIN);
-	f = v4(5, 1, 5, 130, 0x0303, 0x1234, 0);	/* ICMP port unreachable */
-	assert_int_equal(run(&f), KNOWN_MAIN);
-	f = v4(5, 1, 5, 130, 0x0b00, 0x1234, 0);	/* time exceeded */
-	assert_int_equal(run(&f), KNOWN_MAIN);
 	f = v6(58, 5, 0x8700, 0);		/* ICMPv6 neighbour solicitation */
 	assert_int_equal(run(&f), KNOWN_MAIN);
-	f = v6(58, 5, 0x0100, 0);		/* destination unreachable */
+	f = v6(58, 5, 0x8600, 0);		/* router advertisement */
 	assert_int_equal(run(&f), KNOWN_MAIN);
+	f = v4(5, 1, 5, 130, 0x0900, 0, 0);	/* router advertisement (v4) */
+	assert_int_equal(run(&f), KNOWN_MAIN);
+}
+
+/* ICMP errors are filed by the packet they quote: main while its flow is
+ * known (either direction), newcomers' otherwise; cut short, or quoting
+ * what is not IP of the family: newcomers'. */
+static void
+test_kernel_icmp_errors(void **st)
+{
+	struct frame udp = v4(5, 17, 5, 130, 5353, 53, 0), tcp = v4(5, 6, 6, 130, 40000, 22, 0);
+	struct frame udp6 = v6(17, 9, 53, 50001);
+	struct frame e, cut;
+	struct fb_flowkey ku = key_of(&udp), kt6 = key_of(&udp6), ktc = key_of(&tcp);
+
+	(void)st;
+	NEED_BPF();
+	e = icmp_err(&udp, 3);			/* port unreachable */
+	assert_int_equal(run(&e), KNOWN_NEW);
+	known_mark(&kt, &ku);
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	e = icmp_err((struct frame[]){ reply_v4(&udp, 5) }, 3);	/* the answer's */
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	e = icmp_err(&udp, 11);			/* time exceeded */
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	known_forget(&kt, &ku);
+	assert_int_equal(run(&e), KNOWN_NEW);
+	e = icmp_err(&tcp, 3);
+	assert_int_equal(run(&e), KNOWN_NEW);
+	known_mark(&kt, &ktc);
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	cut = e;				/* the quoted ports cut off */
+	cut.len -= 8;
+	put16(cut.b + 14 + 2, (uint16_t)(cut.len - 14));
+	assert_int_equal(run(&cut), KNOWN_NEW);
+	cut = e;				/* quoting something not IPv4 */
+	cut.b[14 + 20 + 8] = 0x60;
+	assert_int_equal(run(&cut), KNOWN_NEW);
+	known_forget(&kt, &ktc);
+	e = icmp_err(&udp6, 1);			/* ICMPv6 destination unreachable */
+	assert_int_equal(run(&e), KNOWN_NEW);
+	known_mark(&kt, &kt6);
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	e = icmp_err(&udp6, 3);			/* time exceeded */
+	assert_int_equal(run(&e), KNOWN_MAIN);
+	known_forget(&kt, &kt6);
+	assert_int_equal(run(&e), KNOWN_NEW);
 }
 
 /* ICMP echoes are flows of their identifier: newcomers until marked (a
@@ -507,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_kernel_v6),
 		cmocka_unit_test(test_kernel_always_main),
 		cmocka_unit_test(test_kernel_icmp_echo),
+		cmocka_unit_test(test_kernel_icmp_errors),
 		cmocka_unit_test(test_kernel_newcomers),
 		cmocka_unit_test(test_kernel_many_flows),
 	};
