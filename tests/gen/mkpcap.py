@@ -472,6 +472,26 @@ def sessions_body():
     return bytes(out)
 
 
+def bulk_body(kib):
+    """kib KiB of deterministic noise (an LCG, as sessions_body()): the
+    "bulk" scenario's transfer, so a test can hash any part of it."""
+    x, out = 54321, bytearray()
+    for _ in range(kib * 1024):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        out.append(x >> 16 & 0xFF)
+    return bytes(out)
+
+
+@scenario
+def bulk(n, arg):
+    """A raw binary transfer to the honeypot: 198.51.100.20:45000 ->
+    10.0.0.5:4444, the client sends "get\\n", the server answers with
+    --arg KiB (default 1536) of bulk_body() noise in MSS segments
+    (test: tests/replay/85-binary-cap.sh)."""
+    n.conversation(0, "198.51.100.20", HP, 45000, 4444,
+                   [("c", b"get\n"), ("s", bulk_body(arg or 1536))])
+
+
 IAC, DO, DONT, WILL, WONT, SB, SE = 255, 253, 254, 251, 252, 250, 240
 
 

@@ -274,6 +274,49 @@ test_binary_run(void **state)
 	check_file(TR, want);
 }
 
+/*
+ * A binary run longer than file_max_mb: hashed up to it, counted whole
+ * (the line says which bytes the hash covers); one of exactly that many
+ * bytes keeps the plain line.
+ */
+static void
+test_binary_hash_cap(void **state)
+{
+	uint8_t bin[2500], md[SHA256_LEN], md2[SHA256_LEN];
+	char hex[SHA256_HEXLEN], hex2[SHA256_HEXLEN], want[1024];
+	struct session_info si;
+	struct session *s;
+	size_t i;
+
+	(void)state;
+	cfg.file_max_bytes = 1000;
+	for (i = 0; i < sizeof(bin); i++)
+		bin[i] = (uint8_t)(i * 7);
+	inbound(&si);
+	s = session_open(ly, &si);
+	/* 1200 + 1300 bytes: the cap falls inside the first chunk. */
+	session_data(s, 1, T(T0, 10), bin, 1200);
+	session_data(s, 1, T(T0, 20), bin + 1200, 1300);
+	feed(s, 0, T(T0 + 1, 0), "ok\n");
+	/* 600 + 400: exactly the cap. */
+	session_data(s, 1, T(T0 + 2, 0), bin, 600);
+	session_data(s, 1, T(T0 + 2, 10), bin + 600, 400);
+	session_close(s, T(T0 + 4, 0));
+	sha256_buf(bin, 1000, md);
+	sha256_hex(md, hex);
+	sha256_buf(bin, 2500, md2);
+	sha256_hex(md2, hex2);
+	assert_string_not_equal(hex, hex2);
+	snprintf(want, sizeof(want),
+	    "[2026-11-26T20:19:23.000010Z]" SV
+	    "[binary 2500 bytes sha256 of the first 1000 bytes %s]\n"
+	    "[2026-11-26T20:19:24.000000Z]" CL
+	    "ok\n"
+	    "[2026-11-26T20:19:25.000000Z]" SV
+	    "[binary 1000 bytes sha256 %s]\n", hex, hex);
+	check_file(TR, want);
+}
+
 /* Deterministic bytes that look like a compressed download. */
 static void
 noise(uint8_t *p, size_t n)
@@ -568,6 +611,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binary_hash_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_and_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
