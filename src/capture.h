@@ -87,10 +87,14 @@ int	 capture_sync(struct capture *);
 /*
  * Replay from an input whose frames stay where they are until it says so
  * (io.h keeps_frames): long frames are then written from there, not copied
- * (see capture.c).  Only with the writer thread: false otherwise, and the
- * frames are copied as before.  capture_release: the writer is done with
- * every frame given so far (the batch is handed over and waited for; a
- * failure is counted as at capture_flush).
+ * (see capture.c).  Only with the writer thread, or live (mapped_end):
+ * false otherwise, and the frames are copied as before.  Live, only
+ * frames longer than a mapped batch (super-frames) are kept, and the
+ * caller's frames must stay until its next capture_flush, which writes
+ * them (the engine flushes each batch before it reads the next).
+ * capture_release: the writer is done with every frame given so far (the
+ * batch is handed over and waited for; a failure is counted as at
+ * capture_flush).
  */
 bool	 capture_keep_frames(struct capture *);
 void	 capture_release(struct capture *);

@@ -1197,6 +1197,10 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 		io->release = release_frames;
 		io->release_arg = e->capture;
 	}
+	/* Live, super-frames too: each batch is written (capture_flush)
+	 * before the next one is read, while its frames are still there. */
+	if (opts->live)
+		capture_keep_frames(e->capture);
 	e->flows = open_flows(e);
 	if (e->flows == NULL) {
 		snprintf(err, errlen, "cannot allocate a flow table of %u flows",

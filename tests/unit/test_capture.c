@@ -333,8 +333,8 @@ test_kept_frames(void **state)
 	free(win);
 }
 
-/* Live (mapped end) and unthreaded writers always copy: a batch is in the
- * file when capture_flush returns, before it is forwarded. */
+/* The unthreaded writer without the mapped end (neither replay's nor the
+ * live one) always copies; the live writer keeps super-frames only. */
 static void
 test_keep_needs_thread(void **state)
 {
@@ -343,13 +343,91 @@ test_keep_needs_thread(void **state)
 	(void)state;
 	mapped = true;
 	c = open_cap(0, 0);
-	assert_false(capture_keep_frames(c));
+	assert_true(capture_keep_frames(c));
 	capture_close(c);
 	mapped = false;
 	c = open_cap(0, 0);
 	assert_false(capture_keep_frames(c));
 	capture_close(c);
 }
+
+/* Batch b's frame k: its length (small frames, now and then super-frames
+ * of up to 64 KiB), and whether batch b is all small (mapped). */
+static uint32_t
+live_len(int b, int k)
+{
+	if (b >= 100 && b < 170)	/* a run of small batches: the mapping */
+		return 60 + (uint32_t)((b * 5 + k) % 40);
+	if (k % 3 == 1)
+		return 4097 + (uint32_t)((b * 7919 + k * 104729) % 61439);
+	return 60 + (uint32_t)((b * 31 + k * 17) % 1455);
+}
+
+/*
+ * Live, with super-frames kept (the engine's default): each batch's frames
+ * are written from where they lie at capture_flush, so the caller may
+ * reuse its buffer at once (here scribbled over after each flush); every
+ * record in the files holds exactly its frame, through runs of small
+ * batches (the mapped end) and back to kept frames (its tail cut).
+ */
+static void
+test_live_superframes(void **state)
+{
+	const int nb = 260, per = 4;
+	uint8_t *buf = malloc((size_t)per * 65536), *want = malloc(65536);
+	char path[512], err[PCAP_ERRBUF_SIZE];
+	struct capture_stats st;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	struct capture *c;
+	int b, k, files, got = 0;
+	pcap_t *p;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_non_null(want);
+	mapped = true;
+	c = open_cap(2 << 20, 0);
+	assert_true(capture_keep_frames(c));
+	for (b = 0; b < nb; b++) {
+		for (k = 0; k < per; k++) {
+			uint32_t len = live_len(b, k);
+			uint8_t *f = buf + (size_t)k * 65536;
+
+			fill(f, len, (uint32_t)(b * per + k));
+			assert_int_equal(capture_write(c, T(0, b, k), f, len, len), 0);
+		}
+		assert_int_equal(capture_flush(c), 0);
+		memset(buf, 0xee, (size_t)per * 65536);	/* the ring moves on */
+	}
+	capture_stats(c, &st);
+	assert_int_equal(st.frames, nb * per);
+	assert_int_equal(st.lost_frames, 0);
+	capture_close(c);
+	for (files = 1;; files++) {
+		pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files);
+		if (file_size(path) == -1)
+			break;
+		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+		assert_non_null(p);
+		while (pcap_next_ex(p, &h, &d) == 1) {
+			b = got / per;
+			k = got % per;
+			assert_int_equal(h->ts.tv_sec - T(0, 0, 0) / FB_NS_PER_SEC, b);
+			assert_int_equal(h->len, live_len(b, k));
+			assert_int_equal(h->caplen, h->len);
+			fill(want, h->len, (uint32_t)got);
+			assert_memory_equal(d, want, h->caplen);
+			got++;
+		}
+		pcap_close(p);
+	}
+	assert_int_equal(got, nb * per);
+	assert_true(files > 2);		/* rotated with kept frames too */
+	free(buf);
+	free(want);
+}
+
 
 static void
 test_rotate_by_size(void **state)
@@ -846,6 +924,57 @@ test_write_failure_full_disk(void **state)
 	run_child(enospc_child);
 }
 
+/*
+ * Live, a disk that fills under kept super-frames: the batch that finds it
+ * full is written into the reserve's room (the pwritev tried again), none
+ * of its frames lost; status says failing until the reserve is held again.
+ */
+static int
+enospc_reserve_child(void)
+{
+	struct capture_opts o = { .dir = tmpdir, .linktype = 1,
+	    .mapped_end = true, .reserve_bytes = 256 << 10 };
+	uint8_t *big = malloc(2 * 60000);
+	struct capture_stats st;
+	struct capture *c;
+	char path[512];
+	int i, n;
+	bool clean;
+
+	if (child_tmpfs("3m") == -1)
+		return SKIPPED;
+	CHECK(big != NULL);
+	c = capture_open(&o);
+	CHECK(c != NULL && capture_keep_frames(c));
+	capture_stats(c, &st);
+	CHECK(st.reserve);
+	for (i = 0; i < 100 && !st.reserve_spent; i++) {
+		fill(big, 60000, (uint32_t)(2 * i));
+		fill(big + 60000, 60000, (uint32_t)(2 * i + 1));
+		CHECK(capture_write(c, T(0, i, 0), big, 60000, 60000) == 0);
+		CHECK(capture_write(c, T(0, i, 1), big + 60000, 60000, 60000) == 0);
+		CHECK(capture_flush(c) == 0);
+		memset(big, 0xee, 2 * 60000);
+		capture_stats(c, &st);
+	}
+	CHECK(st.reserve_spent && !st.reserve && st.failing);
+	CHECK(st.lost_frames == 0 && st.frames == (uint64_t)(2 * i));
+	capture_close(c);
+	pcap_path(path, sizeof(path), T(0, 0, 0), 1);
+	n = count_records(path, &clean);
+	CHECK(n == 2 * i && clean);
+	CHECK(file_size(path) == 24 + n * (16 + 60000));
+	free(big);
+	return 0;
+}
+
+static void
+test_live_reserve(void **state)
+{
+	(void)state;
+	run_child(enospc_reserve_child);
+}
+
 static int
 low_space_child(void)
 {
@@ -929,6 +1058,9 @@ main(void)
 		/* replay from a mapped input: long frames not copied */
 		cmocka_unit_test_setup_teardown(test_kept_frames, setup_kept, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_needs_thread, setup, teardown),
+		/* live, super-frames not copied */
+		cmocka_unit_test_setup_teardown(test_live_superframes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_kept, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_kept, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_async, setup_kept, teardown),
