@@ -68,6 +68,24 @@ PY="python3 $W/tools.py"
 HP=$FBN_HP_ADDR
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+# What this machine's page cache takes (every recorded byte goes through
+# it): 1 GiB written into the work directory's file system, then deleted.
+# On a VM whose freed memory goes back to the host (virtio-balloon free
+# page reporting: /sys/module/page_reporting) fresh page-cache pages are
+# faulted in from the host at a few hundred MB/s and every recorder slows
+# with them: the figures are read against this line.
+page_cache_line() {
+	local rate rep=""
+	rate=$(dd if=/dev/zero of="$W/pagecache.probe" bs=1M count=1024 2>&1 |
+	    awk '/copied/ { print $(NF-1), $NF }')
+	rm -f "$W/pagecache.probe"
+	[ -r /sys/module/page_reporting/parameters/page_reporting_order ] &&
+	    rep=", free page reporting order $(cat /sys/module/page_reporting/parameters/page_reporting_order)"
+	echo "page cache: ${rate:-?} for 1 GiB written$rep"
+}
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+PAGE_CACHE=$(page_cache_line)
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "nan"}'; }
 calc() { awk "BEGIN { x = $1; printf(\"%.${2:-2}f\", x) }" 2>/dev/null || echo nan; }
 gw_rx() {	# frames received by the gateway's two legs
@@ -256,7 +274,8 @@ ratio() {
 	calc "$2 / ($1 == 0 ? 1 : $1)"
 }
 {
-	echo "fishbowl live benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs, kernel $(uname -r)"
+	echo "fishbowl live benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs ($CPU_MODEL), kernel $(uname -r)"
+	echo "$PAGE_CACHE (before the runs)"
 	echo "BENCH_T=$T BENCH_RUNS=$RUNS BENCH_RING_MB=$RING, fishbowl $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
 	printf '%-9s %-38s %22s %22s %8s\n' offloads metric bridge+tcpdump fishbowl ratio
 	for off in $OFFLOADS; do
