@@ -902,17 +902,27 @@ get32(const uint8_t *p)
 
 /*
  * Where the last whole record of a pcap file of ours ends: the end mark, a
- * record no reader would take, or a record cut short stop the walk.
+ * header of zeros, a record no reader would take, or a record cut short
+ * stop the walk.
  */
 static uint64_t
 records_end(const uint8_t *p, uint64_t size)
 {
 	uint64_t off = PCAP_HDR_LEN;
 
+	static const uint8_t zeros[PCAP_REC_HDR_LEN];
+
 	while (off + PCAP_REC_HDR_LEN <= size) {
 		uint32_t caplen = get32(p + off + 8);
 
 		if (get32(p + off) == END_MARK_SEC && caplen == 0xffffffffU)
+			break;
+		/* The reserved tail reads as zeros: a kill between a batch's
+		 * copy into the mapping and its end mark (or inside the copy,
+		 * which stores in no fixed order) leaves zeros where the next
+		 * record would be.  No record of ours is all zeros (it would be
+		 * a frame at the epoch with no bytes and no length). */
+		if (memcmp(p + off, zeros, sizeof(zeros)) == 0)
 			break;
 		if (caplen > CAPTURE_SNAPLEN || caplen > get32(p + off + 12) ||
 		    off + PCAP_REC_HDR_LEN + caplen > size)
