@@ -109,6 +109,8 @@ struct engine {
 	struct fb_flow		*fast_due[BATCH_MAX];
 	struct fb_flowkey	 fast_due_key[BATCH_MAX];
 	int			 n_fast_due;
+	bool			 batch_full;	/* the last read left frames in
+						   the rings (fast_mark_due) */
 	uint64_t		 kernel_drops_seen;
 	uint64_t		 fast_pins_seen;	/* unreadable, alerted */
 	uint64_t		 kernel_drops_openers_seen;
@@ -827,23 +829,18 @@ fast_set_bits(struct engine *e, struct fb_flow *f)
 }
 
 /*
- * Mark flow f fast.  A new flow (first) at once, as its frames came the
- * old way only while it was being proven.  A flow marked again (it was
- * held, or its mark went) only once this batch is sent (fast_mark_due):
- * a frame of f that crossed fast now would overtake those of f still in
- * fishbowl, and TCP takes a reordering for a loss (known.c divert()).
+ * Mark flow f fast, new (it was just proven) or again (it was held, or
+ * its mark went): only once this batch is sent and the rings were empty
+ * when it was read (fast_mark_due).  A frame of f that crossed fast now
+ * would overtake those of f still in fishbowl or in its rings -- a new
+ * TCP connection's first data follows the very ACK that proves it -- and
+ * TCP takes a reordering for a loss (known.c divert()).
  */
 static void
-fast_mark(struct engine *e, struct fb_flow *f, bool first)
+fast_mark(struct engine *e, struct fb_flow *f)
 {
 	if (!fast_may(f) || f->no_fast)
 		return;
-	if (first) {
-		fast_set_bits(e, f);
-		f->fast = true;
-		e->c.fast_marks++;
-		return;
-	}
 	if (!f->fast || e->n_fast_due == 0 ||
 	    e->fast_due[e->n_fast_due - 1] != f) {
 		if (e->n_fast_due == BATCH_MAX)
@@ -856,15 +853,16 @@ fast_mark(struct engine *e, struct fb_flow *f, bool first)
 
 /*
  * Once the frames fishbowl forwarded have left (none still with the
- * sending thread) and the ring buffers have room again (at most a quarter
- * full, or the kernel would divert the flows at once): the flows marked
- * since that are still fast (not unmarked later, not ended and reused:
- * the table's entries stay put, so the key tells).
+ * sending thread), the last read emptied the rings (a full batch left
+ * frames behind, maybe of these flows) and the ring buffers have room
+ * again (at most a quarter full, or the kernel would divert the flows at
+ * once): the flows marked since that are still fast (not unmarked later,
+ * not ended and reused: the table's entries stay put, so the key tells).
  */
 static void
 fast_mark_due(struct engine *e)
 {
-	if (e->n_fast_due == 0 ||
+	if (e->n_fast_due == 0 || e->batch_full ||
 	    (e->io->ops->all_sent != NULL && !e->io->ops->all_sent(e->io)) ||
 	    !fastpath_roomy(e->io->fast))
 		return;
@@ -937,14 +935,14 @@ known_note(struct engine *e, const struct fb_frame *fr, const struct fb_packet *
 		if (fast_live(e) && (remarked || !fr->forwarded) &&
 		    !p->is_fragment &&
 		    !(p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02))
-			fast_mark(e, f, false);
+			fast_mark(e, f);
 		return;
 	}
 	if (known_wanted(f)) {
 		known_mark(e->io->known, &f->key);
 		f->known = true;
 		if (fast_live(e))
-			fast_mark(e, f, true);
+			fast_mark(e, f);
 	}
 }
 
@@ -983,6 +981,7 @@ process_batch(struct engine *e, int n)
 	bool failed = false;
 	int i;
 
+	e->batch_full = n == BATCH_MAX;
 	for (i = 0; i < n; i++) {
 		struct fb_frame *fr = &e->batch[i];
 		enum fb_verdict v;
