@@ -50,6 +50,7 @@ rate = allow
 [engine]
 ring_mb = ${BENCH_RING_MB:-16}
 fast_path = $FAST
+${BENCH_FAST_MB:+fast_path_mb = $BENCH_FAST_MB}
 
 [layers]
 enable = $LAYERS
@@ -81,6 +82,7 @@ echo "== load ($LOAD, offloads $OFF, layers $LAYERS, fast path $FAST)"
 tail -4 "$FBN_WORK/load.out"
 echo "== fishbowl status"
 fbn_status | sed -n '1,40p'
+echo "fast path marks (new and again): $(fbn_json 'g(s, "totals.io.fast_marks", 0)')"
 fbn_stop
 echo "== CPU by process (perf, whole machine, 2 cores = 200 %)"
 perf report -i "$DATA" --no-children -g none --sort comm 2>/dev/null | grep '%' | head -8

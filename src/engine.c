@@ -854,10 +854,13 @@ fast_mark(struct engine *e, struct fb_flow *f)
 /*
  * Once the frames fishbowl forwarded have left (none still with the
  * sending thread), the last read emptied the rings (a full batch left
- * frames behind, maybe of these flows) and the ring buffers have room
- * again (at most a quarter full, or the kernel would divert the flows at
- * once): the flows marked since that are still fast (not unmarked later,
- * not ended and reused: the table's entries stay put, so the key tells).
+ * frames behind, maybe of these flows), they are still empty now (frames
+ * filed while the batch was judged and sent: a bulk stream's held flow
+ * has its next super-frame there within a hundred microseconds) and the
+ * ring buffers have room again (at most a quarter full, or the kernel
+ * would divert the flows at once): the flows marked since that are still
+ * fast (not unmarked later, not ended and reused: the table's entries
+ * stay put, so the key tells).
  */
 static void
 fast_mark_due(struct engine *e)
@@ -865,6 +868,8 @@ fast_mark_due(struct engine *e)
 	if (e->n_fast_due == 0 || e->batch_full ||
 	    (e->io->ops->all_sent != NULL && !e->io->ops->all_sent(e->io)) ||
 	    !fastpath_roomy(e->io->fast))
+		return;
+	if (e->io->ops->rings_empty != NULL && !e->io->ops->rings_empty(e->io))
 		return;
 	for (int i = 0; i < e->n_fast_due; i++) {
 		struct fb_flow *f = e->fast_due[i];
@@ -996,8 +1001,10 @@ process_batch(struct engine *e, int n)
 		} else if (fast_live(e) && e->pkt_flow != NULL) {
 			fast_check_flow(e, e->pkt_flow, v);
 		}
-		/* A GSO super-frame: the kernel held its flow (known.c
-		 * divert()); it stays off the fast path. */
+		/* Longer than the kernel's fast path takes (a GSO
+		 * super-frame past 64 KiB, BIG TCP): it held its flow (known.c
+		 * divert()), which stays off the fast path rather than switch
+		 * ways at every such frame. */
 		if (e->pkt_flow != NULL && p.l3_len > KNOWN_FAST_MAXLEN)
 			e->pkt_flow->no_fast = true;
 		if (e->io->known != NULL && v == VERDICT_FORWARD && e->pkt_flow != NULL)
@@ -1489,6 +1496,8 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_bool(jb, "fast_path", is.fast_path && !e->fast_suspended);
 	jb_bool(jb, "fast_suspended", e->fast_suspended);
 	jb_u64(jb, "fast_frames", is.fast_frames[0] + is.fast_frames[1]);
+	jb_u64(jb, "fast_frames_outside", is.fast_frames[LEG_OUTSIDE]);
+	jb_u64(jb, "fast_frames_inside", is.fast_frames[LEG_INSIDE]);
 	jb_u64(jb, "fast_drops", is.fast_drops[0] + is.fast_drops[1]);
 	/* Of fast_frames: read from ring buffers a killed fishbowl left. */
 	jb_u64(jb, "fast_recovered", is.fast_recovered[0] + is.fast_recovered[1]);

@@ -36,7 +36,7 @@
 /* Record sizes the program reserves (a reservation's size is a constant
  * of the program): the smallest that holds FAST_HDR and the frame. */
 static const int32_t rec_class[] = {
-	128, 256, 512, 1024, 1536, 2048, 4096, 9216 + FAST_HDR, 16384,
+	128, 256, 512, 1024, 1536, 2048, 4096, 9216 + FAST_HDR, 16384, 32768,
 	KNOWN_FAST_MAXLEN + 64 + FAST_HDR
 };
 

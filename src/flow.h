@@ -82,7 +82,7 @@ struct fb_flow {
 	bool		 known;		/* marked in the kernel's table (known.h) */
 	bool		 fast;		/* and fast (fastpath.h) */
 	bool		 no_fast;	/* carried a frame too long for the
-					   fast path (a GSO super-frame):
+					   fast path (past KNOWN_FAST_MAXLEN):
 					   never fast again */
 	bool		 rnext_known;	/* rnext holds seq + length of the responder's
 					 * latest segment (not SYN or RST) */

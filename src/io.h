@@ -83,6 +83,9 @@ struct fb_io_ops {
 	/* Optional (NULL: always): every frame flushed so far has left, none
 	 * is still with a sending thread. */
 	bool	(*all_sent)(struct fb_io *);
+	/* Optional (NULL: always): no frame waits in the kernel's rings now
+	 * (a frame filed a moment ago may still be on its way in). */
+	bool	(*rings_empty)(struct fb_io *);
 	void	(*stats)(struct fb_io *, struct io_stats *);
 	int	(*linktype)(struct fb_io *);
 	void	(*close)(struct fb_io *);

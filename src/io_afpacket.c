@@ -771,6 +771,24 @@ af_all_sent(struct fb_io *io)
 	return idle;
 }
 
+/* No frame is ready in any leg's rings (the fast path's ring buffers
+ * aside: what they hold has crossed already). */
+static bool
+af_rings_empty(struct fb_io *io)
+{
+	struct io_af *a = (struct io_af *)io;
+
+	for (int li = 0; li < 2; li++)
+		for (int i = 0; i < a->leg[li].nrx; i++) {
+			struct ring *r = &a->leg[li].rx[i];
+
+			if (r->owed >= r->frame_nr ||
+			    (slot_status(r, r->cur) & TP_STATUS_USER) != 0)
+				return false;
+		}
+	return true;
+}
+
 /*
  * At the start of a batch (before a->batch counts it): the oldest batch
  * whose frames the sender still holds, or the new batch's number if none.
@@ -1014,6 +1032,7 @@ static const struct fb_io_ops af_ops = {
 	.forward = af_forward,
 	.flush = af_flush,
 	.all_sent = af_all_sent,
+	.rings_empty = af_rings_empty,
 	.stats = af_stats,
 	.linktype = af_linktype,
 	.close = af_close,

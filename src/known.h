@@ -85,14 +85,13 @@
 #define KNOWN_NOTE_SYN	0x400		/* ... its opener: the tc program writes
 					   the answer's tag in the pending table */
 #define KNOWN_PENDING	65536		/* slots of the pending answers' table */
-#define KNOWN_FAST_MAXLEN 16384		/* longest frame (as the tap sees it,
+#define KNOWN_FAST_MAXLEN 65536		/* longest frame (as the tap sees it,
 					   from the network header) given to
-					   the fast path; a longer one is a
-					   GSO super-frame (offloads on): its
-					   flow is held there for good (the
-					   engine's no_fast), as the page
-					   cache bounds such a stream anyway
-					   and switching ways reorders it */
+					   the fast path: a GSO super-frame
+					   (offloads on) of the usual 64 KiB
+					   at most; a longer one (BIG TCP)
+					   holds its flow there for good (the
+					   engine's no_fast) */
 
 #define KNOWN_PROG_MAX	1024	/* instructions, with room */
 
