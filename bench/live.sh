@@ -28,6 +28,10 @@
 #
 #   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 BENCH_LAYERS=yes FB_BUILD=build bench/live.sh
 #   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"  BENCH_TESTS="tcp udp conn"
+#   BENCH_MODES="bare bridge fishbowl" also measures the Linux bridge with
+#   no capture at all (what forwarding alone costs here: the ceiling the
+#   issue calls "heading for the direct-veth figures"); its rows compare
+#   fishbowl with it
 #   BENCH_KNOWN=yes|no ([engine] known_flows: the openers' ring filed by known flows or openers only)
 #   BENCH_FAST=yes|no ([engine] fast_path, default yes as in fishbowl: the kernel forwards proven flows, recording each frame first)
 #
@@ -141,7 +145,9 @@ gw_start() {
 	rm -rf "$W/cap"; mkdir -p "$W/cap"
 	RX0=$(gw_rx)
 	FAR0=$(far_rx)
-	if [ "$1" = bridge ]; then
+	if [ "$1" = bare ]; then
+		fbn_bridge || die "cannot make the bridge"
+	elif [ "$1" = bridge ]; then
 		fbn_bridge || die "cannot make the bridge"
 		ip netns exec "$FBN_GW" tcpdump -n -i br0 -s 0 -B $((RING * 2048)) -w "$W/cap/bridge.pcap" \
 		    2>"$W/cap/tcpdump.err" &
@@ -162,7 +168,12 @@ gw_start() {
 gw_stop() {
 	local files
 	sleep 0.5	# the last frames in flight reach the gateway
-	if [ "$1" = bridge ]; then
+	FASTINFO=
+	if [ "$1" = bare ]; then
+		RX1=$(gw_rx) RSS=- KDROP=-
+		fbn_unbridge
+		files=
+	elif [ "$1" = bridge ]; then
 		RX1=$(gw_rx)
 		RSS=$(peak_rss "$TD_PID")
 		kill -INT "$TD_PID"; wait "$TD_PID" 2>/dev/null
@@ -171,6 +182,10 @@ gw_stop() {
 		files="$W/cap/bridge.pcap"
 	else
 		KDROP=$(fbn_json 'g(s, "totals.capture.kernel_drops", "?")')
+		# How the frames crossed: the kernel's fast way or fishbowl's,
+		# and how often a flow was marked fast (new, or again after
+		# its ring buffer filled past half and held it)
+		FASTINFO=$(fbn_json '"%d of %d frames from outside crossed fast, %d marks" % (g(s, "totals.io.fast_frames_outside", 0), g(s, "totals.io.rx_frames_outside", 0), g(s, "totals.io.fast_marks", 0))')
 		FBLOST=$(fbn_json 'g(s, "totals.capture.lost_frames", "?")')
 		RX1=$(gw_rx)
 		RSS=$(peak_rss "$FBN_FB_PID")
@@ -214,7 +229,7 @@ try:
     print("%.1f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"]["retransmits"]))
 except Exception: print("nan nan")')
 		gw_stop "$mode"
-		log "   $mode offloads $off tcp run $i: ${v% *} Mbit/s, ${v#* } segments retransmitted"
+		log "   $mode offloads $off tcp run $i: ${v% *} Mbit/s, ${v#* } segments retransmitted${FASTINFO:+; $FASTINFO}"
 		vals="$vals ${v% *}"
 		rvals="$rvals ${v#* }"
 		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" tcp
@@ -298,5 +313,12 @@ ratio() {
 			printf '%-9s %-38s %22s %22s %8s\n' "$off" "peak RSS MB, $k (tcpdump; fishbowl)" \
 			    "${R[rss.bridge.$off.$k]:--}" "${R[rss.fishbowl.$off.$k]:--}" ""
 		done
+		case " $MODES " in *" bare "*)
+		for m in "tcp:TCP Mbit/s: bridge, no capture" "udp:64 B UDP kpps: bridge, no capture" "conn:conn/s: bridge, no capture"; do
+			k=${m%%:*}
+			b=${R[$k.bare.$off]:-nan} f=${R[$k.fishbowl.$off]:-nan}
+			printf '%-9s %-38s %22s %22s %8s\n' "$off" "${m#*:}" "$b" "$f" "$(ratio "$b" "$f")"
+		done ;;
+		esac
 	done
 } | tee "$RESULTS"
