@@ -103,7 +103,9 @@
 #      the meantime crossed and were in no pcap; engine.c drain_fast).
 #
 # Run as root from the repo root: FB_BUILD=build bash tests/netns/fastpath.sh
-# FP_PHASES (default "D P C R G N S K"; R includes R2, K K2): the phases to run.
+# FP_PHASES (default "D O P C R G V N S K U"; R includes R2, K K2): the phases to run.
+# FP_O_FAST_MB: phase O's fast_path_mb (default ring_mb, 16): smaller, more
+# switches between the ways (the log line counts the marks).
 . "$(dirname "$0")/../lib.sh"
 cd "$FB_ROOT" || exit 1
 
@@ -437,6 +439,7 @@ rate = allow
 
 $FAST_ENGINE
 ring_mb = 16
+${FP_O_FAST_MB:+fast_path_mb = $FP_O_FAST_MB}
 EOF
 then
 	hp_dump o 9000 || not_ok "O: tcpdump on the honeypot"
@@ -474,7 +477,7 @@ then
 	XPIDS+=($!)
 	fbn_wait_port "$FBN_HP" 5201
 	inH nstat -n
-	rx0=$(io rx_frames_outside) ff0=$(io fast_frames_outside)
+	rx0=$(io rx_frames_outside) ff0=$(io fast_frames_outside) fm0=$(io fast_marks)
 	read -r mbit retr segs < <(inO timeout 20 iperf3 -c $HP -p 5201 -t 3 -J 2>/dev/null | python3 -c 'import json,sys
 try:
     e = json.load(sys.stdin)["end"]
@@ -482,7 +485,7 @@ try:
 except Exception: print("0 99999 0")')
 	ofo=$(inH nstat -z TcpExtTCPOFOQueue 2>/dev/null | awk '$1 == "TcpExtTCPOFOQueue" {print $2}')
 	rx=$(( $(io rx_frames_outside) - rx0 )) ff=$(( $(io fast_frames_outside) - ff0 ))
-	fbn_log "O: iperf3 for 3 s: $mbit Mbit/s, $retr of $segs segments retransmitted, ${ofo:-?} arrived out of order; of $rx frames from outside $ff crossed fast"
+	fbn_log "O: iperf3 for 3 s: $mbit Mbit/s, $retr of $segs segments retransmitted, ${ofo:-?} arrived out of order; of $rx frames from outside $ff crossed fast, $(( $(io fast_marks) - fm0 )) marks"
 	check_ge "O: iperf3 for 3 s: the sender retransmitted at most 1 segment in 300" \
 	    "$retr" "$((segs / 300))"
 	# Super-frames take the fast path (up to 64 KiB; before, the first
