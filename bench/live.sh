@@ -34,6 +34,7 @@
 #   fishbowl with it
 #   BENCH_KNOWN=yes|no ([engine] known_flows: the openers' ring filed by known flows or openers only)
 #   BENCH_FAST=yes|no ([engine] fast_path, default yes as in fishbowl: the kernel forwards proven flows, recording each frame first)
+#   BENCH_FAST_MB=N ([engine] fast_path_mb; default ring_mb, BENCH_RING_MB)
 #
 # Prints a final table (also saved to build/bench/live-results.txt) with
 # the ratio fishbowl / bridge+tcpdump (higher is better for rates; 1.0 means
@@ -133,6 +134,7 @@ rate = allow
 ring_mb = $RING
 known_flows = $KNOWN
 fast_path = $FAST
+${BENCH_FAST_MB:+fast_path_mb = $BENCH_FAST_MB}
 
 [layers]
 enable = $LAYERS
