@@ -838,6 +838,30 @@ fastpath_peek(struct fastpath *f, int leg, enum fast_kind kind, fb_ns *ts)
 	return true;
 }
 
+bool
+fastpath_busy(const struct fastpath *f, int leg)
+{
+	for (int k = 0; k < FAST_NKIND; k++) {
+		const struct fast_rb *l = &f->rb[leg][k];
+		uint64_t prod;
+		uint32_t len;
+
+		if (l->prod_pos == NULL ||
+		    l->pos >= (prod = __atomic_load_n(l->prod_pos, __ATOMIC_ACQUIRE)))
+			continue;
+		len = __atomic_load_n((const uint32_t *)(const void *)
+		    (l->data + (l->pos & (l->size - 1))), __ATOMIC_ACQUIRE);
+		/* Only if a record was reserved after it (on another CPU),
+		 * maybe committed and its frame forwarded and answered: the
+		 * record being written has not crossed yet, so nothing
+		 * answers it. */
+		if ((len & RB_BUSY) && prod > l->pos +
+		    (((len & ~(RB_BUSY | RB_DISCARD)) + RB_HDR + 7) & ~7u))
+			return true;
+	}
+	return false;
+}
+
 void
 fastpath_take(struct fastpath *f, int leg, enum fast_kind kind, struct fb_frame *fr)
 {

@@ -196,6 +196,10 @@ int	fastpath_maps(struct fastpath *, uint64_t rb_bytes, uint64_t new_bytes,
 /* The time of the next record of leg's ring buffer kind (*ts), false if
  * it has none. */
 bool	fastpath_peek(struct fastpath *, int leg, enum fast_kind, fb_ns *ts);
+/* A record of leg's is being written (reserved, not yet committed) and
+ * another was reserved after it: that one's frame may have crossed and
+ * been answered on the other leg already. */
+bool	fastpath_busy(const struct fastpath *, int leg);
 /* Take it into fr (forwarded already: fr->forwarded; fr->unknown for a
  * newcomer's). */
 void	fastpath_take(struct fastpath *, int leg, enum fast_kind, struct fb_frame *fr);

@@ -434,30 +434,46 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 	return true;
 }
 
+#define WRITING_SPINS	2000	/* looks at a record being written, ~50 us */
+
 /*
  * With the fast path, both legs in the order of the kernel's timestamps:
  * the kernel forwards some frames itself, so an answer (read on one leg)
  * can be ready before fishbowl read what it answers (on the other), and
  * the engine must see the question first (a SYN before its SYN-ACK).
  */
+
 static int
 fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 {
 	bool more[2] = { true, true };
-	int n = 0;
+	int n = 0, spins = 0;
 
 	while (n < max && (more[0] || more[1])) {
 		uint64_t ts[2] = { 0, 0 };
 		uint32_t st;
 		int li = -1;
+		bool writing = false;
 
 		for (int i = 0; i < 2; i++) {
-			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1)
+			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1) {
 				more[i] = false;
+				writing |= fastpath_busy(&a->fast, i);
+			}
 			if (more[i] && (li == -1 || ts[i] < ts[li]))
 				li = i;
 		}
-		if (li == -1)
+		/* A leg's next record is still being written (a super-frame
+		 * being copied on the other CPU, or that CPU interrupted):
+		 * the frames the other leg has may be answers to it (a TCP
+		 * ACK for data behind it), and taken first they would have
+		 * the stream skip that data as a gap.  Wait for it: a few
+		 * microseconds here, else the next read finds it. */
+		if (writing && n == 0 && spins++ < WRITING_SPINS) {
+			more[0] = more[1] = true;
+			continue;
+		}
+		if (li == -1 || writing)
 			break;
 		if (take_frame(a, li, &frames[n]))
 			n++;
