@@ -35,6 +35,11 @@
 #   BENCH_KNOWN=yes|no ([engine] known_flows: the openers' ring filed by known flows or openers only)
 #   BENCH_FAST=yes|no ([engine] fast_path, default yes as in fishbowl: the kernel forwards proven flows, recording each frame first)
 #   BENCH_FAST_MB=N ([engine] fast_path_mb; default ring_mb, BENCH_RING_MB)
+#   BENCH_COLD=yes: before every run, drop the page cache and wait
+#   BENCH_COLD_S (5) seconds, so that on a VM with free page reporting each
+#   run's pcap lands in pages the host must fault in again (a VM just
+#   booted); without it a run reuses the pages the previous run's pcap
+#   freed, and the order of the runs decides much of the TCP figures
 #
 # Prints a final table (also saved to build/bench/live-results.txt) with
 # the ratio fishbowl / bridge+tcpdump (higher is better for rates; 1.0 means
@@ -145,6 +150,12 @@ EOF
 # sets CAP (frames in the pcap), KDROP (kernel drops the tool reports).
 gw_start() {
 	rm -rf "$W/cap"; mkdir -p "$W/cap"
+	# BENCH_COLD=yes: every run starts from a page cache with no free
+	# page the host still backs (a VM just booted): all freed, and time
+	# for free page reporting to hand the memory back.
+	if [ "${BENCH_COLD:-no}" = yes ]; then
+		sync; echo 3 >/proc/sys/vm/drop_caches; sleep "${BENCH_COLD_S:-5}"
+	fi
 	RX0=$(gw_rx)
 	FAR0=$(far_rx)
 	if [ "$1" = bare ]; then

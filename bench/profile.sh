@@ -86,7 +86,10 @@ echo "fast path marks (new and again): $(fbn_json 'g(s, "totals.io.fast_marks", 
 fbn_stop
 echo "== CPU by process (perf, whole machine, 2 cores = 200 %)"
 perf report -i "$DATA" --no-children -g none --sort comm 2>/dev/null | grep '%' | head -8
-echo "== fishbowl's top symbols"
-perf report -i "$DATA" --no-children -g none --comm fishbowl --sort dso,sym 2>/dev/null |
+echo "== fishbowl's top symbols (percent of the whole machine's samples)"
+# Sorted by comm too: with --sort dso,sym alone, this perf's --comm filter
+# let other processes' samples of a symbol into fishbowl's line (the
+# senders' copies showed up as fishbowl's).
+perf report -i "$DATA" --no-children -g none --comm fishbowl --sort comm,dso,sym 2>/dev/null |
     grep '%' | head -${BENCH_TOP:-30}
 echo "(perf data: $DATA)"

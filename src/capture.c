@@ -46,6 +46,12 @@
  *   forwards the batch or reads the next, so the frame is still in the
  *   file before it crosses; the copy it saves was a sixth of the engine
  *   thread's time on a TCP stream with offloads on.
+ * - Live, written behind (behind_writer, capture_flush_behind): a long
+ *   batch whose frames all crossed the fast path already goes to the
+ *   writer thread, which writes its whole blocks with O_DIRECT from a
+ *   staging buffer (write_staged), while the engine reads and judges the
+ *   next batch; the frames stay where they lie (the fast path's ring
+ *   buffers) until capture_settled.  Any other write waits for it first.
  * - A file is numbered after the highest number already in its folder and
  *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
  *   capture; it gets its name only once it holds its header (O_TMPFILE),
@@ -93,6 +99,9 @@
 #define REF_MIN			512		/* kept frames this long are not copied */
 #define REF_LIVE_MIN		(MAP_BATCH_MAX + 1)	/* live: super-frames */
 #define REF_IOV			1024		/* iovecs per batch (IOV_MAX) */
+#define DIRECT_ALIGN		4096u		/* O_DIRECT offsets, lengths, memory */
+#define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
+#define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
 
 struct capture {
 	char		*dir;
@@ -133,8 +142,12 @@ struct capture {
 	uint64_t	 file_end;	/* the file's size: off, or the window's end */
 
 	/* Replay (writer_thread): one batch at a time written by a thread of
-	 * its own while the next one fills; see write_batch_async. */
-	bool		 threaded;
+	 * its own while the next one fills; see write_batch_async.  Live
+	 * (behind_writer): the same thread, for capture_flush_behind only. */
+	bool		 threaded;	/* replay: every batch goes to the writer */
+	bool		 writer;	/* the thread runs (replay or live) */
+	bool		 direct;	/* live: O_DIRECT is taken here */
+	uint8_t		*stage;		/* live: STAGE_LEN, DIRECT_ALIGN aligned */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
@@ -150,6 +163,9 @@ struct capture {
 		struct iovec	*iov;		/* kept frames: the batch, or NULL */
 		int		 niov;
 		uint32_t	 nbatch;
+		bool		 behind;	/* live: gathered through stage */
+		uint64_t	 direct;	/* bytes of it written with O_DIRECT */
+		struct iovec	 one;		/* behind, no kept frames: buf */
 		int		 err;		/* 0, or errno of the write */
 	}		 job;
 	uint8_t		*spare;		/* the other batch buffer */
@@ -332,6 +348,7 @@ map_ensure(struct capture *c, uint64_t end)
 
 static int	cut_tail(struct capture *);
 static void	reserve_open(struct capture *, uint64_t);
+static bool	reserve_spend(struct capture *);
 
 /*
  * A small batch, copied into the mapping.  0, or -1: use pwrite.  Only once
@@ -497,6 +514,90 @@ batch_failed(struct capture *c, int err, uint32_t nbatch)
 	return -1;
 }
 
+/* Copy n bytes of iov[0..niov), from byte from on, into dst. */
+static void
+iov_gather(const struct iovec *iov, int niov, size_t from, uint8_t *dst, size_t n)
+{
+	for (int i = 0; i < niov && n > 0; i++) {
+		size_t l = iov[i].iov_len, take;
+
+		if (from >= l) {
+			from -= l;
+			continue;
+		}
+		take = FB_MIN(l - from, n);
+		memcpy(dst, (const uint8_t *)iov[i].iov_base + from, take);
+		dst += take;
+		n -= take;
+		from = 0;
+	}
+}
+
+/* Bytes [from, to) of the file, which begins with iov at off, through the
+ * staging buffer.  0, or an errno (EINVAL: O_DIRECT refused). */
+static int
+write_range(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
+    int niov, uint64_t from, uint64_t to)
+{
+	int err = 0;
+
+	for (uint64_t pos = from; pos < to && err == 0; pos += STAGE_LEN) {
+		size_t n = (size_t)FB_MIN((uint64_t)STAGE_LEN, to - pos);
+
+		iov_gather(iov, niov, (size_t)(pos - off), c->stage, n);
+		err = pwrite_all(fd, c->stage, n, pos);
+	}
+	return err;
+}
+
+/*
+ * Live, a batch written behind the engine (capture_flush_behind), in the
+ * writer thread: copied through the staging buffer, its whole blocks
+ * written with O_DIRECT, around the page cache, the partial blocks at
+ * either end with a plain pwrite.  Why: on a VM whose freed memory goes
+ * back to its host, every fresh page-cache page is faulted in from the
+ * host at its first write, and that copy bounded a fast TCP stream
+ * (docs/performance.md, session 12); the disk takes more.  A block is
+ * written one way only: the file only grows and the batch begins at its
+ * records' end (the reserved end was cut before the hand-over), so the
+ * page cache holds no page where the direct writes go.  Where O_DIRECT is
+ * refused (a file system without it, or another alignment), the blocks
+ * are written plainly from the stage and it stays off.  iov is not used
+ * up: a full disk writes it again.  0, or an errno.
+ */
+static int
+write_staged(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
+    int niov, size_t len)
+{
+	uint64_t end = off + len;
+	uint64_t a0 = (off + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
+	uint64_t a1 = end & ~(uint64_t)(DIRECT_ALIGN - 1);
+	int err;
+
+	if (a1 <= a0 || !c->direct)
+		return write_range(c, fd, off, iov, niov, off, end);
+	if ((err = write_range(c, fd, off, iov, niov, off, a0)) != 0)
+		return err;
+	if (fcntl(fd, F_SETFL, O_DIRECT) == -1) {
+		c->direct = false;
+		err = EINVAL;
+	} else {
+		err = write_range(c, fd, off, iov, niov, a0, a1);
+		(void)fcntl(fd, F_SETFL, 0);
+		if (err == 0)
+			c->job.direct += a1 - a0;
+	}
+	if (err == EINVAL) {
+		log_warnx("capture: O_DIRECT refused here: pcap writes go "
+		    "through the page cache");
+		c->direct = false;
+		err = write_range(c, fd, off, iov, niov, a0, a1);
+	}
+	if (err != 0)
+		return err;
+	return write_range(c, fd, off, iov, niov, a1, end);
+}
+
 /*
  * The writer thread: writes each batch handed over, says when done.  Each
  * side signals the other's condition variable after unlocking: signalled
@@ -516,9 +617,15 @@ writer_main(void *arg)
 		if (!c->job.busy)
 			break;
 		pthread_mutex_unlock(&c->mu);
-		err = c->job.iov != NULL ?
-		    pwritev_all(c->job.fd, c->job.iov, c->job.niov, c->job.len, c->job.off) :
-		    pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
+		c->job.direct = 0;
+		if (c->job.behind)
+			err = write_staged(c, c->job.fd, c->job.off, c->job.iov,
+			    c->job.niov, c->job.len);
+		else if (c->job.iov != NULL)
+			err = pwritev_all(c->job.fd, c->job.iov, c->job.niov,
+			    c->job.len, c->job.off);
+		else
+			err = pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
 		pthread_mutex_lock(&c->mu);
 		c->job.err = err;
 		c->job.busy = false;
@@ -535,7 +642,7 @@ writer_main(void *arg)
 static int
 collect(struct capture *c)
 {
-	if (!c->threaded)
+	if (!c->writer)
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	while (c->job.busy)
@@ -544,10 +651,17 @@ collect(struct capture *c)
 	if (!c->job.pending)
 		return 0;
 	c->job.pending = false;
+	/* Live, a full disk: what crossed is written into the reserve's room. */
+	if (c->job.behind && (c->job.err == ENOSPC || c->job.err == EDQUOT) &&
+	    reserve_spend(c) && (c->job.direct = 0) == 0)
+		c->job.err = write_staged(c, c->job.fd, c->job.off, c->job.iov,
+		    c->job.niov, c->job.len);
 	if (c->job.err == 0) {
 		c->st.frames += c->job.nbatch;
 		c->st.bytes += c->job.len;
-		c->st.failing = false;
+		c->st.behind_batches += c->job.behind;
+		c->st.direct_bytes += c->job.direct;
+		c->st.failing = c->st.reserve_spent;
 		return 0;
 	}
 	/* The batches after it were not handed over yet: they follow it. */
@@ -562,7 +676,7 @@ collect(struct capture *c)
  * (a failure is known one batch late; capture_close and capture_sync wait).
  */
 static int
-write_batch_async(struct capture *c)
+write_batch_async(struct capture *c, bool behind)
 {
 	int rv = collect(c);
 	uint8_t *b;
@@ -586,6 +700,13 @@ write_batch_async(struct capture *c)
 	c->job.len = c->len;
 	c->job.iov = c->refs ? c->iov : NULL;
 	c->job.niov = c->niov;
+	if (behind && (!c->refs || c->niov == 0)) {
+		c->job.one.iov_base = c->buf;
+		c->job.one.iov_len = c->len;
+		c->job.iov = &c->job.one;
+		c->job.niov = 1;
+	}
+	c->job.behind = behind;
 	c->job.nbatch = c->nbatch;
 	c->job.busy = true;
 	pthread_mutex_unlock(&c->mu);
@@ -695,7 +816,14 @@ write_batch(struct capture *c)
 	int err;
 
 	if (c->threaded)
-		return write_batch_async(c);
+		return write_batch_async(c, false);
+	/* Live: a batch written behind goes first (offsets follow it). */
+	if (c->writer && collect(c) == -1 && c->fd == -1 && c->len > 0) {
+		c->st.lost_frames += c->nbatch;
+		c->batch_lost = true;
+		batch_reset(c);
+		return -1;
+	}
 	if (c->len == 0)
 		return 0;
 	if (c->refs && c->niov > 0) {
@@ -1002,20 +1130,20 @@ writer_start(struct capture *c)
 		c->spare = NULL;
 		return;
 	}
-	c->threaded = true;
+	c->writer = true;
 }
 
 static void
 writer_stop(struct capture *c)
 {
-	if (!c->threaded)
+	if (!c->writer)
 		return;
 	pthread_mutex_lock(&c->mu);
 	c->job.stop = true;
 	pthread_mutex_unlock(&c->mu);
 	pthread_cond_signal(&c->job_cv);
 	pthread_join(c->thr, NULL);
-	c->threaded = false;
+	c->threaded = c->writer = false;
 	free(c->spare);
 }
 
@@ -1053,8 +1181,14 @@ capture_open(const struct capture_opts *o)
 	c->reserve_fd = -1;
 	if (o->reserve_bytes != 0)
 		reserve_open(c, o->reserve_bytes + c->cap);
-	if (o->writer_thread && !o->mapped_end)
+	if (o->writer_thread && !o->mapped_end) {
 		writer_start(c);
+		c->threaded = c->writer;
+	} else if (o->behind_writer && o->mapped_end &&
+	    posix_memalign((void **)&c->stage, DIRECT_ALIGN, STAGE_LEN) == 0) {
+		writer_start(c);
+		c->direct = c->writer;
+	}
 	return c;
 }
 
@@ -1065,6 +1199,7 @@ capture_close(struct capture *c)
 		return;
 	close_file(c);
 	writer_stop(c);
+	free(c->stage);
 	free(c->iov);
 	free(c->spare_iov);
 	if (c->reserve_fd != -1) {
@@ -1217,6 +1352,41 @@ capture_flush(struct capture *c)
 	c->batch_lost = false;
 	c->open_failed = false;
 	return lost ? -1 : 0;
+}
+
+int
+capture_flush_behind(struct capture *c)
+{
+	bool lost;
+
+	if (!c->writer || c->threaded || c->fd == -1 || c->len < BEHIND_MIN)
+		return capture_flush(c);
+	/* The writer's blocks lie beyond the records: no reserved end, no
+	 * mapping there (write_staged). */
+	c->small_run = 0;
+	if (c->file_end > c->off && cut_tail(c) == -1)
+		c->map_refused = true;
+	write_batch_async(c, true);
+	lost = c->batch_lost;
+	c->batch_lost = false;
+	c->open_failed = false;
+	return lost ? -1 : 0;
+}
+
+bool
+capture_settled(struct capture *c)
+{
+	bool busy;
+
+	if (!c->writer || c->threaded)
+		return true;
+	pthread_mutex_lock(&c->mu);
+	busy = c->job.busy;
+	pthread_mutex_unlock(&c->mu);
+	if (busy)
+		return false;
+	collect(c);
+	return true;
 }
 
 /* Retention */

@@ -12,7 +12,9 @@
  * mapped_end, small batches are copied into a mapped, reserved end of the
  * file instead, followed by an end mark: same promise, no system call; the
  * file is cut to its records when closed, or by the next capture_open after
- * a crash).  A failed or
+ * a crash; live with behind_writer, a long batch that crossed already may be
+ * written by a thread while the engine reads on: capture_flush_behind).  A
+ * failed or
  * short write is rolled back with ftruncate to the last whole record and
  * counted; the caller (engine) then applies on_failure.  Files rotate at
  * rotate_bytes and at UTC midnight; capture_tick() applies retention
@@ -34,6 +36,8 @@ struct capture_stats {
 	uint64_t	lost_frames;	/* frames that could not be written */
 	uint64_t	write_errors;	/* failed write/open/rotate operations */
 	uint64_t	days_deleted;	/* retention */
+	uint64_t	behind_batches;	/* live: written behind the engine */
+	uint64_t	direct_bytes;	/* of those, bytes written with O_DIRECT */
 	uint64_t	free_bytes;	/* free space at the last check */
 	bool		low_space;	/* free < min_free at the last check */
 	bool		failing;	/* the last write failed, or the
@@ -52,6 +56,7 @@ struct capture_opts {
 	uint32_t	 snaplen;	/* 0 = 262144 */
 	bool		 mapped_end;	/* small batches through a mapping (live) */
 	bool		 writer_thread;	/* replay: batches written by a thread */
+	bool		 behind_writer;	/* live: a thread for capture_flush_behind */
 	/*
 	 * Disk space held back for what has crossed before it could be
 	 * written (the fast path's ring buffers: their size): a file
@@ -84,6 +89,21 @@ int	 capture_write(struct capture *, fb_ns ts, const uint8_t *frame,
  */
 int	 capture_flush(struct capture *);
 int	 capture_sync(struct capture *);
+/*
+ * Live, with behind_writer: the batch's frames have all crossed already
+ * (the kernel's fast path recorded them in its ring buffers, which outlive
+ * a crash) and stay where they lie until capture_settled() returns true.
+ * A long batch (256 KiB or more) is handed to the writer thread, which
+ * writes its whole blocks with O_DIRECT, around the page cache, and this
+ * returns at once; a shorter one is capture_flush.  Any other write waits
+ * for the writer first, so the file is written in order.  0, or -1 when
+ * something since the last flush was lost (a failure of the batch written
+ * behind is known at the next call).
+ */
+int	 capture_flush_behind(struct capture *);
+/* No batch is in the writer's hands (the last one is accounted: a full
+ * disk writes it again into the reserve's room): its frames may go. */
+bool	 capture_settled(struct capture *);
 /*
  * Replay from an input whose frames stay where they are until it says so
  * (io.h keeps_frames): long frames are then written from there, not copied

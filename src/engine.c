@@ -983,13 +983,15 @@ process_batch(struct engine *e, int n)
 {
 	struct fb_packet p;
 	enum fb_reason reason;
-	bool failed = false;
+	bool failed = false, crossed = e->opts.live;
 	int i;
 
 	e->batch_full = n == BATCH_MAX;
 	for (i = 0; i < n; i++) {
 		struct fb_frame *fr = &e->batch[i];
 		enum fb_verdict v;
+
+		crossed = crossed && fr->forwarded;
 
 		if (!e->opts.live)
 			replay_clock(e, fr->ts);
@@ -1021,7 +1023,14 @@ process_batch(struct engine *e, int n)
 		if (capture_write(e->capture, fr->ts, fr->data, fr->caplen, fr->wirelen) != 0)
 			failed = true;
 	}
-	if (capture_flush(e->capture) != 0)
+	/*
+	 * Every frame crossed already, recorded first in the fast path's ring
+	 * buffers, which keep them until the writer is done (io.h settled):
+	 * the batch is written behind while the next one is read.  Frames
+	 * still to be forwarded are in the file before they cross.
+	 */
+	if ((crossed ? capture_flush_behind(e->capture) :
+	    capture_flush(e->capture)) != 0)
 		failed = true;
 	/* The disk is full: what crossed was written into the reserve; the
 	 * gateway stays closed until the reserve is held again. */
@@ -1111,6 +1120,8 @@ open_outputs(struct engine *e, char *err, size_t errlen)
 		.mapped_end = e->opts.live,
 		/* Replay forwards nothing: its pcap can be written behind. */
 		.writer_thread = !e->opts.live,
+		/* Live, batches that crossed the fast path: written behind. */
+		.behind_writer = e->opts.live && e->io->fast != NULL,
 		/* What crossed the fast path before it was written must find
 		 * room on a full disk. */
 		.reserve_bytes = e->io->fast != NULL ? fastpath_bytes(e->io->fast) : 0,
@@ -1165,6 +1176,13 @@ release_frames(void *arg)
 	capture_release(arg);
 }
 
+/* Live: the input asks whether the frames written behind may go. */
+static bool
+capture_settled_cb(void *arg)
+{
+	return capture_settled(arg);
+}
+
 static struct flow_table *
 open_flows(struct engine *e)
 {
@@ -1207,6 +1225,10 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	 * before the next one is read, while its frames are still there. */
 	if (opts->live)
 		capture_keep_frames(e->capture);
+	if (opts->live) {
+		io->settled = capture_settled_cb;
+		io->settled_arg = e->capture;
+	}
 	e->flows = open_flows(e);
 	if (e->flows == NULL) {
 		snprintf(err, errlen, "cannot allocate a flow table of %u flows",
@@ -1465,6 +1487,10 @@ status_totals_json(struct engine *e, struct jbuf *jb)
 	jb_u64(jb, "files", cs.files);
 	jb_u64(jb, "lost_frames", cs.lost_frames);
 	jb_u64(jb, "write_errors", cs.write_errors);
+	/* Batches that crossed the fast path, written behind the engine,
+	 * and their bytes that went around the page cache (O_DIRECT). */
+	jb_u64(jb, "behind_batches", cs.behind_batches);
+	jb_u64(jb, "direct_bytes", cs.direct_bytes);
 	jb_u64(jb, "kernel_drops", is.kernel_drops[0] + is.kernel_drops[1]);
 	/* Split: a SYN flood overflows the openers' ring, not the other. */
 	jb_u64(jb, "kernel_drops_openers",

@@ -900,6 +900,26 @@ fastpath_release(struct fastpath *f)
 }
 
 void
+fastpath_mark(const struct fastpath *f, struct fast_mark *m)
+{
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++)
+			m->pos[i][k] = f->rb[i][k].pos;
+}
+
+void
+fastpath_release_to(struct fastpath *f, const struct fast_mark *m)
+{
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < FAST_NKIND; k++)
+			if (f->rb[i][k].cons_pos != NULL &&
+			    m->pos[i][k] > __atomic_load_n(f->rb[i][k].cons_pos,
+			    __ATOMIC_RELAXED) && m->pos[i][k] <= f->rb[i][k].pos)
+				__atomic_store_n(f->rb[i][k].cons_pos, m->pos[i][k],
+				    __ATOMIC_RELEASE);
+}
+
+void
 fastpath_gate(struct fastpath *f, bool closed)
 {
 	if (f->ctl != NULL)

@@ -205,6 +205,17 @@ bool	fastpath_busy(const struct fastpath *, int leg);
 void	fastpath_take(struct fastpath *, int leg, enum fast_kind, struct fb_frame *fr);
 /* Give back to the kernel every record taken so far. */
 void	fastpath_release(struct fastpath *);
+/*
+ * Where each ring buffer is read up to now (fastpath_mark), and the give
+ * back of only the records taken before that (fastpath_release_to): the
+ * frames of a batch still being written behind the engine stay in the
+ * ring buffer, where a restart after a crash finds them.
+ */
+struct fast_mark {
+	uint64_t	pos[2][FAST_NKIND];
+};
+void	fastpath_mark(const struct fastpath *, struct fast_mark *);
+void	fastpath_release_to(struct fastpath *, const struct fast_mark *);
 /* Refresh the clock offset (the records carry CLOCK_MONOTONIC). */
 void	fastpath_clock(struct fastpath *);
 

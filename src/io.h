@@ -106,6 +106,14 @@ struct fb_io {
 	bool		 keeps_frames;
 	void		(*release)(void *arg);
 	void		*release_arg;
+	/*
+	 * Live: true when the engine's pcap writer holds none of the frames
+	 * of earlier batches (capture_flush_behind).  While it returns false,
+	 * next_batch gives back to the kernel only the frames read before the
+	 * last batch; NULL: always true.
+	 */
+	bool		(*settled)(void *arg);
+	void		*settled_arg;
 	/* Live, when the kernel files frames by known flows: the table the
 	 * engine marks them in (known.h).  NULL otherwise. */
 	struct known_table *known;

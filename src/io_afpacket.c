@@ -190,6 +190,8 @@ struct io_af {
 	uint64_t		 pins_unreadable;/* fastpath_adopt's, kept past
 						   fastpath_close */
 	bool			 fast_wakes;	/* records wake us (we sleep) */
+	struct fast_mark	 fast_batch_start; /* where the last batch's
+						   records began */
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
@@ -443,13 +445,22 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
  * the engine must see the question first (a SYN before its SYN-ACK).
  */
 
+/*
+ * A batch ends after this many bytes of frames: a batch that crossed the
+ * fast path is written behind while the next is read, and its records stay
+ * in the ring buffer until then (capture_flush_behind); a long one would
+ * hold half the ring buffer and divert flows.
+ */
+#define FILL_BYTES	(2u << 20)
+
 static int
 fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 {
 	bool more[2] = { true, true };
 	int n = 0, spins = 0;
+	size_t bytes = 0;
 
-	while (n < max && (more[0] || more[1])) {
+	while (n < max && (more[0] || more[1]) && bytes < FILL_BYTES) {
 		uint64_t ts[2] = { 0, 0 };
 		uint32_t st;
 		int li = -1;
@@ -476,7 +487,7 @@ fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 		if (li == -1 || writing)
 			break;
 		if (take_frame(a, li, &frames[n]))
-			n++;
+			bytes += frames[n++].caplen;
 		else
 			more[li] = false;
 	}
@@ -550,9 +561,17 @@ af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms
 	for (i = 0; i < 2; i++)
 		recycle(&a->leg[i], a->batch, oldest);
 	if (a->fast_read) {
-		fastpath_release(&a->fast);
+		/* The last batch may still be written behind (capture.h
+		 * capture_flush_behind): then only the records before it go. */
+		bool settled = io->settled == NULL || io->settled(io->settled_arg);
+
+		if (settled)
+			fastpath_release(&a->fast);
+		else
+			fastpath_release_to(&a->fast, &a->fast_batch_start);
+		fastpath_mark(&a->fast, &a->fast_batch_start);
 		fastpath_clock(&a->fast);
-		if (!a->fast_on)
+		if (!a->fast_on && settled)
 			fast_done(a);
 	}
 	if (max <= 0)

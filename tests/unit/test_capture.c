@@ -1006,6 +1006,186 @@ test_live_reserve(void **state)
 	run_child(enospc_reserve_child);
 }
 
+/* Can a file in dir be written with O_DIRECT at 4 KiB? */
+static bool
+direct_works(const char *dir)
+{
+	char path[512];
+	void *b = NULL;
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/.direct-probe", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	if (fd == -1)
+		return false;
+	ok = posix_memalign(&b, 4096, 4096) == 0 &&
+	    (memset(b, 0, 4096), pwrite(fd, b, 4096, 0) == 4096);
+	free(b);
+	close(fd);
+	unlink(path);
+	return ok;
+}
+
+/* Batch b of test_live_behind: long (written behind) or short, alternately
+ * in runs, and frame k's length in it. */
+static int
+behind_frames(int b)
+{
+	return b % 5 == 4 ? 3 : 9;
+}
+
+static uint32_t
+behind_len(int b, int k)
+{
+	if (b % 5 == 4)				/* short: written in line */
+		return 60 + (uint32_t)((b * 13 + k) % 1400);
+	return 30000 + (uint32_t)((b * 7919 + k * 104729) % 35000);
+}
+
+/*
+ * Live, with the fast path (behind_writer): a long batch is handed to the
+ * writer thread by capture_flush_behind and its frames must stay until
+ * capture_settled() -- here two buffers used in turn, as the ring buffer
+ * gives back only what was read before the batch in flight; each is
+ * scribbled over before it is filled again.  Short batches in between
+ * wait for the writer and go in line.  Every record of every file
+ * (rotated at 3 MiB) holds its frame, in order; the long batches were
+ * counted behind, and went around the page cache where O_DIRECT works.
+ */
+static void
+test_live_behind(void **state)
+{
+	const int nb = 120;
+	struct capture_opts o = { .dir = tmpdir, .linktype = 1,
+	    .rotate_bytes = 3 << 20, .mapped_end = true, .behind_writer = true };
+	uint8_t *buf[2], *want = malloc(65536);
+	char path[512], err[PCAP_ERRBUF_SIZE];
+	struct capture_stats st;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	struct capture *c;
+	int b, k, files, got = 0, total = 0, longs = 0;
+	pcap_t *p;
+
+	(void)state;
+	buf[0] = malloc(9 * 65536);
+	buf[1] = malloc(9 * 65536);
+	assert_true(buf[0] != NULL && buf[1] != NULL && want != NULL);
+	c = capture_open(&o);
+	assert_non_null(c);
+	assert_true(capture_keep_frames(c));
+	for (b = 0; b < nb; b++) {
+		uint8_t *base = buf[b % 2];
+
+		/* The batch before the last is written: its bytes may go. */
+		memset(base, 0xee, 9 * 65536);
+		for (k = 0; k < behind_frames(b); k++) {
+			uint32_t len = behind_len(b, k);
+			uint8_t *f = base + (size_t)k * 65536;
+
+			fill(f, len, (uint32_t)(total + k));
+			assert_int_equal(capture_write(c, T(0, b, k), f, len, len), 0);
+		}
+		total += behind_frames(b);
+		longs += behind_frames(b) == 9;
+		assert_int_equal(capture_flush_behind(c), 0);
+	}
+	while (!capture_settled(c))
+		usleep(100);
+	capture_stats(c, &st);
+	assert_int_equal(st.frames, total);
+	assert_int_equal(st.lost_frames, 0);
+	assert_true(st.direct_bytes <= st.bytes);
+	if (direct_works(tmpdir))
+		assert_true(st.direct_bytes > st.bytes / 2);
+	capture_close(c);
+	for (files = 1;; files++) {
+		pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files);
+		if (file_size(path) == -1)
+			break;
+		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
+		assert_non_null(p);
+		while (pcap_next_ex(p, &h, &d) == 1) {
+			int seen = 0;
+
+			for (b = 0; seen + behind_frames(b) <= got; b++)
+				seen += behind_frames(b);
+			k = got - seen;
+			assert_int_equal(h->ts.tv_sec - T(0, 0, 0) / FB_NS_PER_SEC, b);
+			assert_int_equal(h->len, behind_len(b, k));
+			assert_int_equal(h->caplen, h->len);
+			fill(want, h->len, (uint32_t)got);
+			assert_memory_equal(d, want, h->caplen);
+			got++;
+		}
+		pcap_close(p);
+	}
+	assert_int_equal(got, total);
+	assert_true(files > 3);		/* rotated between batches behind */
+	/* Each rotation may leave a long batch's end too short to go behind. */
+	assert_true(st.behind_batches <= (uint64_t)longs);
+	assert_true(st.behind_batches + (uint64_t)files - 1 >= (uint64_t)longs);
+	free(buf[0]);
+	free(buf[1]);
+	free(want);
+}
+
+/*
+ * Live, written behind, the disk fills: the writer's failure is known at
+ * capture_settled, which frees the reserve and writes the batch again into
+ * its room; nothing is lost and status says failing.
+ */
+static int
+enospc_behind_child(void)
+{
+	struct capture_opts o = { .dir = tmpdir, .linktype = 1,
+	    .mapped_end = true, .behind_writer = true, .reserve_bytes = 256 << 10 };
+	const uint32_t len = 60000;
+	uint8_t *big = malloc(5 * len);
+	struct capture_stats st;
+	struct capture *c;
+	char path[512];
+	int i, j, n;
+	bool clean;
+
+	if (child_tmpfs("4m") == -1)
+		return SKIPPED;
+	CHECK(big != NULL);
+	c = capture_open(&o);
+	CHECK(c != NULL && capture_keep_frames(c));
+	capture_stats(c, &st);
+	CHECK(st.reserve);
+	for (i = 0; i < 100 && !st.reserve_spent; i++) {
+		for (j = 0; j < 5; j++) {
+			fill(big + j * len, len, (uint32_t)(5 * i + j));
+			CHECK(capture_write(c, T(0, i, j), big + j * len, len, len) == 0);
+		}
+		CHECK(capture_flush_behind(c) == 0);
+		while (!capture_settled(c))
+			usleep(100);
+		memset(big, 0xee, 5 * len);
+		capture_stats(c, &st);
+	}
+	CHECK(st.reserve_spent && !st.reserve && st.failing);
+	CHECK(st.lost_frames == 0 && st.frames == (uint64_t)(5 * i));
+	CHECK(st.behind_batches == (uint64_t)i);
+	capture_close(c);
+	pcap_path(path, sizeof(path), T(0, 0, 0), 1);
+	n = count_records(path, &clean);
+	CHECK(n == 5 * i && clean);
+	CHECK(file_size(path) == 24 + (off_t)n * (16 + len));
+	free(big);
+	return 0;
+}
+
+static void
+test_live_behind_reserve(void **state)
+{
+	(void)state;
+	run_child(enospc_behind_child);
+}
+
 static int
 low_space_child(void)
 {
@@ -1093,6 +1273,8 @@ main(void)
 		/* live, super-frames not copied */
 		cmocka_unit_test_setup_teardown(test_live_superframes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_reserve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_behind_reserve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_fsize, setup_kept, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_full_disk, setup_kept, teardown),
 		cmocka_unit_test_setup_teardown(test_write_failure_async, setup_kept, teardown),
