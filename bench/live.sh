@@ -198,7 +198,9 @@ gw_stop() {
 		# How the frames crossed: the kernel's fast way or fishbowl's,
 		# and how often a flow was marked fast (new, or again after
 		# its ring buffer filled past half and held it)
-		FASTINFO=$(fbn_json '"%d of %d frames from outside crossed fast, %d marks" % (g(s, "totals.io.fast_frames_outside", 0), g(s, "totals.io.rx_frames_outside", 0), g(s, "totals.io.fast_marks", 0))')
+		# and how many batches of them were written behind the engine
+		# (MB of them with O_DIRECT)
+		FASTINFO=$(fbn_json '"%d of %d frames from outside crossed fast, %d marks, %d batches written behind (%d MB direct)" % (g(s, "totals.io.fast_frames_outside", 0), g(s, "totals.io.rx_frames_outside", 0), g(s, "totals.io.fast_marks", 0), g(s, "totals.capture.behind_batches", 0), g(s, "totals.capture.direct_bytes", 0) >> 20)')
 		FBLOST=$(fbn_json 'g(s, "totals.capture.lost_frames", "?")')
 		RX1=$(gw_rx)
 		RSS=$(peak_rss "$FBN_FB_PID")

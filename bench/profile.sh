@@ -83,6 +83,7 @@ tail -4 "$FBN_WORK/load.out"
 echo "== fishbowl status"
 fbn_status | sed -n '1,40p'
 echo "fast path marks (new and again): $(fbn_json 'g(s, "totals.io.fast_marks", 0)')"
+echo "batches written behind: $(fbn_json 'g(s, "totals.capture.behind_batches", 0)'), bytes with O_DIRECT: $(fbn_json 'g(s, "totals.capture.direct_bytes", 0)')"
 fbn_stop
 echo "== CPU by process (perf, whole machine, 2 cores = 200 %)"
 perf report -i "$DATA" --no-children -g none --sort comm 2>/dev/null | grep '%' | head -8
