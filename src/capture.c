@@ -48,10 +48,12 @@
  *   thread's time on a TCP stream with offloads on.
  * - Live, written behind (behind_writer, capture_flush_behind): a long
  *   batch whose frames all crossed the fast path already goes to the
- *   writer thread, which writes its whole blocks with O_DIRECT from a
- *   staging buffer (write_staged), while the engine reads and judges the
- *   next batch; the frames stay where they lie (the fast path's ring
- *   buffers) until capture_settled.  Any other write waits for it first.
+ *   writer thread, while the engine reads and judges the next batch; the
+ *   frames stay where they lie (the fast path's ring buffers) until
+ *   capture_settled.  The writer writes it the way that was faster lately
+ *   (choose_direct): pwritev from where the frames lie, through the page
+ *   cache, or its whole blocks with O_DIRECT from a staging buffer
+ *   (write_staged).  Any other write waits for it first.
  * - A file is numbered after the highest number already in its folder and
  *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
  *   capture; it gets its name only once it holds its header (O_TMPFILE),
@@ -102,6 +104,7 @@
 #define DIRECT_ALIGN		4096u		/* O_DIRECT offsets, lengths, memory */
 #define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
 #define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
+#define PROBE_EVERY		16		/* behind: the slower way, once in so many */
 
 struct capture {
 	char		*dir;
@@ -148,6 +151,10 @@ struct capture {
 	bool		 writer;	/* the thread runs (replay or live) */
 	bool		 direct;	/* live: O_DIRECT is taken here */
 	uint8_t		*stage;		/* live: STAGE_LEN, DIRECT_ALIGN aligned */
+	struct iovec	*wiov;		/* live: the writer's copy of a job's iov */
+	uint64_t	 ns_mib[2];	/* writer: ns per MiB lately, page cache
+					   and O_DIRECT (0: not measured yet) */
+	uint32_t	 behind_n;	/* writer: batches written behind */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
@@ -599,6 +606,64 @@ write_staged(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
 }
 
 /*
+ * Which way a batch written behind goes.  Around the page cache the disk
+ * sets the pace (786 MB/s here) and the CPU does next to nothing; through
+ * it, the CPU copies every byte, at 3.3 GB/s into pages the host still
+ * backs and 0.5 GB/s into pages it must fault in first (a VM with free
+ * page reporting; docs/performance.md, session 12), and the disk must
+ * still take it all later.  So O_DIRECT, unless the page cache wrote a
+ * MiB in less than half the time lately (wall time, a running average of
+ * each way); the other way one batch in PROBE_EVERY, to follow a change
+ * (the page cache fills and writeback throttles, the host takes freed
+ * memory back).
+ */
+static bool
+choose_direct(struct capture *c)
+{
+	bool direct_faster;
+
+	if (!c->direct)
+		return false;
+	c->behind_n++;
+	if (c->ns_mib[0] == 0)
+		return false;
+	if (c->ns_mib[1] == 0)
+		return true;
+	direct_faster = c->ns_mib[1] < 2 * c->ns_mib[0];
+	return c->behind_n % PROBE_EVERY == 0 ? !direct_faster : direct_faster;
+}
+
+static void
+note_speed(struct capture *c, bool direct, fb_ns took, size_t len)
+{
+	uint64_t per = (uint64_t)FB_MAX(took, 1) * (1u << 20) / FB_MAX(len, 1);
+	uint64_t *avg = &c->ns_mib[direct];
+
+	*avg = *avg == 0 ? per : (*avg * 3 + per) / 4;
+}
+
+/* A batch written behind, the faster way (choose_direct).  iov is not
+ * used up.  0, or an errno. */
+static int
+write_behind(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
+    int niov, size_t len)
+{
+	bool direct = choose_direct(c);
+	fb_ns t0 = time_mono();
+	int err;
+
+	if (direct) {
+		err = write_staged(c, fd, off, iov, niov, len);
+	} else {
+		memcpy(c->wiov, iov, (size_t)niov * sizeof(*iov));
+		err = pwritev_all(fd, c->wiov, niov, len, off);
+	}
+	if (err == 0)
+		note_speed(c, direct, time_mono() - t0, len);
+	return err;
+}
+
+/*
  * The writer thread: writes each batch handed over, says when done.  Each
  * side signals the other's condition variable after unlocking: signalled
  * under the lock, the woken thread ran into the held mutex and slept again
@@ -619,7 +684,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		c->job.direct = 0;
 		if (c->job.behind)
-			err = write_staged(c, c->job.fd, c->job.off, c->job.iov,
+			err = write_behind(c, c->job.fd, c->job.off, c->job.iov,
 			    c->job.niov, c->job.len);
 		else if (c->job.iov != NULL)
 			err = pwritev_all(c->job.fd, c->job.iov, c->job.niov,
@@ -654,7 +719,7 @@ collect(struct capture *c)
 	/* Live, a full disk: what crossed is written into the reserve's room. */
 	if (c->job.behind && (c->job.err == ENOSPC || c->job.err == EDQUOT) &&
 	    reserve_spend(c) && (c->job.direct = 0) == 0)
-		c->job.err = write_staged(c, c->job.fd, c->job.off, c->job.iov,
+		c->job.err = write_behind(c, c->job.fd, c->job.off, c->job.iov,
 		    c->job.niov, c->job.len);
 	if (c->job.err == 0) {
 		c->st.frames += c->job.nbatch;
@@ -1186,6 +1251,7 @@ capture_open(const struct capture_opts *o)
 		c->threaded = c->writer;
 	} else if (o->behind_writer && o->mapped_end &&
 	    posix_memalign((void **)&c->stage, DIRECT_ALIGN, STAGE_LEN) == 0) {
+		c->wiov = xcalloc(REF_IOV + 1, sizeof(*c->wiov));
 		writer_start(c);
 		c->direct = c->writer;
 	}
@@ -1200,6 +1266,7 @@ capture_close(struct capture *c)
 	close_file(c);
 	writer_stop(c);
 	free(c->stage);
+	free(c->wiov);
 	free(c->iov);
 	free(c->spare_iov);
 	if (c->reserve_fd != -1) {

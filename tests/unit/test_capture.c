@@ -1051,7 +1051,7 @@ behind_len(int b, int k)
  * scribbled over before it is filled again.  Short batches in between
  * wait for the writer and go in line.  Every record of every file
  * (rotated at 3 MiB) holds its frame, in order; the long batches were
- * counted behind, and went around the page cache where O_DIRECT works.
+ * counted behind, and both ways were taken where O_DIRECT works.
  */
 static void
 test_live_behind(void **state)
@@ -1097,8 +1097,11 @@ test_live_behind(void **state)
 	assert_int_equal(st.frames, total);
 	assert_int_equal(st.lost_frames, 0);
 	assert_true(st.direct_bytes <= st.bytes);
+	/* The first batch behind goes through the page cache, the second
+	 * with O_DIRECT, then the faster way and now and then the other. */
+	assert_true(st.direct_bytes < st.bytes);
 	if (direct_works(tmpdir))
-		assert_true(st.direct_bytes > st.bytes / 2);
+		assert_true(st.direct_bytes > 0);
 	capture_close(c);
 	for (files = 1;; files++) {
 		pcap_path(path, sizeof(path), T(0, 0, 0), (unsigned)files);
