@@ -16,7 +16,9 @@
 #      (nstat) at most 1 segment in 100 (thousands before the hold: frames
 #      of the flow switching ways overtook each other); iperf3 for 3 s:
 #      at most 1 in 300 sent again, at least a third of its frames from
-#      outside crossed fast.  P runs with the offloads off (wire-size frames).
+#      outside crossed fast, their batches written behind the engine
+#      (capture.behind_batches).  P runs with the offloads off (wire-size
+#      frames).
 #   V  a data directory too small for the disk reserve (a 8 MiB tmpfs): the
 #      fast path suspended (logged, io.fast_path false, io.fast_suspended,
 #      "fast path: suspended" in the text status), fast_frames 0: every
