@@ -50,10 +50,10 @@
  *   batch whose frames all crossed the fast path already goes to the
  *   writer thread, while the engine reads and judges the next batch; the
  *   frames stay where they lie (the fast path's ring buffers) until
- *   capture_settled.  The writer writes it the way that was faster lately
- *   (choose_direct): pwritev from where the frames lie, through the page
- *   cache, or its whole blocks with O_DIRECT from a staging buffer
- *   (write_staged).  Any other write waits for it first.
+ *   capture_settled.  The writer writes its whole blocks with O_DIRECT
+ *   from a staging buffer (write_staged), or, when it falls behind and
+ *   the page cache is faster, with pwritev from where the frames lie
+ *   (choose_direct).  Any other write waits for it first.
  * - A file is numbered after the highest number already in its folder and
  *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
  *   capture; it gets its name only once it holds its header (O_TMPFILE),
@@ -153,7 +153,8 @@ struct capture {
 	uint8_t		*stage;		/* live: STAGE_LEN, DIRECT_ALIGN aligned */
 	struct iovec	*wiov;		/* live: the writer's copy of a job's iov */
 	uint64_t	 ns_mib[2];	/* writer: ns per MiB lately, page cache
-					   and O_DIRECT (0: not measured yet) */
+					   and O_DIRECT (0: not measured yet;
+					   note_speed) */
 	uint32_t	 behind_n;	/* writer: batches written behind */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
@@ -172,6 +173,8 @@ struct capture {
 		uint32_t	 nbatch;
 		bool		 behind;	/* live: gathered through stage */
 		uint64_t	 direct;	/* bytes of it written with O_DIRECT */
+		bool		 late;		/* the one before was still being
+						   written when this one came */
 		struct iovec	 one;		/* behind, no kept frames: buf */
 		int		 err;		/* 0, or errno of the write */
 	}		 job;
@@ -608,19 +611,20 @@ write_staged(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
 /*
  * Which way a batch written behind goes.  Around the page cache the disk
  * sets the pace (786 MB/s here) and the CPU does next to nothing; through
- * it, the CPU copies every byte, at 3.3 GB/s into pages the host still
- * backs and 0.5 GB/s into pages it must fault in first (a VM with free
- * page reporting; docs/performance.md, session 12), and the disk must
- * still take it all later.  So O_DIRECT, unless the page cache wrote a
- * MiB in less than half the time lately (wall time, a running average of
- * each way); the other way one batch in PROBE_EVERY, to follow a change
- * (the page cache fills and writeback throttles, the host takes freed
- * memory back).
+ * it, the CPU copies every byte (3.3 GB/s into pages the host still
+ * backs, 0.5 GB/s into pages it must fault in first: a VM with free page
+ * reporting; docs/performance.md, session 12) and the kernel's flusher
+ * writes it all out later, on the same two CPUs the forwarding needs.
+ * So O_DIRECT while the writer keeps up; the page cache only when it is
+ * late (the engine handed this batch over while it was still writing the
+ * last one) and the page cache has written a MiB at least a fifth faster
+ * lately (note_speed): it takes a burst faster than the disk.  The other
+ * way one batch in PROBE_EVERY, so both costs stay known.
  */
 static bool
-choose_direct(struct capture *c)
+choose_direct(struct capture *c, bool late)
 {
-	bool direct_faster;
+	bool direct;
 
 	if (!c->direct)
 		return false;
@@ -629,26 +633,34 @@ choose_direct(struct capture *c)
 		return false;
 	if (c->ns_mib[1] == 0)
 		return true;
-	direct_faster = c->ns_mib[1] < 2 * c->ns_mib[0];
-	return c->behind_n % PROBE_EVERY == 0 ? !direct_faster : direct_faster;
+	direct = !(late && c->ns_mib[0] * 5 < c->ns_mib[1] * 4);
+	return c->behind_n % PROBE_EVERY == 0 ? !direct : direct;
 }
 
+/*
+ * A way's cost per MiB: the least seen lately.  A batch's wall time on a
+ * busy machine is mostly how long the writer waited for a CPU (samples
+ * 2-10x apart, and a running average flipped between the ways); the
+ * least one is the way's own cost.  It rises by an eighth per slower
+ * sample, so a way that became slower (writeback throttling) is seen as
+ * such within a few batches.
+ */
 static void
 note_speed(struct capture *c, bool direct, fb_ns took, size_t len)
 {
 	uint64_t per = (uint64_t)FB_MAX(took, 1) * (1u << 20) / FB_MAX(len, 1);
-	uint64_t *avg = &c->ns_mib[direct];
+	uint64_t *cost = &c->ns_mib[direct];
 
-	*avg = *avg == 0 ? per : (*avg * 3 + per) / 4;
+	*cost = *cost == 0 || per < *cost ? per : *cost + *cost / 8;
 }
 
-/* A batch written behind, the faster way (choose_direct).  iov is not
- * used up.  0, or an errno. */
+/* A batch written behind, one way or the other (choose_direct).  iov is
+ * not used up.  0, or an errno. */
 static int
 write_behind(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
     int niov, size_t len)
 {
-	bool direct = choose_direct(c);
+	bool direct = choose_direct(c, c->job.late);
 	fb_ns t0 = time_mono();
 	int err;
 
@@ -743,8 +755,14 @@ collect(struct capture *c)
 static int
 write_batch_async(struct capture *c, bool behind)
 {
-	int rv = collect(c);
+	bool late;
+	int rv;
 	uint8_t *b;
+
+	pthread_mutex_lock(&c->mu);
+	late = c->job.busy;
+	pthread_mutex_unlock(&c->mu);
+	rv = collect(c);
 
 	if (c->len == 0)
 		return rv;
@@ -772,6 +790,7 @@ write_batch_async(struct capture *c, bool behind)
 		c->job.niov = 1;
 	}
 	c->job.behind = behind;
+	c->job.late = late;
 	c->job.nbatch = c->nbatch;
 	c->job.busy = true;
 	pthread_mutex_unlock(&c->mu);
@@ -1265,6 +1284,12 @@ capture_close(struct capture *c)
 		return;
 	close_file(c);
 	writer_stop(c);
+	if (c->st.behind_batches > 0)
+		log_info("capture: %llu batches written behind, %llu MiB with O_DIRECT; "
+		    "lately %.2f ms per MiB through the page cache, %.2f around it",
+		    (unsigned long long)c->st.behind_batches,
+		    (unsigned long long)(c->st.direct_bytes >> 20),
+		    (double)c->ns_mib[0] / 1e6, (double)c->ns_mib[1] / 1e6);
 	free(c->stage);
 	free(c->wiov);
 	free(c->iov);

@@ -94,9 +94,9 @@ int	 capture_sync(struct capture *);
  * (the kernel's fast path recorded them in its ring buffers, which outlive
  * a crash) and stay where they lie until capture_settled() returns true.
  * A long batch (256 KiB or more) is handed to the writer thread and this
- * returns at once (it writes it through the page cache or, unless that was
- * more than twice as fast lately, with O_DIRECT around it); a shorter one is
- * capture_flush.  Any other write waits
+ * returns at once (it writes it with O_DIRECT, around the page cache, or
+ * through the page cache when it falls behind and that is faster); a
+ * shorter one is capture_flush.  Any other write waits
  * for the writer first, so the file is written in order.  0, or -1 when
  * something since the last flush was lost (a failure of the batch written
  * behind is known at the next call).
