@@ -53,7 +53,9 @@
  *   capture_settled.  The writer writes its whole blocks with O_DIRECT
  *   from a staging buffer (write_staged), or, when it falls behind and
  *   the page cache is faster, with pwritev from where the frames lie
- *   (choose_direct).  Any other write waits for it first.
+ *   (choose_direct).  Any other write waits for it first; a long one
+ *   (a batch with a frame still to cross) then goes the way a late batch
+ *   behind would, written by the engine's thread (write_in_line).
  * - A file is numbered after the highest number already in its folder and
  *   created exclusively (linkat/O_EXCL), so a restart never overwrites a
  *   capture; it gets its name only once it holds its header (O_TMPFILE),
@@ -155,7 +157,7 @@ struct capture {
 	uint64_t	 ns_mib[2];	/* writer: ns per MiB lately, page cache
 					   and O_DIRECT (0: not measured yet;
 					   note_speed) */
-	uint32_t	 behind_n;	/* writer: batches written behind */
+	uint32_t	 ways_n;	/* long batches written either way */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
@@ -577,7 +579,7 @@ write_range(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
  */
 static int
 write_staged(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
-    int niov, size_t len)
+    int niov, size_t len, uint64_t *direct)
 {
 	uint64_t end = off + len;
 	uint64_t a0 = (off + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
@@ -595,7 +597,7 @@ write_staged(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
 		err = write_range(c, fd, off, iov, niov, a0, a1);
 		(void)fcntl(fd, F_SETFL, 0);
 		if (err == 0)
-			c->job.direct += a1 - a0;
+			*direct += a1 - a0;
 	}
 	if (err == EINVAL) {
 		log_warnx("capture: O_DIRECT refused here: pcap writes go "
@@ -628,13 +630,13 @@ choose_direct(struct capture *c, bool late)
 
 	if (!c->direct)
 		return false;
-	c->behind_n++;
+	c->ways_n++;
 	if (c->ns_mib[0] == 0)
 		return false;
 	if (c->ns_mib[1] == 0)
 		return true;
 	direct = !(late && c->ns_mib[0] * 5 < c->ns_mib[1] * 4);
-	return c->behind_n % PROBE_EVERY == 0 ? !direct : direct;
+	return c->ways_n % PROBE_EVERY == 0 ? !direct : direct;
 }
 
 /*
@@ -654,24 +656,27 @@ note_speed(struct capture *c, bool direct, fb_ns took, size_t len)
 	*cost = *cost == 0 || per < *cost ? per : *cost + *cost / 8;
 }
 
-/* A batch written behind, one way or the other (choose_direct).  iov is
- * not used up.  0, or an errno. */
+/* A long batch, one way or the other (choose_direct): behind, in the
+ * writer thread, or in line (write_in_line), in the engine's while the
+ * writer is idle; either way c->stage and c->wiov are free.  iov is not
+ * used up.  0, or an errno; *direct grows by the bytes written with
+ * O_DIRECT. */
 static int
-write_behind(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
-    int niov, size_t len)
+write_either(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
+    int niov, size_t len, bool late, uint64_t *direct)
 {
-	bool direct = choose_direct(c, c->job.late);
+	bool way = choose_direct(c, late);
 	fb_ns t0 = time_mono();
 	int err;
 
-	if (direct) {
-		err = write_staged(c, fd, off, iov, niov, len);
+	if (way) {
+		err = write_staged(c, fd, off, iov, niov, len, direct);
 	} else {
 		memcpy(c->wiov, iov, (size_t)niov * sizeof(*iov));
 		err = pwritev_all(fd, c->wiov, niov, len, off);
 	}
 	if (err == 0)
-		note_speed(c, direct, time_mono() - t0, len);
+		note_speed(c, way, time_mono() - t0, len);
 	return err;
 }
 
@@ -696,8 +701,8 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&c->mu);
 		c->job.direct = 0;
 		if (c->job.behind)
-			err = write_behind(c, c->job.fd, c->job.off, c->job.iov,
-			    c->job.niov, c->job.len);
+			err = write_either(c, c->job.fd, c->job.off, c->job.iov,
+			    c->job.niov, c->job.len, c->job.late, &c->job.direct);
 		else if (c->job.iov != NULL)
 			err = pwritev_all(c->job.fd, c->job.iov, c->job.niov,
 			    c->job.len, c->job.off);
@@ -731,8 +736,8 @@ collect(struct capture *c)
 	/* Live, a full disk: what crossed is written into the reserve's room. */
 	if (c->job.behind && (c->job.err == ENOSPC || c->job.err == EDQUOT) &&
 	    reserve_spend(c) && (c->job.direct = 0) == 0)
-		c->job.err = write_behind(c, c->job.fd, c->job.off, c->job.iov,
-		    c->job.niov, c->job.len);
+		c->job.err = write_either(c, c->job.fd, c->job.off, c->job.iov,
+		    c->job.niov, c->job.len, c->job.late, &c->job.direct);
 	if (c->job.err == 0) {
 		c->st.frames += c->job.nbatch;
 		c->st.bytes += c->job.len;
@@ -893,6 +898,46 @@ write_kept_batch(struct capture *c)
 	return err;
 }
 
+/*
+ * Live, a long batch the engine must wait for (a frame of it has still to
+ * cross, or the fast path is off): written in line, on the engine's
+ * thread, but the way a late batch behind would go (choose_direct): from
+ * a cold page cache a MiB cost twice what it costs the disk, and these
+ * batches carried a fifth to a third of a TCP stream's bytes
+ * (docs/performance.md, session 13).  Called with the writer idle.  0, or
+ * an errno (a full disk writes it again into the reserve's room).
+ */
+static int
+write_in_line(struct capture *c)
+{
+	struct iovec one = { .iov_base = c->buf, .iov_len = c->len };
+	struct iovec *iov = &one;
+	uint64_t direct = 0;
+	int niov = 1, err;
+
+	if (c->refs && c->niov > 0) {
+		if (c->fill > c->seg) {		/* the buffer's last piece */
+			c->iov[c->niov].iov_base = c->buf + c->seg;
+			c->iov[c->niov++].iov_len = c->fill - c->seg;
+		}
+		iov = c->iov;
+		niov = c->niov;
+	}
+	/* No reserved end, no mapping where the blocks go (write_staged). */
+	c->small_run = 0;
+	if (c->file_end > c->off && cut_tail(c) == -1)
+		c->map_refused = true;
+	err = write_either(c, c->fd, c->off, iov, niov, c->len, true, &direct);
+	if ((err == ENOSPC || err == EDQUOT) && reserve_spend(c)) {
+		direct = 0;
+		err = write_either(c, c->fd, c->off, iov, niov, c->len, true,
+		    &direct);
+	}
+	if (err == 0)
+		c->st.direct_bytes += direct;
+	return err;
+}
+
 static int
 write_batch(struct capture *c)
 {
@@ -910,7 +955,9 @@ write_batch(struct capture *c)
 	}
 	if (c->len == 0)
 		return 0;
-	if (c->refs && c->niov > 0) {
+	if (c->direct && c->len >= BEHIND_MIN) {
+		err = write_in_line(c);
+	} else if (c->refs && c->niov > 0) {
 		/* Bigger than MAP_BATCH_MAX: the mapping gives way to pwrite. */
 		c->small_run = 0;
 		if (c->file_end > c->off && cut_tail(c) == -1)
@@ -1284,7 +1331,7 @@ capture_close(struct capture *c)
 		return;
 	close_file(c);
 	writer_stop(c);
-	if (c->st.behind_batches > 0)
+	if (c->st.behind_batches > 0 || c->st.direct_bytes > 0)
 		log_info("capture: %llu batches written behind, %llu MiB with O_DIRECT; "
 		    "lately %.2f ms per MiB through the page cache, %.2f around it",
 		    (unsigned long long)c->st.behind_batches,

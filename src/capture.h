@@ -37,7 +37,7 @@ struct capture_stats {
 	uint64_t	write_errors;	/* failed write/open/rotate operations */
 	uint64_t	days_deleted;	/* retention */
 	uint64_t	behind_batches;	/* live: written behind the engine */
-	uint64_t	direct_bytes;	/* of those, bytes written with O_DIRECT */
+	uint64_t	direct_bytes;	/* live: bytes written with O_DIRECT */
 	uint64_t	free_bytes;	/* free space at the last check */
 	bool		low_space;	/* free < min_free at the last check */
 	bool		failing;	/* the last write failed, or the
