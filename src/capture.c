@@ -158,6 +158,8 @@ struct capture {
 					   and O_DIRECT (0: not measured yet;
 					   note_speed) */
 	uint32_t	 ways_n;	/* long batches written either way */
+	uint64_t	 in_line_n;	/* long batches written in line */
+	uint64_t	 in_line_direct;	/* their bytes written with O_DIRECT */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
@@ -933,8 +935,11 @@ write_in_line(struct capture *c)
 		err = write_either(c, c->fd, c->off, iov, niov, c->len, true,
 		    &direct);
 	}
-	if (err == 0)
+	if (err == 0) {
 		c->st.direct_bytes += direct;
+		c->in_line_n++;
+		c->in_line_direct += direct;
+	}
 	return err;
 }
 
@@ -1331,10 +1336,14 @@ capture_close(struct capture *c)
 		return;
 	close_file(c);
 	writer_stop(c);
-	if (c->st.behind_batches > 0 || c->st.direct_bytes > 0)
-		log_info("capture: %llu batches written behind, %llu MiB with O_DIRECT; "
-		    "lately %.2f ms per MiB through the page cache, %.2f around it",
+	if (c->st.behind_batches > 0 || c->in_line_n > 0)
+		log_info("capture: %llu batches written behind, %llu long ones in "
+		    "line (%llu MiB of those with O_DIRECT), %llu MiB with O_DIRECT "
+		    "in all; lately %.2f ms per MiB through the page cache, %.2f "
+		    "around it",
 		    (unsigned long long)c->st.behind_batches,
+		    (unsigned long long)c->in_line_n,
+		    (unsigned long long)(c->in_line_direct >> 20),
 		    (unsigned long long)(c->st.direct_bytes >> 20),
 		    (double)c->ns_mib[0] / 1e6, (double)c->ns_mib[1] / 1e6);
 	free(c->stage);

@@ -509,7 +509,7 @@ except Exception: print("0 99999 0")')
 	# writer thread (docs/io.md "Written behind"); the pcap holds every
 	# frame (below).
 	bb=$(( $(cap behind_batches) - bb0 )) db=$(( $(cap direct_bytes) - db0 ))
-	fbn_log "O: $bb batches written behind, $((db >> 20)) MiB of them with O_DIRECT"
+	fbn_log "O: $bb batches written behind, $((db >> 20)) MiB with O_DIRECT (behind or in line)"
 	check_ge "O: the stream's batches were written behind the engine (capture.behind_batches)" 1 "$bb"
 	xfer_kill
 	inO ethtool -K o0 gro off >/dev/null 2>&1
