@@ -179,7 +179,7 @@ gw_start() {
 	done
 }
 gw_stop() {
-	local files
+	local files lately
 	sleep 0.5	# the last frames in flight reach the gateway
 	FASTINFO=
 	if [ "$1" = bare ]; then
@@ -205,6 +205,10 @@ gw_stop() {
 		RX1=$(gw_rx)
 		RSS=$(peak_rss "$FBN_FB_PID")
 		fbn_stop || log "fishbowl exited non-zero: $(tail -3 "$FBN_FB_LOG")"
+		# The capture's costs per MiB each way, logged at close: how
+		# cold this run's page cache was (docs/performance.md, s12)
+		lately=$(sed -n 's/^.*capture: .*; lately \(.*\)$/\1/p' "$FBN_FB_LOG" | tail -1)
+		FASTINFO="$FASTINFO${lately:+; lately $lately}"
 		files=$(fbn_pcaps)
 	fi
 	# shellcheck disable=SC2086
