@@ -158,8 +158,9 @@ struct capture {
 					   and O_DIRECT (0: not measured yet;
 					   note_speed) */
 	uint32_t	 ways_n;	/* long batches written either way */
-	uint64_t	 in_line_n;	/* long batches written in line */
-	uint64_t	 in_line_direct;	/* their bytes written with O_DIRECT */
+	/* For the close log: where the bytes went, each way. */
+	uint64_t	 behind_bytes, behind_direct;	/* written behind */
+	uint64_t	 in_line_n, in_line_bytes, in_line_direct;	/* long, in line */
 	pthread_t	 thr;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
@@ -744,6 +745,10 @@ collect(struct capture *c)
 		c->st.frames += c->job.nbatch;
 		c->st.bytes += c->job.len;
 		c->st.behind_batches += c->job.behind;
+		if (c->job.behind) {
+			c->behind_bytes += c->job.len;
+			c->behind_direct += c->job.direct;
+		}
 		c->st.direct_bytes += c->job.direct;
 		c->st.failing = c->st.reserve_spent;
 		return 0;
@@ -938,6 +943,7 @@ write_in_line(struct capture *c)
 	if (err == 0) {
 		c->st.direct_bytes += direct;
 		c->in_line_n++;
+		c->in_line_bytes += c->len;
 		c->in_line_direct += direct;
 	}
 	return err;
@@ -1337,14 +1343,18 @@ capture_close(struct capture *c)
 	close_file(c);
 	writer_stop(c);
 	if (c->st.behind_batches > 0 || c->in_line_n > 0)
-		log_info("capture: %llu batches written behind, %llu long ones in "
-		    "line (%llu MiB of those with O_DIRECT), %llu MiB with O_DIRECT "
-		    "in all; lately %.2f ms per MiB through the page cache, %.2f "
+		log_info("capture: %llu MiB written: %llu MiB in %llu batches "
+		    "behind (%llu MiB with O_DIRECT), %llu MiB in %llu long "
+		    "batches in line (%llu MiB with O_DIRECT), the rest in short "
+		    "ones; lately %.2f ms per MiB through the page cache, %.2f "
 		    "around it",
+		    (unsigned long long)(c->st.bytes >> 20),
+		    (unsigned long long)(c->behind_bytes >> 20),
 		    (unsigned long long)c->st.behind_batches,
+		    (unsigned long long)(c->behind_direct >> 20),
+		    (unsigned long long)(c->in_line_bytes >> 20),
 		    (unsigned long long)c->in_line_n,
 		    (unsigned long long)(c->in_line_direct >> 20),
-		    (unsigned long long)(c->st.direct_bytes >> 20),
 		    (double)c->ns_mib[0] / 1e6, (double)c->ns_mib[1] / 1e6);
 	free(c->stage);
 	free(c->wiov);
