@@ -35,6 +35,10 @@
 #   BENCH_KNOWN=yes|no ([engine] known_flows: the openers' ring filed by known flows or openers only)
 #   BENCH_FAST=yes|no ([engine] fast_path, default yes as in fishbowl: the kernel forwards proven flows, recording each frame first)
 #   BENCH_FAST_MB=N ([engine] fast_path_mb; default ring_mb, BENCH_RING_MB)
+#   BENCH_CC=cubic|bbr|...: the TCP test's congestion control (iperf3 -C);
+#   default the machine's (net.ipv4.tcp_congestion_control, printed): BBR
+#   paces by the round trip it measures, so a gateway that delays some
+#   frames costs it more than it costs CUBIC
 #   BENCH_COLD=yes: before every run, drop the page cache and wait
 #   BENCH_COLD_S (5) seconds, so that on a VM with free page reporting each
 #   run's pcap lands in pages the host must fault in again (a VM just
@@ -96,6 +100,8 @@ page_cache_line() {
 }
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 PAGE_CACHE=$(page_cache_line)
+CC=${BENCH_CC:-$(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null)}
+CC_OPT=${BENCH_CC:+-C $BENCH_CC}
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "nan"}'; }
 calc() { awk "BEGIN { x = $1; printf(\"%.${2:-2}f\", x) }" 2>/dev/null || echo nan; }
 gw_rx() {	# frames received by the gateway's two legs
@@ -241,7 +247,7 @@ measure() {	# measure MODE OFF
 	has() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
 	has tcp && for i in $(seq 1 "$RUNS"); do
 		gw_start "$mode"
-		j=$(inO iperf3 -c $HP -p 5201 -t "$T" -J 2>/dev/null)
+		j=$(inO iperf3 -c $HP -p 5201 $CC_OPT -t "$T" -J 2>/dev/null)
 		v=$(echo "$j" | python3 -c 'import json,sys
 try:
     e = json.load(sys.stdin)["end"]
@@ -310,6 +316,7 @@ ratio() {
 {
 	echo "fishbowl live benchmark: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) CPUs ($CPU_MODEL), kernel $(uname -r)"
 	echo "$PAGE_CACHE (before the runs)"
+	echo "TCP congestion control: ${CC:-?}${BENCH_CC:+ (BENCH_CC)}"
 	echo "BENCH_T=$T BENCH_RUNS=$RUNS BENCH_RING_MB=$RING, fishbowl $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
 	printf '%-9s %-38s %22s %22s %8s\n' offloads metric bridge+tcpdump fishbowl ratio
 	for off in $OFFLOADS; do
