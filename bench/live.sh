@@ -26,7 +26,14 @@
 # Each measurement starts the gateway afresh (new capture), stops it (SIGINT
 # for tcpdump, SIGTERM for fishbowl: both flush), counts the pcap, deletes it.
 #
-#   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=16 BENCH_LAYERS=yes FB_BUILD=build bench/live.sh
+#   BENCH_T=5 BENCH_RUNS=3 BENCH_RING_MB=64 BENCH_LAYERS=yes FB_BUILD=build bench/live.sh
+#   BENCH_RING_MB: fishbowl's ring_mb (default 64, as fishbowl's own
+#   default; until session 16 the bench used 16); tcpdump gets the same
+#   memory, -B 2 x ring_mb.  The fast path's ring buffers are as big unless
+#   BENCH_FAST_MB says otherwise: with a capture disk slower than the
+#   stream, 16 MiB of them diverted a bulk stream to fishbowl's threads
+#   five times as often and cost it a fifth of its rate (docs/performance.md,
+#   "Session 16")
 #   BENCH_OFFLOADS="on off"  BENCH_MODES="bridge fishbowl"  BENCH_TESTS="tcp udp conn"
 #   BENCH_MODES="bare bridge fishbowl" also measures the Linux bridge with
 #   no capture at all (what forwarding alone costs here: the ceiling the
@@ -56,7 +63,7 @@ case $FB_BUILD in /*) ;; *) FB_BUILD=$ROOT/$FB_BUILD ;; esac
 FISHBOWL=$FB_BUILD/fishbowl
 T=${BENCH_T:-5}
 RUNS=${BENCH_RUNS:-3}
-RING=${BENCH_RING_MB:-16}
+RING=${BENCH_RING_MB:-64}
 LAYERS=${BENCH_LAYERS:-yes}
 KNOWN=${BENCH_KNOWN:-yes}
 FAST=${BENCH_FAST:-yes}
