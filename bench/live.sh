@@ -220,8 +220,9 @@ gw_stop() {
 		fbn_stop || log "fishbowl exited non-zero: $(tail -3 "$FBN_FB_LOG")"
 		# The capture's costs per MiB each way, logged at close: how
 		# cold this run's page cache was (docs/performance.md, s12)
-		lately=$(sed -n 's/^.*capture: .*; lately \(.*\)$/\1/p' "$FBN_FB_LOG" | tail -1)
-		FASTINFO="$FASTINFO${lately:+; lately $lately}"
+		# and which way its bytes went (behind, in line, short batches)
+		lately=$(sed -n 's/^.*capture: \([0-9]* MiB written: .*\)$/\1/p' "$FBN_FB_LOG" | tail -1)
+		FASTINFO="$FASTINFO${lately:+; $lately}"
 		files=$(fbn_pcaps)
 	fi
 	# shellcheck disable=SC2086

@@ -47,10 +47,13 @@
  *   file before it crosses; the copy it saves was a sixth of the engine
  *   thread's time on a TCP stream with offloads on.
  * - Live, written behind (behind_writer, capture_flush_behind): a long
- *   batch whose frames all crossed the fast path already goes to the
- *   writer thread, while the engine reads and judges the next batch; the
- *   frames stay where they lie (the fast path's ring buffers) until
- *   capture_settled.  The writer writes its whole blocks with O_DIRECT
+ *   batch whose frames all crossed the fast path already is queued for
+ *   the writer thread (up to BEHIND_JOBS), while the engine reads and
+ *   judges the next batch; the frames stay where they lie (the fast
+ *   path's ring buffers) while capture_behind counts their batch.  The
+ *   writer writes the queue in order and nothing after a failed write
+ *   (the engine writes those again, in order: account_job).  It writes
+ *   its whole blocks with O_DIRECT
  *   from a staging buffer (write_staged), or, when it falls behind and
  *   the page cache is faster, with pwritev from where the frames lie
  *   (choose_direct).  Any other write waits for it first; a long one
@@ -107,6 +110,31 @@
 #define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
 #define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
 #define PROBE_EVERY		16		/* behind: the slower way, once in so many */
+#define BEHIND_JOBS		4		/* live: batches in the writer's hands */
+
+/*
+ * A batch handed to the writer thread.  The slot owns a batch buffer
+ * (store) and, with kept frames, an iovec array (iov_store): handing a
+ * batch over swaps the engine's buffers with the slot's, so the engine
+ * fills the next batch while the writer works through the queue.
+ */
+struct wjob {
+	int		 fd;
+	uint64_t	 off;
+	uint8_t		*buf;		/* the batch: the slot's store */
+	size_t		 len;
+	struct iovec	*iov;		/* kept frames: the batch, or NULL */
+	int		 niov;
+	uint32_t	 nbatch;
+	bool		 behind;	/* live: gathered through stage */
+	bool		 late;		/* the writer had work when it came */
+	bool		 cancelled;	/* not written: a job before it failed */
+	uint64_t	 direct;	/* bytes of it written with O_DIRECT */
+	int		 err;		/* 0, or errno of the write */
+	struct iovec	 one;		/* behind, no kept frames: buf */
+	uint8_t		*store;
+	struct iovec	*iov_store;
+};
 
 struct capture {
 	char		*dir;
@@ -148,7 +176,8 @@ struct capture {
 
 	/* Replay (writer_thread): one batch at a time written by a thread of
 	 * its own while the next one fills; see write_batch_async.  Live
-	 * (behind_writer): the same thread, for capture_flush_behind only. */
+	 * (behind_writer): the same thread, for capture_flush_behind only,
+	 * up to BEHIND_JOBS batches queued. */
 	bool		 threaded;	/* replay: every batch goes to the writer */
 	bool		 writer;	/* the thread runs (replay or live) */
 	bool		 direct;	/* live: O_DIRECT is taken here */
@@ -165,32 +194,28 @@ struct capture {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 job_cv;	/* the writer waits here for a batch */
 	pthread_cond_t	 done_cv;	/* the engine waits here for the writer */
-	struct {
-		bool		 busy;		/* handed over, not written yet */
-		bool		 pending;	/* written (or failed), not accounted */
-		bool		 stop;
-		int		 fd;
-		uint64_t	 off;
-		uint8_t		*buf;
-		size_t		 len;
-		struct iovec	*iov;		/* kept frames: the batch, or NULL */
-		int		 niov;
-		uint32_t	 nbatch;
-		bool		 behind;	/* live: gathered through stage */
-		uint64_t	 direct;	/* bytes of it written with O_DIRECT */
-		bool		 late;		/* the one before was still being
-						   written when this one came */
-		struct iovec	 one;		/* behind, no kept frames: buf */
-		int		 err;		/* 0, or errno of the write */
-	}		 job;
-	uint8_t		*spare;		/* the other batch buffer */
+	/* The queue: jobs[q % depth]; q_head..q_done written (or failed,
+	 * or cancelled) and not yet accounted, q_done..q_tail the writer's
+	 * still.  Indexes only grow.  q_done, q_tail, q_stop and halted
+	 * under mu. */
+	struct wjob	 jobs[BEHIND_JOBS];
+	uint32_t	 depth;		/* 1 replay, BEHIND_JOBS live */
+	uint32_t	 q_head, q_done, q_tail;
+	bool		 q_stop;
+	bool		 halted;	/* a write failed: the writer cancels
+					   the jobs after it until accounted */
+	/* For the close log: how busy the writer was, from its first job
+	 * to the end of its last (the writer's; read after it stopped). */
+	fb_ns		 w_busy, w_first, w_last;
+	fb_ns		 e_waited;	/* the engine's, in wait_done */
 
 	/* Kept frames (capture_keep_frames): the batch is iov[0..niov) and
 	 * buf[seg..fill) after it; len still counts all of its bytes. */
 	bool		 refs;
 	uint32_t	 ref_min;	/* frames this long are kept */
 	size_t		 fill, seg;
-	struct iovec	*iov, *spare_iov;
+	struct iovec	*iov;
+	struct iovec	*spare_iov;	/* write_kept_batch's copy for a retry */
 	int		 niov;
 };
 
@@ -683,38 +708,58 @@ write_either(struct capture *c, int fd, uint64_t off, const struct iovec *iov,
 	return err;
 }
 
+/* The writer's (or, for a job cancelled by a failure before it, the
+ * engine's) write of a job.  0, or an errno. */
+static int
+write_job(struct capture *c, struct wjob *j)
+{
+	j->direct = 0;
+	if (j->behind)
+		return write_either(c, j->fd, j->off, j->iov, j->niov, j->len,
+		    j->late, &j->direct);
+	if (j->iov != NULL)
+		return pwritev_all(j->fd, j->iov, j->niov, j->len, j->off);
+	return pwrite_all(j->fd, j->buf, j->len, j->off);
+}
+
 /*
- * The writer thread: writes each batch handed over, says when done.  Each
- * side signals the other's condition variable after unlocking: signalled
- * under the lock, the woken thread ran into the held mutex and slept again
- * (two wake-ups and context switches per batch instead of one).
+ * The writer thread: writes the queued jobs in order, says when each is
+ * done.  After a failed write it writes nothing more (the file must not
+ * get records beyond a hole) and cancels the jobs after it, until the
+ * engine has accounted them (collect).  Each side signals the other's
+ * condition variable after unlocking: signalled under the lock, the woken
+ * thread ran into the held mutex and slept again.
  */
 static void *
 writer_main(void *arg)
 {
 	struct capture *c = arg;
+	struct wjob *j;
+	bool cancel;
+	fb_ns t0;
 	int err;
 
 	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		while (!c->job.busy && !c->job.stop)
+		while (c->q_done == c->q_tail && !c->q_stop)
 			pthread_cond_wait(&c->job_cv, &c->mu);
-		if (!c->job.busy)
+		if (c->q_done == c->q_tail)
 			break;
+		j = &c->jobs[c->q_done % c->depth];
+		cancel = c->halted;
 		pthread_mutex_unlock(&c->mu);
-		c->job.direct = 0;
-		if (c->job.behind)
-			err = write_either(c, c->job.fd, c->job.off, c->job.iov,
-			    c->job.niov, c->job.len, c->job.late, &c->job.direct);
-		else if (c->job.iov != NULL)
-			err = pwritev_all(c->job.fd, c->job.iov, c->job.niov,
-			    c->job.len, c->job.off);
-		else
-			err = pwrite_all(c->job.fd, c->job.buf, c->job.len, c->job.off);
+		t0 = time_mono();
+		err = cancel ? 0 : write_job(c, j);
+		c->w_last = time_mono();
+		c->w_busy += c->w_last - t0;
+		if (c->w_first == 0)
+			c->w_first = t0;
 		pthread_mutex_lock(&c->mu);
-		c->job.err = err;
-		c->job.busy = false;
-		c->job.pending = true;
+		j->cancelled = cancel;
+		j->err = err;
+		if (err != 0)
+			c->halted = true;
+		c->q_done++;
 		pthread_mutex_unlock(&c->mu);
 		pthread_cond_signal(&c->done_cv);
 		pthread_mutex_lock(&c->mu);
@@ -723,58 +768,132 @@ writer_main(void *arg)
 	return NULL;
 }
 
-/* Wait for the batch in the writer's hands and account it.  0, or -1. */
-static int
-collect(struct capture *c)
+/* Wait until the writer is done with every job before index upto. */
+static void
+wait_done(struct capture *c, uint32_t upto)
 {
-	if (!c->writer)
-		return 0;
+	fb_ns t0 = 0;
+
 	pthread_mutex_lock(&c->mu);
-	while (c->job.busy)
+	if ((int32_t)(c->q_done - upto) < 0)
+		t0 = time_mono();
+	while ((int32_t)(c->q_done - upto) < 0)
 		pthread_cond_wait(&c->done_cv, &c->mu);
 	pthread_mutex_unlock(&c->mu);
-	if (!c->job.pending)
-		return 0;
-	c->job.pending = false;
-	/* Live, a full disk: what crossed is written into the reserve's room. */
-	if (c->job.behind && (c->job.err == ENOSPC || c->job.err == EDQUOT) &&
-	    reserve_spend(c) && (c->job.direct = 0) == 0)
-		c->job.err = write_either(c, c->job.fd, c->job.off, c->job.iov,
-		    c->job.niov, c->job.len, c->job.late, &c->job.direct);
-	if (c->job.err == 0) {
-		c->st.frames += c->job.nbatch;
-		c->st.bytes += c->job.len;
-		c->st.behind_batches += c->job.behind;
-		if (c->job.behind) {
-			c->behind_bytes += c->job.len;
-			c->behind_direct += c->job.direct;
-		}
-		c->st.direct_bytes += c->job.direct;
-		c->st.failing = c->st.reserve_spent;
-		return 0;
-	}
-	/* The batches after it were not handed over yet: they follow it. */
-	c->off = c->job.off;
-	return batch_failed(c, c->job.err, c->job.nbatch);
+	if (t0 != 0)
+		c->e_waited += time_mono() - t0;
 }
 
 /*
- * Replay: hand the batch to the writer thread once it has finished the
- * last one, and go on filling the other buffer: writing the pcap takes the
- * second core while this one decodes.  Returns the previous batch's result
- * (a failure is known one batch late; capture_close and capture_sync wait).
+ * Account one job the writer is done with.  A write that failed on a full
+ * disk is written again into the reserve's room (live: its frames crossed);
+ * one that still fails is counted lost and the file cut back to it, and
+ * the jobs cancelled after it (*rewind) then follow it there, written
+ * here.  0, or -1.
+ */
+static int
+account_job(struct capture *c, struct wjob *j, bool *rewind)
+{
+	if (j->cancelled) {
+		if (*rewind) {
+			if (c->fd == -1) {	/* the failure closed the file */
+				c->st.lost_frames += j->nbatch;
+				c->batch_lost = true;
+				return -1;
+			}
+			j->fd = c->fd;
+			j->off = c->off;
+			c->off += j->len;
+			c->file_end = FB_MAX(c->file_end, c->off);
+		}
+		j->err = write_job(c, j);
+	}
+	if (j->behind && (j->err == ENOSPC || j->err == EDQUOT) &&
+	    reserve_spend(c))
+		j->err = write_job(c, j);
+	if (j->err == 0) {
+		c->st.frames += j->nbatch;
+		c->st.bytes += j->len;
+		c->st.behind_batches += j->behind;
+		if (j->behind) {
+			c->behind_bytes += j->len;
+			c->behind_direct += j->direct;
+		}
+		c->st.direct_bytes += j->direct;
+		c->st.failing = c->st.reserve_spent;
+		return 0;
+	}
+	/* What comes after it (cancelled jobs, the batch being filled)
+	 * follows it. */
+	c->off = j->off;
+	*rewind = true;
+	return batch_failed(c, j->err, j->nbatch);
+}
+
+/*
+ * Account the jobs the writer is done with, in order; with all, wait for
+ * every one handed over first.  After a failure every job is waited for,
+ * so the cancelled ones are written in order here, and the writer may go
+ * on.  0, or -1 if one failed.
+ */
+static int
+collect(struct capture *c, bool all)
+{
+	bool halted, rewind = false;
+	uint32_t done;
+	int rv = 0;
+
+	if (!c->writer)
+		return 0;
+	if (all)
+		wait_done(c, c->q_tail);
+	pthread_mutex_lock(&c->mu);
+	done = c->q_done;
+	halted = c->halted;
+	pthread_mutex_unlock(&c->mu);
+	if (halted && done != c->q_tail) {
+		wait_done(c, c->q_tail);
+		done = c->q_tail;
+	}
+	for (; c->q_head != done; c->q_head++)
+		if (account_job(c, &c->jobs[c->q_head % c->depth], &rewind) == -1)
+			rv = -1;
+	if (halted) {
+		pthread_mutex_lock(&c->mu);
+		c->halted = false;
+		pthread_mutex_unlock(&c->mu);
+	}
+	return rv;
+}
+
+/*
+ * Hand the batch to the writer thread and go on filling another buffer:
+ * writing the pcap takes the second core while this one decodes.  Replay
+ * waits for the batch before (depth 1); live, up to BEHIND_JOBS batches
+ * written behind queue up, so the writer goes from one to the next
+ * without waiting for this thread to wake (on two CPUs shared with the
+ * endpoints, a wake-up each way per batch left it idle a third of the
+ * time: docs/performance.md, session 17).  Returns the result of the
+ * batches accounted (a failure is known a hand-over late; capture_close
+ * and capture_sync wait).
  */
 static int
 write_batch_async(struct capture *c, bool behind)
 {
+	struct wjob *j;
 	bool late;
 	int rv;
 	uint8_t *b;
 
 	pthread_mutex_lock(&c->mu);
-	late = c->job.busy;
+	late = c->q_done != c->q_tail;
 	pthread_mutex_unlock(&c->mu);
-	rv = collect(c);
+	rv = collect(c, false);
+	if (c->q_tail - c->q_head == c->depth) {	/* full: the oldest first */
+		wait_done(c, c->q_head + 1);
+		if (collect(c, false) == -1)
+			rv = -1;
+	}
 
 	if (c->len == 0)
 		return rv;
@@ -788,34 +907,38 @@ write_batch_async(struct capture *c, bool behind)
 		c->iov[c->niov].iov_base = c->buf + c->seg;
 		c->iov[c->niov++].iov_len = c->fill - c->seg;
 	}
-	pthread_mutex_lock(&c->mu);
-	c->job.fd = c->fd;
-	c->job.off = c->off;
-	c->job.buf = c->buf;
-	c->job.len = c->len;
-	c->job.iov = c->refs ? c->iov : NULL;
-	c->job.niov = c->niov;
-	if (behind && (!c->refs || c->niov == 0)) {
-		c->job.one.iov_base = c->buf;
-		c->job.one.iov_len = c->len;
-		c->job.iov = &c->job.one;
-		c->job.niov = 1;
+	j = &c->jobs[c->q_tail % c->depth];
+	j->fd = c->fd;
+	j->off = c->off;
+	j->len = c->len;
+	j->niov = c->niov;
+	j->nbatch = c->nbatch;
+	j->behind = behind;
+	j->late = late;
+	j->cancelled = false;
+	j->err = 0;
+	b = j->store;
+	j->store = j->buf = c->buf;
+	c->buf = b;
+	j->iov = NULL;
+	if (c->refs) {
+		struct iovec *v = j->iov_store;
+
+		j->iov_store = c->iov;
+		c->iov = v;
+		if (j->niov > 0)
+			j->iov = j->iov_store;
 	}
-	c->job.behind = behind;
-	c->job.late = late;
-	c->job.nbatch = c->nbatch;
-	c->job.busy = true;
+	if (behind && j->iov == NULL) {
+		j->one.iov_base = j->buf;
+		j->one.iov_len = j->len;
+		j->iov = &j->one;
+		j->niov = 1;
+	}
+	pthread_mutex_lock(&c->mu);
+	c->q_tail++;
 	pthread_mutex_unlock(&c->mu);
 	pthread_cond_signal(&c->job_cv);
-	b = c->buf;
-	c->buf = c->spare;
-	c->spare = b;
-	if (c->refs) {
-		struct iovec *v = c->iov;
-
-		c->iov = c->spare_iov;
-		c->spare_iov = v;
-	}
 	c->off += c->len;
 	c->file_end = c->off;
 	batch_reset(c);
@@ -958,7 +1081,7 @@ write_batch(struct capture *c)
 	if (c->threaded)
 		return write_batch_async(c, false);
 	/* Live: a batch written behind goes first (offsets follow it). */
-	if (c->writer && collect(c) == -1 && c->fd == -1 && c->len > 0) {
+	if (c->writer && collect(c, true) == -1 && c->fd == -1 && c->len > 0) {
 		c->st.lost_frames += c->nbatch;
 		c->batch_lost = true;
 		batch_reset(c);
@@ -1001,7 +1124,7 @@ close_file(struct capture *c)
 	if (c->fd == -1)
 		return;
 	write_batch(c);
-	collect(c);
+	collect(c, true);
 	if (c->fd != -1 && cut_tail(c) == -1)
 		note_failure(c, "cut the reserved end of", c->st.current);
 	map_drop(c);
@@ -1265,11 +1388,14 @@ writer_start(struct capture *c)
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->job_cv, NULL);
 	pthread_cond_init(&c->done_cv, NULL);
-	c->spare = xcalloc(1, c->cap);
+	for (uint32_t i = 0; i < c->depth; i++)
+		c->jobs[i].store = xcalloc(1, c->cap);
 	if (pthread_create(&c->thr, NULL, writer_main, c) != 0) {
 		log_warnx("capture: no writer thread: writes stay in the engine's thread");
-		free(c->spare);
-		c->spare = NULL;
+		for (uint32_t i = 0; i < c->depth; i++) {
+			free(c->jobs[i].store);
+			c->jobs[i].store = NULL;
+		}
 		return;
 	}
 	c->writer = true;
@@ -1280,13 +1406,17 @@ writer_stop(struct capture *c)
 {
 	if (!c->writer)
 		return;
+	collect(c, true);
 	pthread_mutex_lock(&c->mu);
-	c->job.stop = true;
+	c->q_stop = true;
 	pthread_mutex_unlock(&c->mu);
 	pthread_cond_signal(&c->job_cv);
 	pthread_join(c->thr, NULL);
 	c->threaded = c->writer = false;
-	free(c->spare);
+	for (uint32_t i = 0; i < c->depth; i++) {
+		free(c->jobs[i].store);
+		free(c->jobs[i].iov_store);
+	}
 }
 
 struct capture *
@@ -1324,11 +1454,13 @@ capture_open(const struct capture_opts *o)
 	if (o->reserve_bytes != 0)
 		reserve_open(c, o->reserve_bytes + c->cap);
 	if (o->writer_thread && !o->mapped_end) {
+		c->depth = 1;
 		writer_start(c);
 		c->threaded = c->writer;
 	} else if (o->behind_writer && o->mapped_end &&
 	    posix_memalign((void **)&c->stage, DIRECT_ALIGN, STAGE_LEN) == 0) {
 		c->wiov = xcalloc(REF_IOV + 1, sizeof(*c->wiov));
+		c->depth = BEHIND_JOBS;
 		writer_start(c);
 		c->direct = c->writer;
 	}
@@ -1347,7 +1479,8 @@ capture_close(struct capture *c)
 		    "behind (%llu MiB with O_DIRECT), %llu MiB in %llu long "
 		    "batches in line (%llu MiB with O_DIRECT), the rest in short "
 		    "ones; lately %.2f ms per MiB through the page cache, %.2f "
-		    "around it",
+		    "around it; the writer busy %.2f s of %.2f, the engine "
+		    "waited for it %.2f s",
 		    (unsigned long long)(c->st.bytes >> 20),
 		    (unsigned long long)(c->behind_bytes >> 20),
 		    (unsigned long long)c->st.behind_batches,
@@ -1355,7 +1488,9 @@ capture_close(struct capture *c)
 		    (unsigned long long)(c->in_line_bytes >> 20),
 		    (unsigned long long)c->in_line_n,
 		    (unsigned long long)(c->in_line_direct >> 20),
-		    (double)c->ns_mib[0] / 1e6, (double)c->ns_mib[1] / 1e6);
+		    (double)c->ns_mib[0] / 1e6, (double)c->ns_mib[1] / 1e6,
+		    (double)c->w_busy / 1e9, (double)(c->w_last - c->w_first) / 1e9,
+		    (double)c->e_waited / 1e9);
 	free(c->stage);
 	free(c->wiov);
 	free(c->iov);
@@ -1470,10 +1605,12 @@ capture_keep_frames(struct capture *c)
 		return c->refs;
 	if (c->len > 0)		/* what was copied so far goes first */
 		write_batch(c);
-	collect(c);
+	collect(c, true);
 	c->ref_min = live ? REF_LIVE_MIN : REF_MIN;
 	c->iov = xcalloc(REF_IOV, sizeof(*c->iov));
 	c->spare_iov = xcalloc(REF_IOV, sizeof(*c->spare_iov));
+	for (uint32_t i = 0; c->writer && i < c->depth; i++)
+		c->jobs[i].iov_store = xcalloc(REF_IOV, sizeof(*c->iov));
 	c->refs = true;
 	return true;
 }
@@ -1485,7 +1622,7 @@ capture_release(struct capture *c)
 		return;
 	if (c->fd != -1 && c->len > 0)
 		write_batch(c);
-	collect(c);
+	collect(c, true);
 }
 
 int
@@ -1493,7 +1630,7 @@ capture_sync(struct capture *c)
 {
 	if (c->fd != -1)
 		write_batch(c);
-	collect(c);
+	collect(c, true);
 	return capture_flush(c);
 }
 
@@ -1531,20 +1668,13 @@ capture_flush_behind(struct capture *c)
 	return lost ? -1 : 0;
 }
 
-bool
-capture_settled(struct capture *c)
+unsigned
+capture_behind(struct capture *c)
 {
-	bool busy;
-
 	if (!c->writer || c->threaded)
-		return true;
-	pthread_mutex_lock(&c->mu);
-	busy = c->job.busy;
-	pthread_mutex_unlock(&c->mu);
-	if (busy)
-		return false;
-	collect(c);
-	return true;
+		return 0;
+	collect(c, false);
+	return c->q_tail - c->q_head;
 }
 
 /* Retention */

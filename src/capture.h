@@ -92,9 +92,10 @@ int	 capture_sync(struct capture *);
 /*
  * Live, with behind_writer: the batch's frames have all crossed already
  * (the kernel's fast path recorded them in its ring buffers, which outlive
- * a crash) and stay where they lie until capture_settled() returns true.
- * A long batch (256 KiB or more) is handed to the writer thread and this
- * returns at once (it writes it with O_DIRECT, around the page cache, or
+ * a crash) and stay where they lie until capture_behind() no longer counts
+ * it.  A long batch (256 KiB or more) is queued for the writer thread (up
+ * to four; with four queued it waits for the oldest) and this returns at
+ * once (it writes it with O_DIRECT, around the page cache, or
  * through the page cache when it falls behind and that is faster); a
  * shorter one is capture_flush.  Any other write waits
  * for the writer first, so the file is written in order.  0, or -1 when
@@ -102,9 +103,10 @@ int	 capture_sync(struct capture *);
  * behind is known at the next call).
  */
 int	 capture_flush_behind(struct capture *);
-/* No batch is in the writer's hands (the last one is accounted: a full
- * disk writes it again into the reserve's room): its frames may go. */
-bool	 capture_settled(struct capture *);
+/* How many of the last batches are still in the writer's hands (those
+ * before them are accounted: a full disk writes a batch again into the
+ * reserve's room): the frames of every batch before those may go. */
+unsigned capture_behind(struct capture *);
 /*
  * Replay from an input whose frames stay where they are until it says so
  * (io.h keeps_frames): long frames are then written from there, not copied

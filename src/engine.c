@@ -1025,7 +1025,7 @@ process_batch(struct engine *e, int n)
 	}
 	/*
 	 * Every frame crossed already, recorded first in the fast path's ring
-	 * buffers, which keep them until the writer is done (io.h settled):
+	 * buffers, which keep them until the writer is done (io.h behind):
 	 * the batch is written behind while the next one is read.  Frames
 	 * still to be forwarded are in the file before they cross.
 	 */
@@ -1176,11 +1176,11 @@ release_frames(void *arg)
 	capture_release(arg);
 }
 
-/* Live: the input asks whether the frames written behind may go. */
-static bool
-capture_settled_cb(void *arg)
+/* Live: the input asks how many batches are still written behind. */
+static unsigned
+capture_behind_cb(void *arg)
 {
-	return capture_settled(arg);
+	return capture_behind(arg);
 }
 
 static struct flow_table *
@@ -1226,8 +1226,8 @@ engine_new(struct fb_config *cfg, struct fb_io *io, const struct engine_opts *op
 	if (opts->live)
 		capture_keep_frames(e->capture);
 	if (opts->live) {
-		io->settled = capture_settled_cb;
-		io->settled_arg = e->capture;
+		io->behind = capture_behind_cb;
+		io->behind_arg = e->capture;
 	}
 	e->flows = open_flows(e);
 	if (e->flows == NULL) {

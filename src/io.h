@@ -107,13 +107,13 @@ struct fb_io {
 	void		(*release)(void *arg);
 	void		*release_arg;
 	/*
-	 * Live: true when the engine's pcap writer holds none of the frames
-	 * of earlier batches (capture_flush_behind).  While it returns false,
-	 * next_batch gives back to the kernel only the frames read before the
-	 * last batch; NULL: always true.
+	 * Live: how many of the last batches (of those that returned frames)
+	 * the engine's pcap writer still holds (capture_flush_behind).
+	 * next_batch gives back to the kernel only the frames read before
+	 * them; NULL: none.
 	 */
-	bool		(*settled)(void *arg);
-	void		*settled_arg;
+	unsigned	(*behind)(void *arg);
+	void		*behind_arg;
 	/* Live, when the kernel files frames by known flows: the table the
 	 * engine marks them in (known.h).  NULL otherwise. */
 	struct known_table *known;

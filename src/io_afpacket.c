@@ -74,6 +74,8 @@
 #define TX_TRIES	8		/* short waits before a frame is given up */
 #define SNDBUF_BYTES	(8 << 20)
 #define RESERVE		8		/* room to re-insert a VLAN tag */
+#define FAST_STARTS	8		/* batch starts kept: more than the
+					   capture's writer queues (4) */
 #ifndef HAND_BYTES
 #define HAND_BYTES	(64u << 10)	/* a batch this heavy goes to the sender */
 #endif
@@ -190,8 +192,13 @@ struct io_af {
 	uint64_t		 pins_unreadable;/* fastpath_adopt's, kept past
 						   fastpath_close */
 	bool			 fast_wakes;	/* records wake us (we sleep) */
-	struct fast_mark	 fast_batch_start; /* where the last batch's
-						   records began */
+	/* Where the records of each of the last batches that returned
+	 * frames began (batch_starts[i % FAST_STARTS], i < fast_batches),
+	 * and where this one's began: the writer may still hold the last
+	 * few (io.h behind). */
+	struct fast_mark	 batch_starts[FAST_STARTS];
+	uint64_t		 fast_batches;
+	struct fast_mark	 this_start;
 };
 
 static void flush_queue(struct io_af *, int, struct txq *);
@@ -551,35 +558,66 @@ fast_idle(struct io_af *a, int n, int timeout_ms)
 	return timeout_ms;
 }
 
+/*
+ * Give back to the kernel the ring buffer records the engine is done with:
+ * all of them, or while the last k batches are still written behind
+ * (capture.h capture_flush_behind), those read before the oldest of them.
+ * Those k are the last batches that returned frames: any other write
+ * waits for the writer first.  True when none is held.
+ */
+static bool
+fast_give_back(struct io_af *a)
+{
+	unsigned k = a->io.behind == NULL ? 0 : a->io.behind(a->io.behind_arg);
+
+	if (k == 0)
+		fastpath_release(&a->fast);
+	else if (k < FAST_STARTS && k <= a->fast_batches)
+		fastpath_release_to(&a->fast,
+		    &a->batch_starts[(a->fast_batches - k) % FAST_STARTS]);
+	/* else: more than can be told apart (never): nothing goes */
+	fastpath_mark(&a->fast, &a->this_start);
+	return k == 0;
+}
+
+static int	next_frames(struct io_af *, struct fb_frame *, int, int);
+
 static int
 af_next_batch(struct fb_io *io, struct fb_frame *frames, int max, int timeout_ms)
 {
 	struct io_af *a = (struct io_af *)io;
-	struct pollfd pfd[8];
-	const char *pname[8];
 	uint64_t oldest;
-	int n, i, np = 0;
+	int n, i;
 
 	oldest = sender_settle(a);
 	a->batch++;
 	for (i = 0; i < 2; i++)
 		recycle(&a->leg[i], a->batch, oldest);
 	if (a->fast_read) {
-		/* The last batch may still be written behind (capture.h
-		 * capture_flush_behind): then only the records before it go. */
-		bool settled = io->settled == NULL || io->settled(io->settled_arg);
+		bool settled = fast_give_back(a);
 
-		if (settled)
-			fastpath_release(&a->fast);
-		else
-			fastpath_release_to(&a->fast, &a->fast_batch_start);
-		fastpath_mark(&a->fast, &a->fast_batch_start);
 		fastpath_clock(&a->fast);
 		if (!a->fast_on && settled)
 			fast_done(a);
 	}
 	if (max <= 0)
 		return 0;
+	n = next_frames(a, frames, max, timeout_ms);
+	if (n > 0 && a->fast_read)
+		a->batch_starts[a->fast_batches++ % FAST_STARTS] = a->this_start;
+	return n;
+}
+
+/* af_next_batch's read: what the rings and ring buffers hold, or what
+ * comes within timeout_ms. */
+static int
+next_frames(struct io_af *a, struct fb_frame *frames, int max, int timeout_ms)
+{
+	struct fb_io *io = &a->io;
+	struct pollfd pfd[8];
+	const char *pname[8];
+	int n, i, np = 0;
+
 	n = fill(a, frames, max);
 	if (a->fast_on)
 		timeout_ms = fast_idle(a, n, timeout_ms);

@@ -1045,10 +1045,11 @@ behind_len(int b, int k)
 
 /*
  * Live, with the fast path (behind_writer): a long batch is handed to the
- * writer thread by capture_flush_behind and its frames must stay until
- * capture_settled() -- here two buffers used in turn, as the ring buffer
- * gives back only what was read before the batch in flight; each is
- * scribbled over before it is filled again.  Short batches in between
+ * writer thread by capture_flush_behind and its frames must stay while
+ * capture_behind() counts it -- here six buffers used in turn, as the ring
+ * buffer gives back only what was read before the batches in flight
+ * (io_afpacket.c fast_give_back); every buffer capture_behind() no longer
+ * holds is scribbled over at once, as the kernel may.  Short batches in between
  * wait for the writer and go in line, and so does every fifth long one
  * (capture_flush: a frame of it still to cross), the way the writer
  * would take (write_in_line).  Every record of every file
@@ -1058,10 +1059,12 @@ behind_len(int b, int k)
 static void
 test_live_behind(void **state)
 {
+	enum { NBUF = 6 };
 	const int nb = 120;
 	struct capture_opts o = { .dir = tmpdir, .linktype = 1,
 	    .rotate_bytes = 3 << 20, .mapped_end = true, .behind_writer = true };
-	uint8_t *buf[2], *want = malloc(65536);
+	uint8_t *buf[NBUF], *want = malloc(65536);
+	unsigned held, most = 0;
 	char path[512], err[PCAP_ERRBUF_SIZE];
 	struct capture_stats st;
 	struct pcap_pkthdr *h;
@@ -1071,17 +1074,27 @@ test_live_behind(void **state)
 	pcap_t *p;
 
 	(void)state;
-	buf[0] = malloc(9 * 65536);
-	buf[1] = malloc(9 * 65536);
-	assert_true(buf[0] != NULL && buf[1] != NULL && want != NULL);
+	for (b = 0; b < NBUF; b++) {
+		buf[b] = malloc(9 * 65536);
+		assert_non_null(buf[b]);
+	}
+	assert_non_null(want);
 	c = capture_open(&o);
 	assert_non_null(c);
 	assert_true(capture_keep_frames(c));
 	for (b = 0; b < nb; b++) {
-		uint8_t *base = buf[b % 2];
+		uint8_t *base = buf[b % NBUF];
 
-		/* The batch before the last is written: its bytes may go. */
-		memset(base, 0xee, 9 * 65536);
+		/* The last `held` batches are the writer's; the rest may go. */
+		held = capture_behind(c);
+		assert_true(held <= 4 && held <= (unsigned)b);
+		most = FB_MAX(most, held);
+		for (k = 0; k < NBUF; k++) {
+			int age = (b - k % NBUF + NBUF) % NBUF;	/* batches ago */
+
+			if (age == 0 || age > (int)held)
+				memset(buf[k], 0xee, 9 * 65536);
+		}
 		for (k = 0; k < behind_frames(b); k++) {
 			uint32_t len = behind_len(b, k);
 			uint8_t *f = base + (size_t)k * 65536;
@@ -1097,10 +1110,11 @@ test_live_behind(void **state)
 		longs += behind_frames(b) == 9;
 		assert_int_equal(capture_flush_behind(c), 0);
 	}
-	while (!capture_settled(c))
+	while (capture_behind(c) > 0)
 		usleep(100);
 	capture_stats(c, &st);
 	assert_int_equal(st.frames, total);
+	assert_true(most >= 1);
 	assert_int_equal(st.lost_frames, 0);
 	assert_true(st.direct_bytes <= st.bytes);
 	/* The first long batch goes through the page cache, the second
@@ -1135,16 +1149,18 @@ test_live_behind(void **state)
 	/* Each rotation may leave a long batch's end too short to go behind. */
 	assert_true(st.behind_batches <= (uint64_t)longs);
 	assert_true(st.behind_batches + (uint64_t)files - 1 >= (uint64_t)longs);
-	free(buf[0]);
-	free(buf[1]);
+	for (b = 0; b < NBUF; b++)
+		free(buf[b]);
 	free(want);
 }
 
 /*
  * Live, written behind, the disk fills: the writer's failure is known at
- * capture_settled, which frees the reserve and writes the batch again into
- * its room; nothing is lost and status says failing.  Every third batch
- * is long but goes in line (capture_flush), the same way.
+ * capture_behind, which frees the reserve and writes the batch again into
+ * its room (and the batches queued after it, which the writer left: the
+ * file must not get records beyond a hole); nothing is lost and status
+ * says failing.  Every third batch is long but goes in line
+ * (capture_flush), the same way.
  */
 static int
 enospc_behind_child(void)
@@ -1152,7 +1168,7 @@ enospc_behind_child(void)
 	struct capture_opts o = { .dir = tmpdir, .linktype = 1,
 	    .mapped_end = true, .behind_writer = true, .reserve_bytes = 256 << 10 };
 	const uint32_t len = 60000;
-	uint8_t *big = malloc(5 * len);
+	uint8_t *big = malloc(3 * 5 * len), *at;
 	struct capture_stats st;
 	struct capture *c;
 	char path[512];
@@ -1167,21 +1183,25 @@ enospc_behind_child(void)
 	capture_stats(c, &st);
 	CHECK(st.reserve);
 	for (i = 0; i < 100 && !st.reserve_spent; i++) {
+		at = big + (size_t)(i % 3) * 5 * len;
 		for (j = 0; j < 5; j++) {
-			fill(big + j * len, len, (uint32_t)(5 * i + j));
-			CHECK(capture_write(c, T(0, i, j), big + j * len, len, len) == 0);
+			fill(at + j * len, len, (uint32_t)(5 * i + j));
+			CHECK(capture_write(c, T(0, i, j), at + j * len, len, len) == 0);
 		}
 		if (i % 3 == 2) {
+			/* In line: the two behind before it are written. */
 			CHECK(capture_flush(c) == 0);
+			CHECK(capture_behind(c) == 0);
+			memset(big, 0xee, 3 * 5 * len);
 		} else {
 			CHECK(capture_flush_behind(c) == 0);
 			behind++;
 		}
-		while (!capture_settled(c))
-			usleep(100);
-		memset(big, 0xee, 5 * len);
 		capture_stats(c, &st);
 	}
+	while (capture_behind(c) > 0)
+		usleep(100);
+	capture_stats(c, &st);
 	CHECK(st.reserve_spent && !st.reserve && st.failing);
 	CHECK(st.lost_frames == 0 && st.frames == (uint64_t)(5 * i));
 	CHECK(st.behind_batches == (uint64_t)behind);
