@@ -108,6 +108,8 @@
 #define REF_IOV			1024		/* iovecs per batch (IOV_MAX) */
 #define DIRECT_ALIGN		4096u		/* O_DIRECT offsets, lengths, memory */
 #define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
+#define IN_LINE_MIN		(64u << 10)	/* live: in line, this long goes
+						   either way (write_in_line) */
 #define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
 #define PROBE_EVERY		16		/* behind: the slower way, once in so many */
 #define BEHIND_JOBS		4		/* live: batches in the writer's hands */
@@ -1029,13 +1031,15 @@ write_kept_batch(struct capture *c)
 }
 
 /*
- * Live, a long batch the engine must wait for (a frame of it has still to
- * cross, or the fast path is off): written in line, on the engine's
- * thread, but the way a late batch behind would go (choose_direct): from
- * a cold page cache a MiB cost twice what it costs the disk, and these
- * batches carried a fifth to a third of a TCP stream's bytes
- * (docs/performance.md, session 13).  Called with the writer idle.  0, or
- * an errno (a full disk writes it again into the reserve's room).
+ * Live, a batch of IN_LINE_MIN or more the engine must wait for (a frame
+ * of it has still to cross, or the fast path is off): written in line, on
+ * the engine's thread, but the way a late batch behind would go
+ * (choose_direct): from a cold page cache a MiB cost twice what it costs
+ * the disk, and these batches carried a fifth to a third of a TCP
+ * stream's bytes (docs/performance.md, session 13).  From 64 KiB, not
+ * 256, since session 17: a held stream's batches are mostly shorter
+ * (+10 % TCP with offloads on).  Called with the writer idle.  0, or an
+ * errno (a full disk writes it again into the reserve's room).
  */
 static int
 write_in_line(struct capture *c)
@@ -1089,7 +1093,7 @@ write_batch(struct capture *c)
 	}
 	if (c->len == 0)
 		return 0;
-	if (c->direct && c->len >= BEHIND_MIN) {
+	if (c->direct && c->len >= IN_LINE_MIN) {
 		err = write_in_line(c);
 	} else if (c->refs && c->niov > 0) {
 		/* Bigger than MAP_BATCH_MAX: the mapping gives way to pwrite. */
