@@ -46,6 +46,10 @@
 #   default the machine's (net.ipv4.tcp_congestion_control, printed): BBR
 #   paces by the round trip it measures, so a gateway that delays some
 #   frames costs it more than it costs CUBIC
+#   BENCH_ALTERNATE=yes|no: the gateways take turns run by run on one
+#   test bed (default), or each runs all its tests in a row (no: the order
+#   until session 17, when a VM's drift of a third within minutes fell on
+#   one gateway's runs only)
 #   BENCH_COLD=yes: before every run, drop the page cache and wait
 #   BENCH_COLD_S (5) seconds, so that on a VM with free page reporting each
 #   run's pcap lands in pages the host must fault in again (a VM just
@@ -250,29 +254,33 @@ lossrec() {	# lossrec MODE OFF TEST
 	log "   $1 offloads $2 $3: gateway rx $RXD frames, pcap $CAP, lost $LOST, kernel drops ${KDROP:-?}, endpoints received $FAR (more than the pcap holds: $UNCAP), peak RSS ${RSS:-?} MB"
 }
 
-measure() {	# measure MODE OFF
-	local mode=$1 off=$2 i v vals="" rvals="" j
-	has() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
-	has tcp && for i in $(seq 1 "$RUNS"); do
-		gw_start "$mode"
-		j=$(inO iperf3 -c $HP -p 5201 $CC_OPT -t "$T" -J 2>/dev/null)
-		v=$(echo "$j" | python3 -c 'import json,sys
+has() { case " $TESTS " in *" $1 "*) return 0;; esac; return 1; }
+declare -A VALS RVALS
+
+run_tcp() {	# run_tcp MODE OFF I
+	local mode=$1 off=$2 i=$3 j v k="$1.$2"
+	gw_start "$mode"
+	j=$(inO iperf3 -c $HP -p 5201 $CC_OPT -t "$T" -J 2>/dev/null)
+	v=$(echo "$j" | python3 -c 'import json,sys
 try:
     e = json.load(sys.stdin)["end"]
     print("%.1f %d" % (e["sum_received"]["bits_per_second"] / 1e6, e["sum_sent"]["retransmits"]))
 except Exception: print("nan nan")')
-		gw_stop "$mode"
-		log "   $mode offloads $off tcp run $i: ${v% *} Mbit/s, ${v#* } segments retransmitted${FASTINFO:+; $FASTINFO}"
-		vals="$vals ${v% *}"
-		rvals="$rvals ${v#* }"
-		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" tcp
-	done
-	has tcp && record "tcp.$mode.$off" "$(echo "$vals" | median)"
+	gw_stop "$mode"
+	log "   $mode offloads $off tcp run $i: ${v% *} Mbit/s, ${v#* } segments retransmitted${FASTINFO:+; $FASTINFO}"
+	VALS[tcp.$k]="${VALS[tcp.$k]:-} ${v% *}"
 	# Segments the sender sent again: losses, or a reordering it took
 	# for one (a gateway must keep a flow's frames in order).
-	has tcp && record "retr.$mode.$off" "$(echo "$rvals" | median)"
+	RVALS[tcp.$k]="${RVALS[tcp.$k]:-} ${v#* }"
+	[ "$i" = "$RUNS" ] || return 0
+	lossrec "$mode" "$off" tcp
+	record "tcp.$k" "$(echo "${VALS[tcp.$k]}" | median)"
+	record "retr.$k" "$(echo "${RVALS[tcp.$k]}" | median)"
+}
 
-	if has udp; then
+run_udp() {	# run_udp MODE OFF I (one run only)
+	local mode=$1 off=$2 i=$3 j v tx0 tx1
+	[ "$i" = 1 ] || return 0
 	gw_start "$mode"
 	tx0=$(gwh_tx)
 	j=$(inO iperf3 -c $HP -p 5201 -u -l 18 -b 0 -t "$T" -J 2>/dev/null)
@@ -290,31 +298,44 @@ except Exception as x: print("nan 0 0")')
 	record "udpfwd.$mode.$off" "$(calc "($tx1 - $tx0) / $T / 1000" 1)"
 	log "   $mode offloads $off udp: gateway forwarded $((tx1 - tx0)) frames to the honeypot"
 	lossrec "$mode" "$off" udp
-	fi
-
-	has conn || return 0
-	vals=""
-	for i in $(seq 1 "$RUNS"); do
-		gw_start "$mode"
-		v=$(inO $PY conn_rate $HP 7000 "$T")
-		gw_stop "$mode"
-		log "   $mode offloads $off conn run $i: $v (connections, failures) in $T s"
-		vals="$vals $(calc "${v%% *} / $T" 0)"
-		[ "$i" = "$RUNS" ] && lossrec "$mode" "$off" conn
-	done
-	record "conn.$mode.$off" "$(echo "$vals" | median)"
 }
 
-for mode in $MODES; do
-	log "test bed for $mode"
-	bed_up
-	for off in $OFFLOADS; do
-		offloads "$off"
-		log " offloads $off"
-		measure "$mode" "$off"
+run_conn() {	# run_conn MODE OFF I
+	local mode=$1 off=$2 i=$3 v k="$1.$2"
+	gw_start "$mode"
+	v=$(inO $PY conn_rate $HP 7000 "$T")
+	gw_stop "$mode"
+	log "   $mode offloads $off conn run $i: $v (connections, failures) in $T s"
+	VALS[conn.$k]="${VALS[conn.$k]:-} $(calc "${v%% *} / $T" 0)"
+	[ "$i" = "$RUNS" ] || return 0
+	lossrec "$mode" "$off" conn
+	record "conn.$k" "$(echo "${VALS[conn.$k]}" | median)"
+}
+
+# One test bed; the gateways take turns run by run (BENCH_ALTERNATE=yes,
+# the default), so a drift of the machine's state during the bench (this
+# VM's page cache and its host's load swing by a third within minutes:
+# docs/performance.md, session 17) falls on both alike.  BENCH_ALTERNATE=no:
+# each gateway's runs together, one after the other, as before.
+log "test bed"
+bed_up
+for off in $OFFLOADS; do
+	offloads "$off"
+	log " offloads $off"
+	for t in tcp udp conn; do
+		has $t || continue
+		if [ "${BENCH_ALTERNATE:-yes}" = yes ]; then
+			for i in $(seq 1 "$RUNS"); do
+				for mode in $MODES; do run_$t "$mode" "$off" "$i"; done
+			done
+		else
+			for mode in $MODES; do
+				for i in $(seq 1 "$RUNS"); do run_$t "$mode" "$off" "$i"; done
+			done
+		fi
 	done
-	fbn_down
 done
+fbn_down
 
 ratio() {
 	case "$1$2" in *nan*|*"?"*) echo "-"; return;; esac
