@@ -777,15 +777,45 @@ fastpath_recovered(const struct fastpath *f, int leg)
 
 /* The reader */
 
+#define CLOCK_TRIES	4			/* readings of the clock pair */
+#define CLOCK_PAIR_GOOD	2000			/* ns: tight enough, stop */
+#define CLOCK_PAIR_MAX	50000			/* ns: wider, the last offset stays */
+
+/*
+ * CLOCK_MONOTONIC to CLOCK_REALTIME, for the records' times, which the
+ * reader merges with the rings' (real time).  The real clock is read
+ * between two readings of the monotonic one, and the tightest of a few
+ * tries taken: read as a plain pair, a preemption between the two reads
+ * (milliseconds on two CPUs shared with the endpoints) shifted every
+ * record of the batch by that much against the rings' frames, so an ACK
+ * could be taken before the data it acknowledges (a reassembly gap,
+ * tests/netns/fastpath.sh P; docs/performance.md, session 17).  No pair
+ * tight enough: the last offset stays.
+ */
 void
 fastpath_clock(struct fastpath *f)
 {
-	struct timespec r, m;
+	int64_t width = INT64_MAX, offset = 0;
 
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	f->mono_to_real = ((int64_t)r.tv_sec - m.tv_sec) * FB_NS_PER_SEC +
-	    ((int64_t)r.tv_nsec - m.tv_nsec);
+	for (int i = 0; i < CLOCK_TRIES && width > CLOCK_PAIR_GOOD; i++) {
+		struct timespec m0, r, m1;
+		int64_t a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &m0);
+		clock_gettime(CLOCK_REALTIME, &r);
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		a = (int64_t)m0.tv_sec * FB_NS_PER_SEC + m0.tv_nsec;
+		b = (int64_t)m1.tv_sec * FB_NS_PER_SEC + m1.tv_nsec;
+		if (b - a < width) {
+			width = b - a;
+			offset = (int64_t)r.tv_sec * FB_NS_PER_SEC + r.tv_nsec -
+			    (a + width / 2);
+		}
+	}
+	if (width <= CLOCK_PAIR_MAX || !f->clock_set) {
+		f->mono_to_real = offset;
+		f->clock_set = true;
+	}
 }
 
 /*

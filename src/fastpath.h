@@ -108,6 +108,7 @@ struct fastpath {
 	struct fast_rb	 rb[2][FAST_NKIND];	/* per leg */
 	int		 prog_fd[2], link_fd[2];
 	int64_t		 mono_to_real;		/* ns, refreshed per batch */
+	bool		 clock_set;		/* mono_to_real measured once */
 	int		 pin_parent;		/* FAST_PIN_ROOT/fishbowl, -1 */
 	char		 pin_key[64];		/* the instance's directory */
 	char		 pin_dir[128];		/* its path */
@@ -216,7 +217,8 @@ struct fast_mark {
 };
 void	fastpath_mark(const struct fastpath *, struct fast_mark *);
 void	fastpath_release_to(struct fastpath *, const struct fast_mark *);
-/* Refresh the clock offset (the records carry CLOCK_MONOTONIC). */
+/* Refresh the clock offset (the records carry CLOCK_MONOTONIC): the
+ * tightest of a few readings; none tight enough, the last stays. */
 void	fastpath_clock(struct fastpath *);
 
 void	fastpath_gate(struct fastpath *, bool closed);
