@@ -94,7 +94,8 @@ int	 capture_sync(struct capture *);
  * (the kernel's fast path recorded them in its ring buffers, which outlive
  * a crash) and stay where they lie until capture_behind() no longer counts
  * it.  A long batch (256 KiB or more) is queued for the writer thread (up
- * to four; with four queued it waits for the oldest) and this returns at
+ * to BEHIND_JOBS, now one; with that many queued it waits for the oldest)
+ * and this returns at
  * once (it writes it with O_DIRECT, around the page cache, or
  * through the page cache when it falls behind and that is faster); a
  * shorter one is capture_flush.  Any other write waits
