@@ -108,9 +108,11 @@
 #define REF_IOV			1024		/* iovecs per batch (IOV_MAX) */
 #define DIRECT_ALIGN		4096u		/* O_DIRECT offsets, lengths, memory */
 #define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
+#ifndef IN_LINE_MIN
 #define IN_LINE_MIN		BEHIND_MIN	/* live: in line, this long goes
 						   either way (write_in_line);
 						   64 KiB: +10 %, see BEHIND_JOBS */
+#endif
 #define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
 #define PROBE_EVERY		16		/* behind: the slower way, once in so many */
 /* Live: batches in the writer's hands at once.  Four measured +4 % TCP
@@ -118,7 +120,9 @@
  * IN_LINE_MIN at 64 KiB the clean-clone CI failed fastpath.sh P (a
  * reassembly gap) twice in two runs: one, as before, until that is
  * understood. */
+#ifndef BEHIND_JOBS
 #define BEHIND_JOBS		1
+#endif
 
 /*
  * A batch handed to the writer thread.  The slot owns a batch buffer

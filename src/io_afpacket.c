@@ -478,19 +478,23 @@ fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 		bool writing = false;
 
 		for (int i = 0; i < 2; i++) {
-			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1) {
+			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1)
 				more[i] = false;
-				writing |= fastpath_busy(&a->fast, i);
-			}
 			if (more[i] && (li == -1 || ts[i] < ts[li]))
 				li = i;
+			writing |= fastpath_busy(&a->fast, i);
 		}
-		/* A leg's next record is still being written (a super-frame
-		 * being copied on the other CPU, or that CPU interrupted):
-		 * the frames the other leg has may be answers to it (a TCP
+		/* A leg's ring buffer has a record still being written (a
+		 * super-frame being copied on the other CPU, or that CPU
+		 * interrupted) and records committed behind it, unseen: the
+		 * frames the other leg has may be answers to those (a TCP
 		 * ACK for data behind it), and taken first they would have
 		 * the stream skip that data as a gap.  Wait for it: a few
-		 * microseconds here, else the next read finds it. */
+		 * microseconds here, else the next read finds it.  Whatever
+		 * else the leg has ready (its rings, its other ring buffer)
+		 * says nothing about what is hidden, so this holds even when
+		 * the leg has frames to give (until session 18 it held only
+		 * when it had none). */
 		if (writing && n == 0 && spins++ < WRITING_SPINS) {
 			more[0] = more[1] = true;
 			continue;

@@ -407,6 +407,10 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "bytes", ss.bytes);
 	jb_u64(jb, "gaps", ss.gaps);
 	jb_u64(jb, "gap_bytes", ss.gap_bytes);
+	jb_u64(jb, "limit_gaps", ss.limit_gaps);
+	jb_u64(jb, "limit_gap_bytes", ss.limit_gap_bytes);
+	jb_u64(jb, "end_gaps", ss.end_gaps);
+	jb_u64(jb, "end_gap_bytes", ss.end_gap_bytes);
 	jb_u64(jb, "overlaps", ss.overlaps);
 	jb_u64(jb, "conflicts", ss.conflicts);
 	jb_u64(jb, "out_of_window", ss.out_of_window);

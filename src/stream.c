@@ -376,11 +376,23 @@ urg_mark(struct half *h, const struct fb_packet *p, int64_t off)
 	h->n_urg++;
 }
 
+/* Why a hole is given up: the receiver acknowledged past it (the sensor
+ * missed what the receiver got), the direction's hold limit (reassembly
+ * gave up what might still have come), or the end of the stream. */
+enum gap_why { GAP_ACKED, GAP_LIMIT, GAP_END };
+
 static void
-gap(struct stream *s, int dir, fb_ns ts, uint64_t n)
+gap(struct stream *s, int dir, fb_ns ts, uint64_t n, enum gap_why why)
 {
 	s->pool->st.gaps++;
 	s->pool->st.gap_bytes += n;
+	if (why == GAP_LIMIT) {
+		s->pool->st.limit_gaps++;
+		s->pool->st.limit_gap_bytes += n;
+	} else if (why == GAP_END) {
+		s->pool->st.end_gaps++;
+		s->pool->st.end_gap_bytes += n;
+	}
 	s->h[dir].next += n;
 	if (s->ev->gap != NULL)
 		s->ev->gap(s->arg, dir, ts, n);
@@ -388,7 +400,7 @@ gap(struct stream *s, int dir, fb_ns ts, uint64_t n)
 
 /* Deliver everything below upto: held bytes as data, holes as gaps. */
 static void
-flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto)
+flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto, enum gap_why why)
 {
 	struct half *h = &s->h[dir];
 
@@ -406,7 +418,7 @@ flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto)
 		} else {
 			uint64_t end = pc != NULL ? FB_MIN(pc->off, upto) : upto;
 
-			gap(s, dir, ts, end - h->next);
+			gap(s, dir, ts, end - h->next, why);
 		}
 	}
 }
@@ -467,7 +479,7 @@ finish_dir(struct stream *s, int dir, fb_ns ts, enum stream_end how)
 	if (h->ended)
 		return;
 	if (h->have_base)
-		flush_to(s, dir, ts, final_end(h));
+		flush_to(s, dir, ts, final_end(h), GAP_END);
 	if (h->fin && h->next >= h->fin_off && how == STREAM_END_CLOSE)
 		how = STREAM_END_FIN;
 	end_dir(s, dir, ts, how);
@@ -485,8 +497,8 @@ enforce_limits(struct stream *s, int dir, fb_ns ts)
 	    h->npieces > STREAM_DIR_SEGS / 2)) {
 		uint64_t upto = h->head->off + h->head->len;
 
-		flush_to(s, dir, ts, upto);
-		flush_to(s, dir, ts, contiguous_end(h));
+		flush_to(s, dir, ts, upto, GAP_LIMIT);
+		flush_to(s, dir, ts, contiguous_end(h), GAP_LIMIT);
 	}
 }
 
@@ -668,15 +680,22 @@ tcp_tsval(const struct fb_packet *p, uint32_t *tsval)
 	return false;
 }
 
-/* Does a segment starting at seq start at or before what the receiver
- * acknowledged (or, with no acknowledgement seen, the next byte)? */
+/* Does a segment [seq, seq + len) start at or before what the receiver
+ * acknowledged (or, with no acknowledgement seen, the next byte), and
+ * reach it?  A copy wholly below it is a duplicate the receiver refuses
+ * before it looks at the timestamp (Linux tcp_sequence, RFC 793's
+ * acceptability test): its newer TSval never becomes TS.Recent there. */
 static bool
-at_left_edge(const struct half *h, uint32_t seq)
+at_left_edge(const struct half *h, uint32_t seq, uint32_t len)
 {
+	int64_t off;
+
 	if (!h->have_base)
 		return true;
-	return rel(h, seq) <= (int64_t)(h->have_acked ? FB_MAX(h->acked, h->next) :
-	    h->next);
+	off = rel(h, seq);
+	return off <= (int64_t)(h->have_acked ? FB_MAX(h->acked, h->next) :
+	    h->next) &&
+	    off + (int64_t)len >= (int64_t)(h->have_acked ? h->acked : h->next);
 }
 
 /*
@@ -688,7 +707,10 @@ at_left_edge(const struct half *h, uint32_t seq)
  * (RFC 7323 4.3, Linux tcp_replace_ts_recent): a segment that arrives
  * ahead of a hole, with a newer TSval, must not make the hole's own
  * segments, sent earlier with older TSvals, stale.  Reordered on the wire,
- * they are what the receiver takes next.
+ * they are what the receiver takes next.  Nor must a copy of bytes the
+ * receiver already acknowledged (a spurious retransmission): it never
+ * reaches the timestamp check there (fastpath.sh P: one such copy made 76
+ * late segments of a hole stale, which the receiver took and we gave up).
  */
 static bool
 paws_ok(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq)
@@ -709,7 +731,7 @@ paws_ok(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq)
 		return true;
 	if ((int32_t)(tsval - h->ts_recent) < 0)
 		return false;
-	if (at_left_edge(h, data_seq))
+	if (at_left_edge(h, data_seq, p->payload_len))
 		h->ts_recent = tsval;
 	return true;
 }
@@ -780,7 +802,7 @@ on_ack(struct stream *s, int dir, uint32_t ack, fb_ns ts)
 	upto = (uint64_t)off;
 	if (h->fin && upto > h->fin_off)
 		upto = h->fin_off;
-	flush_to(s, dir, ts, upto);
+	flush_to(s, dir, ts, upto, GAP_ACKED);
 	check_fin(s, dir, ts);
 }
 
@@ -821,7 +843,7 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 		/* The pool is short: give the bytes already in order to the
 		 * session now (no later copy can then change them) rather than
 		 * drop this segment. */
-		flush_to(s, dir, ts, contiguous_end(h));
+		flush_to(s, dir, ts, contiguous_end(h), GAP_LIMIT);
 	}
 	insert(s, dir, ts, b0, data + (b0 - (uint64_t)off), b1,
 	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len));
@@ -847,7 +869,7 @@ peer_spoke(struct stream *s, int dir, fb_ns ts)
 	if (h->fin && end > h->fin_off)
 		end = h->fin_off;
 	if (end > h->next) {
-		flush_to(s, dir, ts, end);
+		flush_to(s, dir, ts, end, GAP_ACKED);
 		check_fin(s, dir, ts);
 	}
 }
@@ -902,7 +924,7 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 		on_ack(s, !dir, p->ack, ts);
 	if (!h->ended) {
 		if (h->fin && contiguous_end(h) >= h->fin_off) {
-			flush_to(s, dir, ts, h->fin_off);
+			flush_to(s, dir, ts, h->fin_off, GAP_ACKED);
 			check_fin(s, dir, ts);
 		}
 		if (!h->ended)

@@ -52,7 +52,9 @@ struct stream_events {
 struct stream_stats {
 	uint64_t	streams;	/* created */
 	uint64_t	bytes;		/* delivered */
-	uint64_t	gaps, gap_bytes;
+	uint64_t	gaps, gap_bytes;	/* all holes given up, of which: */
+	uint64_t	limit_gaps, limit_gap_bytes;	/* at the hold limit */
+	uint64_t	end_gaps, end_gap_bytes;	/* at the stream's end */
 	uint64_t	overlaps;	/* overlapping segments, same bytes */
 	uint64_t	conflicts;	/* overlapping segments, different bytes */
 	uint64_t	out_of_window;	/* segments far outside the window, ignored */

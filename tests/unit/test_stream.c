@@ -241,6 +241,9 @@ test_gap_at_close(void **state)
 	stream_pool_stats(sp, &st);
 	assert_int_equal(st.gaps, 1);
 	assert_int_equal(st.gap_bytes, 4);
+	assert_int_equal(st.end_gaps, 1);	/* given up at the end */
+	assert_int_equal(st.end_gap_bytes, 4);
+	assert_int_equal(st.limit_gap_bytes, 0);
 	assert_int_equal(st.mem_used, 0);
 	stream_pool_free(sp);
 }
@@ -265,6 +268,7 @@ static void
 test_gap_acked_past(void **state)
 {
 	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
 	struct rec r;
 	struct stream *s = open_stream(sp, POLICY_BSD, &r);
 
@@ -277,6 +281,10 @@ test_gap_acked_past(void **state)
 	sack(s, 13);
 	assert_string_equal(r.out[0], "abc[7]xyz");
 	stream_close(s, T0);
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.gaps, 1);	/* acknowledged past: neither below */
+	assert_int_equal(st.gap_bytes, 7);
+	assert_int_equal(st.limit_gaps + st.end_gaps, 0);
 	stream_pool_free(sp);
 }
 
@@ -646,6 +654,47 @@ test_paws_reordered(void **state)
 	stream_pool_free(sp);
 }
 
+/*
+ * A hole, the receiver's ACK up to it, and a spurious retransmission of
+ * bytes below that ACK with a newer TSval, before the hole's own segments
+ * (late, older TSvals) arrive: the receiver drops the copy as a duplicate
+ * before its timestamp counts, so TS.Recent stays and the late segments
+ * fill the hole.  (Taking the copy's TSval made them stale: gaps the
+ * receiver acknowledged past, in fastpath.sh P.)
+ */
+static void
+test_paws_duplicate_keeps_recent(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = stream_new(sp, POLICY_LINUX, &evs, &r);
+	const uint32_t c = ISN_C + 1;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	seg_ts(s, STREAM_ORIG, TH_SYN, ISN_C, 0, 5000);
+	seg_ts(s, STREAM_RESP, TH_SYN | TH_ACK, ISN_S, ISN_C + 1, 9000);
+	seg_ts(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5001);
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5002, "aaaa");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 4, ISN_S + 1, 5002, "bbbb");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 8, 9001);
+	/* cccc (5002) is late; dddd came ahead of it */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 12, ISN_S + 1, 5002, "dddd");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 8, 9001);
+	/* the sender resends aaaa, acknowledged: TSval 5003 (a copy ending
+	 * at the ACK is still acceptable there, Linux tcp_sequence) */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5003, "aaaa");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 8, ISN_S + 1, 5002, "cccc");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 16, 9002);
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "aaaabbbbccccdddd");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.gaps, 0);
+	assert_int_equal(st.out_of_window, 0);
+	stream_pool_free(sp);
+}
+
 static void
 test_out_of_window(void **state)
 {
@@ -744,6 +793,10 @@ test_dir_limit(void **state)
 	assert_int_equal(st.mem_used, 0);
 	assert_int_equal(st.bytes, 100000);
 	assert_int_equal(st.gap_bytes, 100000);
+	/* All but the holes still held at the close: the limit's. */
+	assert_true(st.limit_gaps > 90000);
+	assert_int_equal(st.limit_gap_bytes + st.end_gap_bytes, 100000);
+	assert_int_equal(st.limit_gaps + st.end_gaps, st.gaps);
 	stream_pool_free(sp);
 }
 
@@ -1117,6 +1170,7 @@ main(void)
 		cmocka_unit_test(test_rst),
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_paws_reordered),
+		cmocka_unit_test(test_paws_duplicate_keeps_recent),
 		cmocka_unit_test(test_out_of_window),
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_memory_flush),
