@@ -2,7 +2,9 @@
  * libFuzzer target for stream: the input is a policy byte, a pool-size
  * byte and a mode byte, then segments of 8 header bytes (direction and
  * flags, sequence offset, length, acknowledgement, urgent pointer) each
- * followed by its payload.  The sequence space starts just below the wrap.
+ * followed by its payload.  Mode bit 2: every segment (the handshake's
+ * too) carries a TCP timestamp, its TSval the last two header bytes (no
+ * urgent pointer then), so PAWS and its stale copies are reached.  The sequence space starts just below the wrap.
  * Checks besides the sanitizers: each direction's deliveries never exceed
  * the bytes sent in it; in "consistent" mode (a handshake first, then
  * every copy of an offset carries the same byte) nothing conflicts and every delivered byte is
@@ -85,22 +87,47 @@ static const struct stream_events evs = {
 	.data = on_data, .gap = on_gap, .conflict = on_conflict, .end = on_end,
 };
 
+/* The TCP header: with stamps, NOP NOP and a timestamp option whose TSval
+ * is hi, lo; else the urgent pointer is. */
+static void
+tcp_header(struct fb_packet *p, uint8_t *hdr, bool stamps, uint8_t hi, uint8_t lo)
+{
+	memset(hdr, 0, 32);
+	if (stamps) {
+		hdr[12] = 8 << 4;
+		hdr[20] = hdr[21] = 1;
+		hdr[22] = 8;
+		hdr[23] = 10;
+		hdr[26] = hi;
+		hdr[27] = lo;
+		p->l4_len = 32;
+	} else {
+		hdr[12] = 5 << 4;
+		hdr[18] = hi;
+		hdr[19] = lo;
+		p->l4_len = 20;
+	}
+	p->l4 = hdr;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t payload[256], hdr[20];
+	static uint8_t payload[256], hdr[32];
 	struct stream_pool *sp;
 	struct stream *s;
 	struct stream_stats st;
 	struct obs o;
 	uint64_t cap;
 	size_t i;
+	bool stamps;
 
 	if (size < 3)
 		return 0;
 	memset(&o, 0, sizeof(o));
 	cap = (uint64_t)(data[1] + 1) * 512;
 	o.consistent = (data[2] & 1) != 0;
+	stamps = (data[2] & 2) != 0;
 	sp = stream_pool_new(cap);
 	s = stream_new(sp, (enum fb_policy)(data[0] % POLICY_MAX), &evs, &o);
 	if (sp == NULL || s == NULL)
@@ -110,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fb_packet p;
 
 		memset(&p, 0, sizeof(p));
+		tcp_header(&p, hdr, stamps, 0, 0);
 		p.tcp_flags = TH_SYN;
 		p.seq = ISN - 1;
 		stream_segment(s, 0, &p, 0);
@@ -140,12 +168,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(payload, data + i, len);
 			i += len;
 		}
-		memset(hdr, 0, sizeof(hdr));
-		hdr[12] = 5 << 4;
-		hdr[18] = h[6];
-		hdr[19] = h[7];
-		p.l4 = hdr;
-		p.l4_len = sizeof(hdr);
+		tcp_header(&p, hdr, stamps, h[6], h[7]);
 		p.payload = payload;
 		p.payload_len = len;
 		if (!(p.tcp_flags & TH_RST))

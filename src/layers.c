@@ -414,6 +414,8 @@ layers_status_json(struct layers *l, struct jbuf *jb)
 	jb_u64(jb, "overlaps", ss.overlaps);
 	jb_u64(jb, "conflicts", ss.conflicts);
 	jb_u64(jb, "out_of_window", ss.out_of_window);
+	jb_u64(jb, "stale_bytes", ss.stale_bytes);
+	jb_u64(jb, "stale_replaced", ss.stale_replaced);
 	jb_u64(jb, "urgent", ss.urgent);
 	jb_u64(jb, "mem_drops", ss.mem_drops);
 	jb_u64(jb, "mem_used", ss.mem_used);

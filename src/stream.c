@@ -55,6 +55,7 @@ struct piece {
 	uint64_t	 o0, o1;	/* extent of the segment it came from */
 	uint32_t	 len;
 	uint32_t	 charge;	/* bytes charged to the pool */
+	bool		 stale;		/* from a copy PAWS called old */
 	uint8_t		 data[];
 };
 
@@ -238,6 +239,7 @@ piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
 	pc->o1 = o1;
 	pc->len = len;
 	pc->charge = charge;
+	pc->stale = false;
 	memcpy(pc->data, p, len);
 	return pc;
 }
@@ -407,9 +409,20 @@ flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto, enum gap_why why)
 	while (h->next < upto) {
 		struct piece *pc = h->head;
 
-		if (pc != NULL && pc->off == h->next) {
+		if (pc != NULL && pc->off == h->next && pc->stale && why != GAP_ACKED) {
+			/* Nothing says the receiver took it: a hole. */
 			uint64_t n = FB_MIN((uint64_t)pc->len, upto - h->next);
 
+			if (n == pc->len)
+				piece_unlink(s, h, pc);
+			else
+				piece_chop_front(h, pc, (uint32_t)n);
+			gap(s, dir, ts, n, why);
+		} else if (pc != NULL && pc->off == h->next) {
+			uint64_t n = FB_MIN((uint64_t)pc->len, upto - h->next);
+
+			if (pc->stale)
+				s->pool->st.stale_bytes += n;
 			deliver(s, dir, ts, pc->data, n);
 			if (n == pc->len)
 				piece_unlink(s, h, pc);
@@ -430,7 +443,7 @@ contiguous_end(const struct half *h)
 	uint64_t end = h->next;
 	const struct piece *pc;
 
-	for (pc = h->head; pc != NULL && pc->off == end; pc = pc->next)
+	for (pc = h->head; pc != NULL && pc->off == end && !pc->stale; pc = pc->next)
 		end += pc->len;
 	return end;
 }
@@ -560,10 +573,27 @@ replace(struct stream *s, struct half *h, struct piece *pc, uint64_t ov0,
 	return true;
 }
 
-/* Put bytes [b0,b1) (b0 >= next) into h's held pieces, per the policy. */
+/* A new piece for the part [cur, end) of the segment being inserted. */
+static struct piece *
+insert_piece(struct stream *s, uint64_t cur, const uint8_t *p, uint64_t b0,
+    uint64_t end, uint64_t o0, uint64_t o1, bool stale)
+{
+	struct piece *np = piece_new(s, cur, p + (cur - b0), (uint32_t)(end - cur),
+	    o0, o1);
+
+	if (np != NULL)
+		np->stale = stale;
+	return np;
+}
+
+/*
+ * Put bytes [b0,b1) (b0 >= next) into h's held pieces, per the policy.  A
+ * stale copy (PAWS: the receiver may have dropped it) only fills holes,
+ * and any other copy replaces what it put there.
+ */
 static void
 insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
-    uint64_t b1, uint64_t o0, uint64_t o1)
+    uint64_t b1, uint64_t o0, uint64_t o1, bool stale)
 {
 	struct half *h = &s->h[dir];
 	struct piece *pc, *nx;
@@ -582,8 +612,8 @@ insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
 
 		nx = pc->next;
 		if (cur < pc->off) {
-			struct piece *np = piece_new(s, cur, p + (cur - b0),
-			    (uint32_t)(pc->off - cur), o0, o1);
+			struct piece *np = insert_piece(s, cur, p, b0, pc->off,
+			    o0, o1, stale);
 
 			if (np == NULL) {
 				dropped = true;
@@ -594,6 +624,19 @@ insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
 		}
 		ov0 = cur;
 		ov1 = FB_MIN(b1, pc->off + pc->len);
+		if (stale) {
+			cur = ov1;	/* what is there stays */
+			continue;
+		}
+		if (pc->stale) {
+			if (memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0),
+			    ov1 - ov0) != 0)
+				s->pool->st.stale_replaced++;
+			if (!replace(s, h, pc, ov0, ov1, p, b0, b1))
+				dropped = true;
+			cur = ov1;
+			continue;
+		}
 		if (memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0), ov1 - ov0) == 0) {
 			overlap = true;
 		} else {
@@ -612,8 +655,7 @@ insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
 		cur = ov1;
 	}
 	if (!dropped && cur < b1) {
-		struct piece *np = piece_new(s, cur, p + (cur - b0),
-		    (uint32_t)(b1 - cur), o0, o1);
+		struct piece *np = insert_piece(s, cur, p, b0, b1, o0, o1, stale);
 
 		if (np == NULL)
 			dropped = true;
@@ -846,7 +888,44 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 		flush_to(s, dir, ts, contiguous_end(h), GAP_LIMIT);
 	}
 	insert(s, dir, ts, b0, data + (b0 - (uint64_t)off), b1,
-	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len));
+	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len), false);
+}
+
+/*
+ * The payload of a segment PAWS calls old.  Its receiver drops it if its
+ * own TS.Recent is newer, but ours is only an estimate of that: the
+ * receiver's order of arrival is not the order we saw (a segment late in
+ * one CPU's backlog there, a spurious retransmission ahead of the late
+ * originals), and it may well have taken the copy.  So the bytes only
+ * fill holes, any other copy replaces them, and they are delivered only
+ * when the receiver acknowledges past them; otherwise they count as the
+ * hole they filled.  Its flags and ACK count for nothing.  (Dropped
+ * outright until session 18: the receiver acknowledged past them and the
+ * stream reported gaps, fastpath.sh P.)
+ */
+static void
+on_stale_data(struct stream *s, int dir, const struct fb_packet *p,
+    uint32_t data_seq, fb_ns ts)
+{
+	struct half *h = &s->h[dir];
+	uint64_t len = p->payload_len, b0, b1;
+	int64_t off = rel(h, data_seq);
+
+	if (!h->have_base || h->ended || len == 0 ||
+	    off + (int64_t)len <= (int64_t)h->next ||
+	    off > (int64_t)(h->next + STREAM_WINDOW))
+		return;
+	b0 = (uint64_t)FB_MAX(off, (int64_t)h->next);
+	b1 = (uint64_t)(off + (int64_t)len);
+	if (h->fin)
+		b1 = FB_MIN(b1, h->fin_off);
+	if (b0 >= b1 || s->pool->st.mem_used + sizeof(struct piece) * 2 +
+	    (b1 - b0) > s->pool->max)
+		return;
+	h->hi = FB_MAX(h->hi, b1);
+	insert(s, dir, ts, b0, p->payload + (b0 - (uint64_t)off), b1,
+	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len), true);
+	enforce_limits(s, dir, ts);
 }
 
 /*
@@ -886,6 +965,8 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 	h = &s->h[dir];
 	if (!paws_ok(s, dir, p, data_seq)) {
 		s->pool->st.out_of_window++;
+		if (!(fl & (TH_SYN | TH_RST)) && p->payload_len > 0)
+			on_stale_data(s, dir, p, data_seq, ts);
 		return;
 	}
 	if (fl & TH_RST) {

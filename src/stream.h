@@ -58,6 +58,8 @@ struct stream_stats {
 	uint64_t	overlaps;	/* overlapping segments, same bytes */
 	uint64_t	conflicts;	/* overlapping segments, different bytes */
 	uint64_t	out_of_window;	/* segments far outside the window, ignored */
+	uint64_t	stale_bytes;	/* delivered from copies PAWS called old */
+	uint64_t	stale_replaced;	/* such copies another one differed from */
 	uint64_t	mem_drops;	/* segments dropped: the pool was full */
 	uint64_t	urgent;		/* urgent bytes taken out of the stream */
 	uint64_t	mem_used, mem_max;

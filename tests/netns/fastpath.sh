@@ -548,7 +548,7 @@ then
 	fbn_log "P: transfer in: $hpn frames at the honeypot (both ways), fast_frames $ff, fast_marks $fm, fast_drops $fd, kernel_drops $kd"
 	# What stream reassembly saw (a gap below is told apart by these: a
 	# segment refused, or dropped for memory, or frames taken out of order).
-	fbn_log "P: stream: $(J '" ".join("%s %s" % (k, g(s, "layers.tcp." + k, -1)) for k in ("gaps", "gap_bytes", "limit_gap_bytes", "end_gap_bytes", "overlaps", "out_of_window", "mem_drops", "mem_max"))')"
+	fbn_log "P: stream: $(J '" ".join("%s %s" % (k, g(s, "layers.tcp." + k, -1)) for k in ("gaps", "gap_bytes", "limit_gap_bytes", "end_gap_bytes", "overlaps", "out_of_window", "stale_bytes", "mem_drops", "mem_max"))')"
 	check_ge "P: io.fast_frames >= half the flow's frames at the honeypot ($hpn)" $((hpn / 2)) "$ff"
 	check_ge "P: io.fast_marks >= 1" 1 "$fm"
 	check_ge "P: the kernel drops count the fast path's drops" "$fd" "$kd"

@@ -695,6 +695,55 @@ test_paws_duplicate_keeps_recent(void **state)
 	stream_pool_free(sp);
 }
 
+/*
+ * PAWS calls a copy old, but the receiver took it (it arrived there before
+ * the copy that made our TS.Recent newer): acknowledged past, its bytes
+ * are delivered, no gap.  A stale copy loses to any other copy (a decoy
+ * with an old timestamp, which the receiver dropped), and one nothing
+ * acknowledged is a hole at the end, never data.
+ */
+static void
+test_paws_stale_copies(void **state)
+{
+	struct stream_pool *sp = stream_pool_new(1 << 20);
+	struct stream_stats st;
+	struct rec r;
+	struct stream *s = stream_new(sp, POLICY_FIRST, &evs, &r);
+	const uint32_t c = ISN_C + 1;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	seg_ts(s, STREAM_ORIG, TH_SYN, ISN_C, 0, 5000);
+	seg_ts(s, STREAM_RESP, TH_SYN | TH_ACK, ISN_S, ISN_C + 1, 9000);
+	seg_ts(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5001);
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5002, "aaaa");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 4, 9001);
+	/* at the left edge, TS.Recent 5004: bbbb and cccc (5003) now old */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c, ISN_S + 1, 5004, "aaaa");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 8, ISN_S + 1, 5003, "cccc");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 4, ISN_S + 1, 5003, "bbbb");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 12, 9002);
+	assert_string_equal(r.out[0], "aaaabbbbcccc");
+	/* a decoy with an old timestamp, then the real copy: the real one */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 12, ISN_S + 1, 5001, "EVIL");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 12, ISN_S + 1, 5005, "dddd");
+	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 16, 9003);
+	assert_string_equal(r.out[0], "aaaabbbbccccdddd");
+	/* a stale copy nothing acknowledges: a hole at the end */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 16, ISN_S + 1, 5001, "XXXX");
+	stream_close(s, T0);
+	assert_string_equal(r.out[0], "aaaabbbbccccdddd[4]");
+	stream_pool_stats(sp, &st);
+	assert_int_equal(st.stale_bytes, 8);
+	assert_int_equal(st.stale_replaced, 1);
+	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.end_gap_bytes, 4);
+	assert_int_equal(st.out_of_window, 4);
+	assert_int_equal(st.conflicts, 0);
+	assert_int_equal(st.mem_used, 0);
+	stream_pool_free(sp);
+}
+
 static void
 test_out_of_window(void **state)
 {
@@ -1171,6 +1220,7 @@ main(void)
 		cmocka_unit_test(test_paws),
 		cmocka_unit_test(test_paws_reordered),
 		cmocka_unit_test(test_paws_duplicate_keeps_recent),
+		cmocka_unit_test(test_paws_stale_copies),
 		cmocka_unit_test(test_out_of_window),
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_memory_flush),
