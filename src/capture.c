@@ -108,20 +108,23 @@
 #define REF_IOV			1024		/* iovecs per batch (IOV_MAX) */
 #define DIRECT_ALIGN		4096u		/* O_DIRECT offsets, lengths, memory */
 #define BEHIND_MIN		(256u << 10)	/* live: shorter batches stay in line */
+/* Live: a batch written in line (its frames cross after) this long goes
+ * either way, around the page cache from a cold one (write_in_line): a
+ * held stream's batches are mostly shorter than BEHIND_MIN; +10 % TCP
+ * with offloads on (docs/performance.md, session 17). */
 #ifndef IN_LINE_MIN
-#define IN_LINE_MIN		BEHIND_MIN	/* live: in line, this long goes
-						   either way (write_in_line);
-						   64 KiB: +10 %, see BEHIND_JOBS */
+#define IN_LINE_MIN		(64u << 10)
 #endif
 #define STAGE_LEN		(4u << 20)	/* the behind writer's staging buffer */
 #define PROBE_EVERY		16		/* behind: the slower way, once in so many */
-/* Live: batches in the writer's hands at once.  Four measured +4 % TCP
- * with offloads on (docs/performance.md, session 17), but with them and
- * IN_LINE_MIN at 64 KiB the clean-clone CI failed fastpath.sh P (a
- * reassembly gap) twice in two runs: one, as before, until that is
- * understood. */
+/* Live: batches in the writer's hands at once, so it need not wait for the
+ * engine's thread to wake and hand over the next: +4 % TCP with offloads
+ * on (session 17).  Off again from session 17 to 18 because the clean-
+ * clone CI failed fastpath.sh P with it; that was the reader's merge of
+ * the two legs and PAWS in stream reassembly, both wrong at any depth,
+ * only met more often here (docs/io.md "Reading", docs/reassembly.md). */
 #ifndef BEHIND_JOBS
-#define BEHIND_JOBS		1
+#define BEHIND_JOBS		4
 #endif
 
 /*

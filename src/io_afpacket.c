@@ -467,20 +467,26 @@ take_frame(struct io_af *a, int li, struct fb_frame *fr)
 static int
 fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 {
-	bool more[2] = { true, true };
 	int n = 0, spins = 0;
 	size_t bytes = 0;
 
-	while (n < max && (more[0] || more[1]) && bytes < FILL_BYTES) {
+	while (n < max && bytes < FILL_BYTES) {
 		uint64_t ts[2] = { 0, 0 };
 		uint32_t st;
 		int li = -1;
 		bool writing = false;
 
+		/* Both legs every time: a leg that had nothing a moment ago
+		 * may have now, and what it has came before what the other
+		 * leg has next (the data a later ACK there acknowledges).
+		 * Until session 18 a leg found empty was not looked at again
+		 * in the batch, which then took the other leg's backlog of
+		 * ACKs, up to 1 MiB of frames, ahead of the data they
+		 * acknowledge that came meanwhile: the stream gave that data
+		 * up as gaps (fastpath.sh P, milliseconds out of order). */
 		for (int i = 0; i < 2; i++) {
-			if (more[i] && next_ring_ts(a, i, &st, &ts[i]) == -1)
-				more[i] = false;
-			if (more[i] && (li == -1 || ts[i] < ts[li]))
+			if (next_ring_ts(a, i, &st, &ts[i]) != -1 &&
+			    (li == -1 || ts[i] < ts[li]))
 				li = i;
 			writing |= fastpath_busy(&a->fast, i);
 		}
@@ -495,16 +501,15 @@ fill_in_time(struct io_af *a, struct fb_frame *frames, int max)
 		 * says nothing about what is hidden, so this holds even when
 		 * the leg has frames to give (until session 18 it held only
 		 * when it had none). */
-		if (writing && n == 0 && spins++ < WRITING_SPINS) {
-			more[0] = more[1] = true;
+		if (writing && n == 0 && spins++ < WRITING_SPINS)
 			continue;
-		}
 		if (li == -1 || writing)
 			break;
-		if (take_frame(a, li, &frames[n]))
-			bytes += frames[n++].caplen;
-		else
-			more[li] = false;
+		/* Not taken (no room left for a super-frame): it waits for
+		 * the next batch, and so does everything after it. */
+		if (!take_frame(a, li, &frames[n]))
+			break;
+		bytes += frames[n++].caplen;
 	}
 	return n;
 }
