@@ -4,9 +4,7 @@
  * flags, sequence offset, length, acknowledgement, urgent pointer) each
  * followed by its payload.  Mode bit 2: every segment (the handshake's
  * too) carries a TCP timestamp, its TSval the last two header bytes (no
- * urgent pointer then), so PAWS and its stale copies are reached.  Mode
- * bit 4: after four segments, both directions count only
- * (stream_count_only): their later bytes come without data.  The sequence space starts just below the wrap.
+ * urgent pointer then), so PAWS and its stale copies are reached.  The sequence space starts just below the wrap.
  * Checks besides the sanitizers: each direction's deliveries never exceed
  * the bytes sent in it; in "consistent" mode (a handshake first, then
  * every copy of an offset carries the same byte) nothing conflicts and every delivered byte is
@@ -29,7 +27,6 @@ struct obs {
 	uint64_t	sent[2], got[2];
 	int		ends[2];
 	bool		consistent;
-	bool		counting;	/* stream_count_only was called */
 	uint64_t	conflicts;
 };
 
@@ -45,9 +42,9 @@ on_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
 	struct obs *o = arg;
 
 	(void)ts;
-	if (o->ends[dir] != 0 || n == 0 || (p == NULL && !o->counting))
+	if (o->ends[dir] != 0 || n == 0)
 		abort();
-	for (size_t i = 0; p != NULL && i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		if (o->consistent && p[i] != byte_of(dir, o->pos[dir] + i))
 			abort();
 	o->pos[dir] += n;
@@ -123,8 +120,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct obs o;
 	uint64_t cap;
 	size_t i;
-	bool stamps, counting;
-	unsigned nseg = 0;
+	bool stamps;
 
 	if (size < 3)
 		return 0;
@@ -132,7 +128,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cap = (uint64_t)(data[1] + 1) * 512;
 	o.consistent = (data[2] & 1) != 0;
 	stamps = (data[2] & 2) != 0;
-	counting = (data[2] & 4) != 0;
 	sp = stream_pool_new(cap);
 	s = stream_new(sp, (enum fb_policy)(data[0] % POLICY_MAX), &evs, &o);
 	if (sp == NULL || s == NULL)
@@ -179,11 +174,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(p.tcp_flags & TH_RST))
 			o.sent[dir] += len;
 		stream_segment(s, dir, &p, 0);
-		if (counting && ++nseg == 4) {
-			stream_count_only(s, 0);
-			stream_count_only(s, 1);
-			o.counting = true;
-		}
 		stream_pool_stats(sp, &st);
 		if (st.mem_used > cap)
 			abort();

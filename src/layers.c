@@ -64,17 +64,8 @@ on_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
 	struct tcp_app *app = arg;
 	struct session *s = app_session(app);
 
-	if (s != NULL) {
+	if (s != NULL)
 		session_data(s, dir, ts, p, n);
-		/* Past the transcript's limit with no analyser, a bulk
-		 * stream's bytes were copied into reassembly and out again
-		 * for nothing (18 % of the engine's thread with offloads on,
-		 * docs/performance.md session 17): from now on ranges only. */
-		if (!session_wants(s)) {
-			stream_count_only(app->stream, STREAM_ORIG);
-			stream_count_only(app->stream, STREAM_RESP);
-		}
-	}
 }
 
 static void

@@ -860,8 +860,6 @@ session_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 		s->first_data = ts;
 	s->last_data = ts;
 	s->bytes[dir] += n;
-	if (p == NULL)
-		return;		/* counted only: nothing reads them (session_wants) */
 	if (s->detecting) {
 		if (detect_keep(s, dir, ts, p, n)) {
 			a = detect_run(s);
@@ -872,12 +870,6 @@ session_data(struct session *s, int dir, fb_ns ts, const uint8_t *p, size_t n)
 		detect_stop(s);
 	}
 	deliver_data(s, dir, ts, p, n);
-}
-
-bool
-session_wants(const struct session *s)
-{
-	return s == NULL || s->detecting || s->an != NULL || !s->truncated;
 }
 
 void

@@ -61,10 +61,6 @@ struct session;
 
 struct session *session_open(struct layers *, const struct session_info *);
 void	 session_data(struct session *, int dir, fb_ns ts, const uint8_t *p, size_t n);
-/* Does anything still read the session's bytes (protocol detection, an
- * analyser, the transcript below its limit)?  Once not, they may come
- * with p NULL to session_data: counted only. */
-bool	 session_wants(const struct session *);
 void	 session_gap(struct session *, int dir, fb_ns ts, uint64_t n);
 void	 session_conflict(struct session *, int dir, fb_ns ts, uint64_t off,
 	    const uint8_t *kept, const uint8_t *other, size_t n);

@@ -56,7 +56,6 @@ struct piece {
 	uint32_t	 len;
 	uint32_t	 charge;	/* bytes charged to the pool */
 	bool		 stale;		/* from a copy PAWS called old */
-	bool		 nodata;	/* a range only: its bytes are not kept */
 	uint8_t		 data[];
 };
 
@@ -71,7 +70,6 @@ struct half {
 	struct piece	*head, *tail;
 	uint32_t	 npieces;
 	uint64_t	 held;		/* data bytes held */
-	bool		 counting;	/* new bytes as ranges only (stream_count_only) */
 	/* TCP timestamps (PAWS), valid when both SYNs carried the option */
 	bool		 syn;		/* this side's SYN was seen */
 	bool		 est;		/* it sent an ACK without SYN: past SYN_SENT */
@@ -226,7 +224,7 @@ static struct piece *
 piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
     uint64_t o0, uint64_t o1)
 {
-	uint32_t charge = (uint32_t)sizeof(struct piece) + (p != NULL ? len : 0);
+	uint32_t charge = (uint32_t)sizeof(struct piece) + len;
 	struct piece *pc;
 
 	if (!stream_pool_take(s->pool, charge))
@@ -242,9 +240,7 @@ piece_new(struct stream *s, uint64_t off, const uint8_t *p, uint32_t len,
 	pc->len = len;
 	pc->charge = charge;
 	pc->stale = false;
-	pc->nodata = p == NULL;
-	if (p != NULL)
-		memcpy(pc->data, p, len);
+	memcpy(pc->data, p, len);
 	return pc;
 }
 
@@ -287,8 +283,7 @@ piece_unlink(struct stream *s, struct half *h, struct piece *pc)
 static void
 piece_chop_front(struct half *h, struct piece *pc, uint32_t n)
 {
-	if (!pc->nodata)
-		memmove(pc->data, pc->data + n, pc->len - n);
+	memmove(pc->data, pc->data + n, pc->len - n);
 	pc->off += n;
 	pc->len -= n;
 	h->held -= n;
@@ -355,8 +350,7 @@ deliver(struct stream *s, int dir, fb_ns ts, const uint8_t *p, uint64_t n)
 		emit(s, dir, ts, p, k);
 		h->next++;		/* the urgent byte */
 		s->pool->st.urgent++;
-		if (p != NULL)
-			p += k + 1;
+		p += k + 1;
 		n -= k + 1;
 	}
 }
@@ -429,7 +423,7 @@ flush_to(struct stream *s, int dir, fb_ns ts, uint64_t upto, enum gap_why why)
 
 			if (pc->stale)
 				s->pool->st.stale_bytes += n;
-			deliver(s, dir, ts, pc->nodata ? NULL : pc->data, n);
+			deliver(s, dir, ts, pc->data, n);
 			if (n == pc->len)
 				piece_unlink(s, h, pc);
 			else
@@ -538,11 +532,9 @@ piece_split(struct stream *s, struct half *h, struct piece *pc, uint64_t at)
 	uint32_t k = (uint32_t)(at - pc->off);
 	struct piece *tail;
 
-	tail = piece_new(s, at, pc->nodata ? NULL : pc->data + k, pc->len - k,
-	    pc->o0, pc->o1);
+	tail = piece_new(s, at, pc->data + k, pc->len - k, pc->o0, pc->o1);
 	if (tail == NULL)
 		return NULL;
-	tail->stale = pc->stale;
 	piece_link(h, tail, pc->next);
 	h->held -= pc->len - k;
 	pc->len = k;
@@ -560,8 +552,7 @@ replace(struct stream *s, struct half *h, struct piece *pc, uint64_t ov0,
 {
 	struct piece *mid;
 
-	mid = piece_new(s, ov0, p != NULL ? p + (ov0 - b0) : NULL,
-	    (uint32_t)(ov1 - ov0), b0, b1);
+	mid = piece_new(s, ov0, p + (ov0 - b0), (uint32_t)(ov1 - ov0), b0, b1);
 	if (mid == NULL)
 		return false;
 	if (ov1 < pc->off + pc->len && piece_split(s, h, pc, ov1) == NULL) {
@@ -587,8 +578,8 @@ static struct piece *
 insert_piece(struct stream *s, uint64_t cur, const uint8_t *p, uint64_t b0,
     uint64_t end, uint64_t o0, uint64_t o1, bool stale)
 {
-	struct piece *np = piece_new(s, cur, p != NULL ? p + (cur - b0) : NULL,
-	    (uint32_t)(end - cur), o0, o1);
+	struct piece *np = piece_new(s, cur, p + (cur - b0), (uint32_t)(end - cur),
+	    o0, o1);
 
 	if (np != NULL)
 		np->stale = stale;
@@ -638,8 +629,7 @@ insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
 			continue;
 		}
 		if (pc->stale) {
-			if (p != NULL && !pc->nodata &&
-			    memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0),
+			if (memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0),
 			    ov1 - ov0) != 0)
 				s->pool->st.stale_replaced++;
 			if (!replace(s, h, pc, ov0, ov1, p, b0, b1))
@@ -647,9 +637,8 @@ insert(struct stream *s, int dir, fb_ns ts, uint64_t b0, const uint8_t *p,
 			cur = ov1;
 			continue;
 		}
-		if (p == NULL || pc->nodata || memcmp(pc->data + (ov0 - pc->off),
-		    p + (ov0 - b0), ov1 - ov0) == 0) {
-			overlap = true;	/* the same, or no longer compared */
+		if (memcmp(pc->data + (ov0 - pc->off), p + (ov0 - b0), ov1 - ov0) == 0) {
+			overlap = true;
 		} else {
 			const uint8_t *nb = p + (ov0 - b0);
 			uint8_t *ob = pc->data + (ov0 - pc->off);
@@ -898,7 +887,7 @@ on_data(struct stream *s, int dir, const struct fb_packet *p, uint32_t data_seq,
 		 * drop this segment. */
 		flush_to(s, dir, ts, contiguous_end(h), GAP_LIMIT);
 	}
-	insert(s, dir, ts, b0, h->counting ? NULL : data + (b0 - (uint64_t)off), b1,
+	insert(s, dir, ts, b0, data + (b0 - (uint64_t)off), b1,
 	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len), false);
 }
 
@@ -934,8 +923,7 @@ on_stale_data(struct stream *s, int dir, const struct fb_packet *p,
 	    (b1 - b0) > s->pool->max)
 		return;
 	h->hi = FB_MAX(h->hi, b1);
-	insert(s, dir, ts, b0,
-	    h->counting ? NULL : p->payload + (b0 - (uint64_t)off), b1,
+	insert(s, dir, ts, b0, p->payload + (b0 - (uint64_t)off), b1,
 	    (uint64_t)FB_MAX(off, 0), (uint64_t)(off + (int64_t)len), true);
 	enforce_limits(s, dir, ts);
 }
@@ -1023,13 +1011,6 @@ stream_segment(struct stream *s, int dir, const struct fb_packet *p, fb_ns ts)
 		if (!h->ended)
 			enforce_limits(s, dir, ts);
 	}
-}
-
-void
-stream_count_only(struct stream *s, int dir)
-{
-	if (s != NULL && (dir == STREAM_ORIG || dir == STREAM_RESP))
-		s->h[dir].counting = true;
 }
 
 void

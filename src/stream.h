@@ -37,8 +37,7 @@ enum stream_end {
 
 struct stream_events {
 	/* In-order bytes of one direction; ts is the time of the segment
-	 * that completed them.  p is NULL for bytes held as ranges only
-	 * (stream_count_only). */
+	 * that completed them. */
 	void	(*data)(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n);
 	/* n bytes of one direction that were never seen. */
 	void	(*gap)(void *arg, int dir, fb_ns ts, uint64_t n);
@@ -86,15 +85,6 @@ bool	 policy_new_wins(enum fb_policy, uint64_t a0, uint64_t a1, uint64_t b0,
 /* A new connection: policy is the responder's (or the honeypot's) stack. */
 struct stream *stream_new(struct stream_pool *, enum fb_policy,
 	    const struct stream_events *, void *arg);
-/*
- * Nothing wants dir's bytes any more (its transcript is full and no
- * analyser reads them): from now on its new bytes are held as ranges only,
- * never copied, and delivered to the data callback with p NULL, counted
- * and ordered as before; gaps are found as before; overlaps are no longer
- * compared, so conflicts there are not seen (as past an IDS's stream
- * depth).  For good: there is no way back.
- */
-void	 stream_count_only(struct stream *, int dir);
 /* One TCP segment of the connection travelling in dir (decoded, valid l4). */
 void	 stream_segment(struct stream *, int dir, const struct fb_packet *, fb_ns ts);
 /* The flow ended: deliver what can be, report the rest as gaps, end both

@@ -51,14 +51,7 @@ cb_data(void *arg, int dir, fb_ns ts, const uint8_t *p, size_t n)
 	(void)ts;
 	assert_int_equal(r->ends[dir], 0);
 	assert_true(n > 0);
-	if (p == NULL) {	/* counted only (stream_count_only): '#' each */
-		char hash[64];
-
-		memset(hash, '#', sizeof(hash));
-		for (size_t k = 0; k < n; k += sizeof(hash))
-			rec_put(r, dir, hash, FB_MIN(sizeof(hash), n - k));
-	} else
-		rec_put(r, dir, (const char *)p, n);
+	rec_put(r, dir, (const char *)p, n);
 	if (r->norder + 1 < sizeof(r->order))
 		r->order[r->norder++] = dir == STREAM_ORIG ? 'C' : 'S';
 }
@@ -856,48 +849,6 @@ test_dir_limit(void **state)
 	stream_pool_free(sp);
 }
 
-/*
- * Count only: after stream_count_only, new bytes come as counts (p NULL),
- * in order, holes filled or given up exactly as before, and no memory is
- * held for their bytes; bytes held before still come as they were.
- */
-static void
-test_count_only(void **state)
-{
-	struct stream_pool *sp = stream_pool_new(1 << 20);
-	struct stream_stats st;
-	struct rec r;
-	struct stream *s = open_stream(sp, POLICY_LINUX, &r);
-	char big[1001];
-
-	(void)state;
-	cdata(s, 0, "abcd");
-	cdata(s, 8, "ijkl");		/* held with its bytes */
-	stream_count_only(s, STREAM_ORIG);
-	cdata(s, 4, "EFGH");		/* fills the hole: a range */
-	cdata(s, 16, "qrst");		/* after a hole */
-	cdata(s, 16, "QRST");		/* differs, no longer compared */
-	sack(s, 12);
-	assert_string_equal(r.out[0], "abcd####ijkl");
-	memset(big, 'z', 1000);
-	big[1000] = '\0';
-	cdata(s, 20, big);
-	stream_pool_stats(sp, &st);
-	/* two ranges held (the hole at 12 before them): headers, no bytes */
-	assert_true(st.mem_used < 400);
-	sack(s, 1020);		/* the receiver got 12..16: we missed it */
-	stream_close(s, T0);
-	assert_int_equal(r.total[0], 12 + 3 + 4 + 1000);	/* "[4]" */
-	assert_memory_equal(r.out[0] + 12, "[4]####", 7);
-	assert_int_equal(strspn(r.out[0] + 15, "#"), 1004);
-	stream_pool_stats(sp, &st);
-	assert_int_equal(st.bytes, 1016);
-	assert_int_equal(st.gap_bytes, 4);
-	assert_int_equal(st.conflicts, 0);
-	assert_int_equal(st.mem_used, 0);
-	stream_pool_free(sp);
-}
-
 /* Picked up mid-stream: the first byte seen is offset 0. */
 static void
 test_midstream(void **state)
@@ -1274,7 +1225,6 @@ main(void)
 		cmocka_unit_test(test_memory_cap),
 		cmocka_unit_test(test_memory_flush),
 		cmocka_unit_test(test_dir_limit),
-		cmocka_unit_test(test_count_only),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_suricata_verify),
 		cmocka_unit_test(test_tcp_data_oracle),
