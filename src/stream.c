@@ -535,6 +535,7 @@ piece_split(struct stream *s, struct half *h, struct piece *pc, uint64_t at)
 	tail = piece_new(s, at, pc->data + k, pc->len - k, pc->o0, pc->o1);
 	if (tail == NULL)
 		return NULL;
+	tail->stale = pc->stale;
 	piece_link(h, tail, pc->next);
 	h->held -= pc->len - k;
 	pc->len = k;

@@ -729,13 +729,15 @@ test_paws_stale_copies(void **state)
 	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 12, ISN_S + 1, 5005, "dddd");
 	seg_ts(s, STREAM_RESP, TH_ACK, ISN_S + 1, c + 16, 9003);
 	assert_string_equal(r.out[0], "aaaabbbbccccdddd");
-	/* a stale copy nothing acknowledges: a hole at the end */
-	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 16, ISN_S + 1, 5001, "XXXX");
+	/* a stale copy a fresh one replaces in part: the rest stays stale,
+	 * and what nothing acknowledges is a hole at the end */
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 16, ISN_S + 1, 5001, "XXXXYYYY");
+	seg_ts_data(s, STREAM_ORIG, TH_ACK, c + 16, ISN_S + 1, 5006, "eeee");
 	stream_close(s, T0);
-	assert_string_equal(r.out[0], "aaaabbbbccccdddd[4]");
+	assert_string_equal(r.out[0], "aaaabbbbccccddddeeee[4]");
 	stream_pool_stats(sp, &st);
 	assert_int_equal(st.stale_bytes, 8);
-	assert_int_equal(st.stale_replaced, 1);
+	assert_int_equal(st.stale_replaced, 2);
 	assert_int_equal(st.gaps, 1);
 	assert_int_equal(st.end_gap_bytes, 4);
 	assert_int_equal(st.out_of_window, 4);
